@@ -1,0 +1,115 @@
+package cleanup
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+)
+
+// Config is the engine's policy and limits. The zero value of every field
+// but Account and Region has a documented default.
+type Config struct {
+	// Account and Region are the engine's own; connection ARNs naming
+	// another account or region are invalid.
+	Account, Region string
+
+	// DryRun decides nothing destructive: would_delete instead of deleted.
+	// A request may override it.
+	DryRun bool
+	// MinAge keeps connections created more recently than this out of
+	// sweeps (too_young). Explicitly named connections are not age-checked.
+	MinAge time.Duration
+	// ProtectTagKey names a tag whose presence protects a connection; a
+	// value of "false" does not protect. Empty disables the check.
+	ProtectTagKey string
+	// NameInclude, when not empty, limits deletion to connection names
+	// matching one of these globs (path.Match syntax); NameExclude protects
+	// names matching any of its globs.
+	NameInclude, NameExclude []string
+
+	// MaxConcurrency bounds App Runner calls made at once. Default 8.
+	MaxConcurrency int
+	// IndexTTL is how long a usage index may be reused by later runs on a
+	// warm function. Zero means rebuild every run.
+	IndexTTL time.Duration
+	// DeadlineMargin is kept free before the context's deadline: no call
+	// starts inside it, so the run can still report. Default 3s.
+	DeadlineMargin time.Duration
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+const (
+	defaultMaxConcurrency = 8
+	defaultDeadlineMargin = 3 * time.Second
+)
+
+func (c *Config) setDefaults() {
+	if c.MaxConcurrency == 0 {
+		c.MaxConcurrency = defaultMaxConcurrency
+	}
+	if c.DeadlineMargin == 0 {
+		c.DeadlineMargin = defaultDeadlineMargin
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Validate reports every problem with the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if !accountRE.MatchString(c.Account) {
+		errs = append(errs, fmt.Errorf("account %q: want 12 digits", c.Account))
+	}
+	if !regionRE.MatchString(c.Region) {
+		errs = append(errs, fmt.Errorf("region %q: want a region name such as us-east-1", c.Region))
+	}
+	if c.MinAge < 0 {
+		errs = append(errs, fmt.Errorf("minimum age %s: must not be negative", c.MinAge))
+	}
+	if c.MaxConcurrency < 0 || c.MaxConcurrency > 64 {
+		errs = append(errs, fmt.Errorf("max concurrency %d: want 1 to 64", c.MaxConcurrency))
+	}
+	if c.IndexTTL < 0 {
+		errs = append(errs, fmt.Errorf("index TTL %s: must not be negative", c.IndexTTL))
+	}
+	for _, g := range append(append([]string(nil), c.NameInclude...), c.NameExclude...) {
+		if _, err := path.Match(g, ""); err != nil {
+			errs = append(errs, fmt.Errorf("name glob %q: %w", g, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SplitGlobs parses a comma-separated list of globs, ignoring blanks.
+func SplitGlobs(s string) []string {
+	var out []string
+	for _, g := range strings.Split(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// nameVerdict says why a name is kept by the name globs, or "" if it is not.
+func (c *Config) nameVerdict(name string) string {
+	for _, g := range c.NameExclude {
+		if ok, _ := path.Match(g, name); ok {
+			return fmt.Sprintf("name %q matches exclude pattern %q", name, g)
+		}
+	}
+	if len(c.NameInclude) == 0 {
+		return ""
+	}
+	for _, g := range c.NameInclude {
+		if ok, _ := path.Match(g, name); ok {
+			return ""
+		}
+	}
+	return fmt.Sprintf("name %q matches no include pattern (%s)", name, strings.Join(c.NameInclude, ", "))
+}

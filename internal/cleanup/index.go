@@ -1,0 +1,144 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
+)
+
+// usageIndex maps a connection ARN to the services that use it. Every
+// service status but DELETED counts as a user: a paused service needs its
+// connection to resume, and one mid-operation or DELETE_FAILED may hold it.
+type usageIndex struct {
+	users    map[string][]ServiceRef
+	services int
+	builtAt  time.Time
+}
+
+// listServicesPageSize is ListServices' maximum MaxResults.
+const listServicesPageSize = 20
+
+// buildIndex lists every service and describes each one that is not DELETED,
+// at most limit at a time. It keeps paging while App Runner returns a
+// NextToken, even after an empty page: the service returns empty pages
+// mid-list, and stopping there would hide users of a connection.
+func buildIndex(ctx context.Context, api API, limit int, now time.Time) (*usageIndex, error) {
+	var summaries []types.ServiceSummary
+	p := apprunner.NewListServicesPaginator(api, &apprunner.ListServicesInput{MaxResults: aws.Int32(listServicesPageSize)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list services: %w", err)
+		}
+		summaries = append(summaries, page.ServiceSummaryList...)
+	}
+
+	idx := &usageIndex{users: make(map[string][]ServiceRef), builtAt: now}
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+	forEach(ctx, limit, len(summaries), func(ctx context.Context, i int) {
+		s := summaries[i]
+		if ctx.Err() != nil {
+			return
+		}
+		if s.Status == types.ServiceStatusDeleted {
+			return
+		}
+		arn := aws.ToString(s.ServiceArn)
+		out, err := api.DescribeService(ctx, &apprunner.DescribeServiceInput{ServiceArn: s.ServiceArn})
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			// A service deleted since the listing uses nothing any more.
+			if classify(err) == errNotFound {
+				return
+			}
+			if firstErr == nil {
+				firstErr = fmt.Errorf("describe service %s: %w", arn, err)
+			}
+			return
+		}
+		svc := out.Service
+		if svc == nil || svc.Status == types.ServiceStatusDeleted {
+			return
+		}
+		idx.services++
+		conn := connectionOf(svc)
+		if conn == "" {
+			return
+		}
+		idx.users[conn] = append(idx.users[conn], ServiceRef{
+			ServiceARN:  aws.ToString(svc.ServiceArn),
+			ServiceName: aws.ToString(svc.ServiceName),
+			Status:      string(svc.Status),
+		})
+	})
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("build usage index: %w", err)
+	}
+	return idx, nil
+}
+
+// connectionOf returns the connection ARN a service's source uses, if any.
+func connectionOf(svc *types.Service) string {
+	if svc.SourceConfiguration == nil || svc.SourceConfiguration.AuthenticationConfiguration == nil {
+		return ""
+	}
+	return aws.ToString(svc.SourceConfiguration.AuthenticationConfiguration.ConnectionArn)
+}
+
+// forEach calls fn for 0..n-1 with at most limit calls running at once.
+// Every index is visited: fn itself checks the context, so work that the
+// deadline prevents still gets its outcome.
+func forEach(ctx context.Context, limit, n int, fn func(ctx context.Context, i int)) {
+	if limit < 1 {
+		limit = 1
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(ctx, i)
+		}()
+	}
+	wg.Wait()
+}
+
+// indexCache keeps the last usage index for reuse while it is fresh.
+type indexCache struct {
+	mu  sync.Mutex
+	idx *usageIndex
+}
+
+func (c *indexCache) get(now time.Time, ttl time.Duration) *usageIndex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idx == nil || ttl <= 0 || now.Sub(c.idx.builtAt) >= ttl {
+		return nil
+	}
+	return c.idx
+}
+
+func (c *indexCache) put(idx *usageIndex) {
+	c.mu.Lock()
+	c.idx = idx
+	c.mu.Unlock()
+}
+
+// invalidate drops the cached index: App Runner has shown it to be stale.
+func (c *indexCache) invalidate() {
+	c.put(nil)
+}

@@ -1,0 +1,361 @@
+package cleanup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
+	"github.com/aws/smithy-go"
+)
+
+// discover finds the targets' current state and the usage index. Connections
+// are listed before services: a service created in between can only use a
+// connection that is already listed, so it is seen in the index.
+func (r *run) discover(ctx context.Context, full *sweep, byService map[string]*sweep) (*usageIndex, error) {
+	for _, svcARN := range slices.Sorted(maps.Keys(byService)) {
+		if !r.connectionOfService(ctx, svcARN, byService[svcARN]) {
+			// The service is gone, so what it used cannot be told: fall
+			// back to sweeping every connection under the sweep's policy.
+			if full == nil {
+				full = &sweep{}
+			}
+			for _, id := range byService[svcARN].ids {
+				full.merge(id, byService[svcARN].dryRun)
+			}
+		}
+	}
+
+	listed := false
+	if full != nil || r.explicitCount() > lookupThreshold {
+		if err := r.listAll(ctx, full); err != nil {
+			reason := "list connections: " + errText(err)
+			if full != nil {
+				r.invalid = append(r.invalid, Result{
+					ConnectionARN: fmt.Sprintf("arn:aws:apprunner:%s:%s:connection/*", r.e.cfg.Region, r.e.cfg.Account),
+					Outcome:       OutcomeFailed,
+					Reason:        failedReason(err, reason),
+					RequestIDs:    full.ids,
+				})
+			}
+			for _, t := range r.order {
+				if t.result == nil {
+					t.decide(OutcomeFailed, failedReason(err, reason), nil)
+				}
+			}
+			return nil, err
+		}
+		listed = true
+	}
+	if !listed {
+		r.lookupNamed(ctx)
+	}
+
+	if !r.undecided() {
+		return nil, nil
+	}
+	now := r.e.cfg.Now()
+	if idx := r.e.cache.get(now, r.e.cfg.IndexTTL); idx != nil {
+		return idx, nil
+	}
+	idx, err := buildIndex(ctx, r.api, r.e.cfg.MaxConcurrency, now)
+	if err != nil {
+		return nil, err
+	}
+	r.e.cache.put(idx)
+	return idx, nil
+}
+
+// connectionOfService adds, as a sweep target, the connection a (deleted)
+// service used. It reports false when the service cannot be found.
+func (r *run) connectionOfService(ctx context.Context, svcARN string, s *sweep) bool {
+	out, err := r.api.DescribeService(ctx, &apprunner.DescribeServiceInput{ServiceArn: aws.String(svcARN)})
+	if err != nil {
+		if classify(err) == errNotFound || classify(err) == errRefused {
+			return false
+		}
+		r.invalid = append(r.invalid, Result{
+			ConnectionARN: svcARN,
+			Outcome:       OutcomeFailed,
+			Reason:        failedReason(err, "find the connection of service "+svcARN+": "+errText(err)),
+			RequestIDs:    s.ids,
+		})
+		return true
+	}
+	conn := connectionOf(out.Service)
+	if conn == "" {
+		return true // an image-based service uses no connection
+	}
+	a, err := ParseConnectionARN(conn)
+	if err != nil || a.Account != r.e.cfg.Account || a.Region != r.e.cfg.Region {
+		return true
+	}
+	r.add(a.String(), a.Name, s.ids, s.dryRun)
+	return true
+}
+
+func (r *run) explicitCount() int {
+	n := 0
+	for _, t := range r.order {
+		if t.explicit {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *run) undecided() bool {
+	return slices.ContainsFunc(r.order, func(t *target) bool { return t.result == nil })
+}
+
+// listAll lists every connection, adding those found to the sweep (if any)
+// and recording the state of named ones.
+func (r *run) listAll(ctx context.Context, full *sweep) error {
+	p := apprunner.NewListConnectionsPaginator(r.api, &apprunner.ListConnectionsInput{MaxResults: aws.Int32(listConnectionsPageSize)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range page.ConnectionSummaryList {
+			arn := aws.ToString(c.ConnectionArn)
+			t := r.targets[arn]
+			if t == nil {
+				if full == nil {
+					continue
+				}
+				t = r.add(arn, aws.ToString(c.ConnectionName), full.ids, full.dryRun)
+			} else if full != nil {
+				r.add(arn, t.name, full.ids, full.dryRun)
+			}
+			t.found, t.status, t.createdAt = true, c.Status, c.CreatedAt
+		}
+	}
+	return nil
+}
+
+// lookupNamed finds each named connection with a filtered listing: cheaper
+// than a full listing when few are named.
+func (r *run) lookupNamed(ctx context.Context) {
+	forEach(ctx, r.e.cfg.MaxConcurrency, len(r.order), func(ctx context.Context, i int) {
+		t := r.order[i]
+		if t.result != nil || t.found {
+			return
+		}
+		if ctx.Err() != nil {
+			t.decide(OutcomeFailed, reasonDeadline, nil)
+			return
+		}
+		p := apprunner.NewListConnectionsPaginator(r.api, &apprunner.ListConnectionsInput{
+			ConnectionName: aws.String(t.name),
+			MaxResults:     aws.Int32(listConnectionsPageSize),
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				t.decide(OutcomeFailed, failedReason(err, "look up connection: "+errText(err)), nil)
+				return
+			}
+			for _, c := range page.ConnectionSummaryList {
+				if aws.ToString(c.ConnectionArn) == t.arn {
+					t.found, t.status, t.createdAt = true, c.Status, c.CreatedAt
+				}
+			}
+		}
+	})
+}
+
+// decide applies the policy to every undecided target and returns the ones
+// that may be deleted.
+func (r *run) decide(ctx context.Context, idx *usageIndex, idxErr error) []*target {
+	cfg := &r.e.cfg
+	now := cfg.Now()
+	var candidates []*target
+	for _, t := range r.order {
+		if t.result != nil {
+			continue
+		}
+		switch {
+		case !t.found:
+			t.decide(OutcomeAlreadyDeleted, "not found: already deleted", nil)
+		case t.status == types.ConnectionStatusDeleted:
+			t.decide(OutcomeAlreadyDeleted, "status DELETED: already deleted", nil)
+		case cfg.nameVerdict(t.name) != "":
+			t.decide(OutcomeProtected, cfg.nameVerdict(t.name), nil)
+		case !t.explicit && t.createdAt == nil:
+			t.decide(OutcomeTooYoung, "creation time unknown: kept until its age can be told", nil)
+		case !t.explicit && now.Sub(*t.createdAt) < cfg.MinAge:
+			t.decide(OutcomeTooYoung, fmt.Sprintf("created %s ago, less than the minimum age %s",
+				now.Sub(*t.createdAt).Round(time.Second), cfg.MinAge), nil)
+		case idxErr != nil:
+			t.decide(OutcomeFailed, failedReason(idxErr, "usage index: "+errText(idxErr)), nil)
+		case len(idx.users[t.arn]) > 0:
+			users := idx.users[t.arn]
+			t.decide(OutcomeInUse, usedByReason(users), users)
+		default:
+			candidates = append(candidates, t)
+		}
+	}
+	if cfg.ProtectTagKey == "" {
+		return candidates
+	}
+
+	// Tags are looked up only for deletion candidates: it is one call each.
+	forEach(ctx, cfg.MaxConcurrency, len(candidates), func(ctx context.Context, i int) {
+		t := candidates[i]
+		if ctx.Err() != nil {
+			t.decide(OutcomeFailed, reasonDeadline, nil)
+			return
+		}
+		out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(t.arn)})
+		if err != nil {
+			if classify(err) == errNotFound {
+				t.decide(OutcomeAlreadyDeleted, "not found: already deleted", nil)
+				return
+			}
+			t.decide(OutcomeFailed, failedReason(err, "list tags: "+errText(err)), nil)
+			return
+		}
+		for _, tag := range out.Tags {
+			if aws.ToString(tag.Key) == cfg.ProtectTagKey && !strings.EqualFold(aws.ToString(tag.Value), "false") {
+				t.decide(OutcomeProtected, fmt.Sprintf("protection tag %s=%s", cfg.ProtectTagKey, aws.ToString(tag.Value)), nil)
+				return
+			}
+		}
+	})
+	return slices.DeleteFunc(candidates, func(t *target) bool { return t.result != nil })
+}
+
+func usedByReason(users []ServiceRef) string {
+	names := make([]string, len(users))
+	for i, u := range users {
+		names[i] = fmt.Sprintf("%s (%s)", u.ServiceName, u.Status)
+	}
+	return fmt.Sprintf("used by %d service(s): %s", len(users), strings.Join(names, ", "))
+}
+
+// delete deletes the candidates, or says it would in a dry run.
+func (r *run) delete(ctx context.Context, candidates []*target) {
+	var stale sync.Once
+	forEach(ctx, r.e.cfg.MaxConcurrency, len(candidates), func(ctx context.Context, i int) {
+		t := candidates[i]
+		if t.dryRun {
+			t.decide(OutcomeWouldDelete, "dry run: no service uses it and policy allows deletion", nil)
+			return
+		}
+		if ctx.Err() != nil {
+			t.decide(OutcomeFailed, reasonDeadline, nil)
+			return
+		}
+		out, err := r.api.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(t.arn)})
+		if err == nil {
+			reason := "no service uses it and policy allows deletion"
+			if out.Connection != nil {
+				reason += fmt.Sprintf("; App Runner reports status %s", out.Connection.Status)
+			}
+			t.decide(OutcomeDeleted, reason, nil)
+			return
+		}
+		switch classify(err) {
+		case errNotFound:
+			t.decide(OutcomeAlreadyDeleted, "not found when deleting: already deleted", nil)
+		case errRefused:
+			// App Runner's own in-use guard is the last line: the index
+			// missed a user (a service created since it was built).
+			stale.Do(r.e.cache.invalidate)
+			t.decide(OutcomeInUse, "App Runner refused the deletion: "+errText(err), nil)
+		default:
+			t.decide(OutcomeFailed, failedReason(err, "delete connection: "+errText(err)), nil)
+		}
+	})
+}
+
+// report assembles the run's report.
+func (r *run) report(reqs []Request, start time.Time) *Report {
+	rep := &Report{
+		Action:   runAction(reqs),
+		DryRun:   r.allDryRun(reqs),
+		Counts:   make(map[Outcome]int, len(Outcomes)),
+		APICalls: r.api.counts(),
+		Duration: r.e.cfg.Now().Sub(start),
+	}
+	for _, o := range Outcomes {
+		rep.Counts[o] = 0
+	}
+	rep.Results = make([]Result, 0, len(r.order)+len(r.invalid))
+	for _, t := range r.order {
+		if t.result == nil { // cannot happen; never lose a connection if it does
+			t.decide(OutcomeFailed, "internal error: no decision was taken", nil)
+		}
+		rep.Results = append(rep.Results, *t.result)
+	}
+	rep.Results = append(rep.Results, r.invalid...)
+	for _, res := range rep.Results {
+		rep.Counts[res.Outcome]++
+	}
+	return rep
+}
+
+func runAction(reqs []Request) Action {
+	var a Action
+	for _, req := range reqs {
+		if req.Invalid != "" {
+			continue
+		}
+		if a != "" && a != req.Action {
+			return ActionBatch
+		}
+		a = req.Action
+	}
+	return a
+}
+
+// allDryRun reports whether every valid request was a dry run, so the run
+// could not delete anything.
+func (r *run) allDryRun(reqs []Request) bool {
+	any := false
+	for i := range reqs {
+		if reqs[i].Invalid != "" {
+			continue
+		}
+		if !r.dryRun(&reqs[i]) {
+			return false
+		}
+		any = true
+	}
+	return any || r.e.cfg.DryRun
+}
+
+// failedReason prefers the deadline explanation when the deadline caused err.
+func failedReason(err error, reason string) string {
+	if classify(err) == errDeadline {
+		return reasonDeadline
+	}
+	if classify(err) == errThrottled {
+		return "throttled by App Runner after retries: " + reason
+	}
+	return reason
+}
+
+// errText is the App Runner error code and message without the SDK's
+// request metadata, which is in the trace already.
+func errText(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	return err.Error()
+}
+
+type noopTracer struct{}
+
+func (noopTracer) StartPhase(ctx context.Context, _ string) (context.Context, func(map[string]int64, error)) {
+	return ctx, func(map[string]int64, error) {}
+}
