@@ -1,0 +1,436 @@
+package deploy
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+const (
+	templatePath = "../../template.yaml"
+	makefilePath = "../../Makefile"
+	functionID   = "CleanupFunction"
+)
+
+// loadTemplate parses the SAM template into plain maps, slices and scalars,
+// with CloudFormation short-form tags (!Ref, !GetAtt, !Sub, ...) rewritten to
+// their long form ({"Ref": ...}, {"Fn::GetAtt": [...]}, ...).
+func loadTemplate(t *testing.T) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(templatePath)
+	if err != nil {
+		t.Fatalf("read template: %v", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("parse %s: %v", templatePath, err)
+	}
+	v, err := fromNode(&doc)
+	if err != nil {
+		t.Fatalf("convert %s: %v", templatePath, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s: top level is %T, want a mapping", templatePath, v)
+	}
+	return m
+}
+
+func fromNode(n *yaml.Node) (any, error) {
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		return fromIntrinsic(n)
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return fromNode(n.Content[0])
+	case yaml.AliasNode:
+		return fromNode(n.Alias)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := fromNode(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := fromNode(c)
+			if err != nil {
+				return nil, err
+			}
+			s = append(s, v)
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n.Line, err)
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("line %d: unexpected YAML node kind %v", n.Line, n.Kind)
+}
+
+// fromIntrinsic rewrites one short-form intrinsic function to its long form.
+func fromIntrinsic(n *yaml.Node) (any, error) {
+	name := strings.TrimPrefix(n.Tag, "!")
+	plain := *n
+	plain.Tag = ""
+	if n.Kind == yaml.ScalarNode {
+		plain.Tag = "!!str"
+	}
+	inner, err := fromNode(&plain)
+	if err != nil {
+		return nil, err
+	}
+	switch name {
+	case "Ref", "Condition":
+		return map[string]any{name: inner}, nil
+	case "GetAtt":
+		if s, ok := inner.(string); ok {
+			resource, attr, _ := strings.Cut(s, ".")
+			return map[string]any{"Fn::GetAtt": []any{resource, attr}}, nil
+		}
+	}
+	return map[string]any{"Fn::" + name: inner}, nil
+}
+
+// at follows a path of mapping keys from v and fails the test when a key is missing.
+func at(t *testing.T, v any, path ...string) any {
+	t.Helper()
+	for i, key := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: %s is %T, want a mapping", templatePath, strings.Join(path[:i], "."), v)
+		}
+		v, ok = m[key]
+		if !ok {
+			t.Fatalf("%s: %s is missing", templatePath, strings.Join(path[:i+1], "."))
+		}
+	}
+	return v
+}
+
+func function(t *testing.T, tmpl map[string]any) map[string]any {
+	t.Helper()
+	props, ok := at(t, tmpl, "Resources", functionID, "Properties").(map[string]any)
+	if !ok {
+		t.Fatalf("%s: Resources.%s.Properties is not a mapping", templatePath, functionID)
+	}
+	return props
+}
+
+// stringList returns v as a list of strings, accepting a single string too (IAM allows both).
+func stringList(t *testing.T, v any) []string {
+	t.Helper()
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				t.Fatalf("list element %v is %T, want a string", e, e)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	t.Fatalf("%v is %T, want a string or a list of strings", v, v)
+	return nil
+}
+
+// statement is one IAM policy statement of the function's inline policies.
+type statement struct {
+	Effect   string
+	Actions  []string
+	Resource any
+}
+
+func policyStatements(t *testing.T, tmpl map[string]any) []statement {
+	t.Helper()
+	policies, ok := at(t, function(t, tmpl), "Policies").([]any)
+	if !ok {
+		t.Fatalf("%s: %s Policies is not a list", templatePath, functionID)
+	}
+	var out []statement
+	for _, p := range policies {
+		doc, ok := p.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: policy %v is a managed policy or template; use inline statements only", templatePath, p)
+		}
+		stmts, ok := at(t, doc, "Statement").([]any)
+		if !ok {
+			t.Fatalf("%s: policy Statement is not a list", templatePath)
+		}
+		for _, s := range stmts {
+			out = append(out, statement{
+				Effect:   fmt.Sprint(at(t, s, "Effect")),
+				Actions:  stringList(t, at(t, s, "Action")),
+				Resource: at(t, s, "Resource"),
+			})
+		}
+	}
+	return out
+}
+
+func events(t *testing.T, tmpl map[string]any, eventType string) map[string]map[string]any {
+	t.Helper()
+	all, ok := at(t, function(t, tmpl), "Events").(map[string]any)
+	if !ok {
+		t.Fatalf("%s: %s Events is not a mapping", templatePath, functionID)
+	}
+	out := make(map[string]map[string]any)
+	for name, e := range all {
+		if at(t, e, "Type") == eventType {
+			props, _ := at(t, e, "Properties").(map[string]any)
+			out[name] = props
+		}
+	}
+	return out
+}
+
+func number(t *testing.T, v any) int {
+	t.Helper()
+	switch v := v.(type) {
+	case int:
+		return v
+	case string:
+		n, err := strconv.Atoi(v)
+		if err == nil {
+			return n
+		}
+	}
+	t.Fatalf("%v is %T, want a literal integer", v, v)
+	return 0
+}
+
+// getAttResource returns X for {"Fn::GetAtt": [X, attr]}.
+func getAttResource(t *testing.T, v any, attr string) string {
+	t.Helper()
+	ga, ok := at(t, v, "Fn::GetAtt").([]any)
+	if !ok || len(ga) != 2 || ga[1] != attr {
+		t.Fatalf("%v is not a !GetAtt of %s", v, attr)
+	}
+	return fmt.Sprint(ga[0])
+}
+
+func TestIAMGrantsExactlyTheAppRunnerOperationsTheEngineCalls(t *testing.T) {
+	tmpl := loadTemplate(t)
+	var got []string
+	for _, s := range policyStatements(t, tmpl) {
+		if s.Effect != "Allow" {
+			continue
+		}
+		got = append(got, s.Actions...)
+	}
+	slices.Sort(got)
+	var want []string
+	for _, op := range cleanup.Operations() {
+		want = append(want, "apprunner:"+op)
+	}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("inline policy actions differ from cleanup.Operations() (-want +got):\n%s", diff)
+	}
+}
+
+func TestIAMScopesEachAppRunnerActionToItsResources(t *testing.T) {
+	arnOf := func(kind string) any {
+		return map[string]any{"Fn::Sub": "arn:${AWS::Partition}:apprunner:${AWS::Region}:${AWS::AccountId}:" + kind + "/*/*"}
+	}
+	tests := []struct {
+		action string
+		want   any
+	}{
+		// The List actions take no resource-level permissions: "*" is the only valid resource.
+		{"apprunner:ListConnections", "*"},
+		{"apprunner:ListServices", "*"},
+		{"apprunner:DescribeService", arnOf("service")},
+		{"apprunner:DeleteConnection", arnOf("connection")},
+		{"apprunner:ListTagsForResource", arnOf("connection")},
+	}
+	stmts := policyStatements(t, loadTemplate(t))
+	for _, tt := range tests {
+		t.Run(tt.action, func(t *testing.T) {
+			var found int
+			for _, s := range stmts {
+				if !slices.Contains(s.Actions, tt.action) {
+					continue
+				}
+				found++
+				if diff := cmp.Diff(tt.want, s.Resource); diff != "" {
+					t.Errorf("Resource of %s (-want +got):\n%s", tt.action, diff)
+				}
+			}
+			if found != 1 {
+				t.Errorf("%s appears in %d statements, want 1", tt.action, found)
+			}
+		})
+	}
+}
+
+func TestSQSEventReportsBatchItemFailures(t *testing.T) {
+	sqs := events(t, loadTemplate(t), "SQS")
+	if len(sqs) == 0 {
+		t.Fatalf("%s: no SQS event on %s", templatePath, functionID)
+	}
+	for name, props := range sqs {
+		types := stringList(t, at(t, props, "FunctionResponseTypes"))
+		if !slices.Contains(types, "ReportBatchItemFailures") {
+			t.Errorf("SQS event %s FunctionResponseTypes = %v, want ReportBatchItemFailures", name, types)
+		}
+	}
+}
+
+func TestQueueRedrivesToDeadLetterQueueKeptFourteenDays(t *testing.T) {
+	tmpl := loadTemplate(t)
+	for name, props := range events(t, tmpl, "SQS") {
+		queueID := getAttResource(t, at(t, props, "Queue"), "Arn")
+		redrive := at(t, tmpl, "Resources", queueID, "Properties", "RedrivePolicy")
+		at(t, redrive, "maxReceiveCount")
+		dlqID := getAttResource(t, at(t, redrive, "deadLetterTargetArn"), "Arn")
+		if got := at(t, tmpl, "Resources", dlqID, "Type"); got != "AWS::SQS::Queue" {
+			t.Errorf("event %s: dead-letter target %s has Type %v, want AWS::SQS::Queue", name, dlqID, got)
+		}
+		const fourteenDays = 14 * 24 * 3600
+		if got := number(t, at(t, tmpl, "Resources", dlqID, "Properties", "MessageRetentionPeriod")); got != fourteenDays {
+			t.Errorf("%s MessageRetentionPeriod = %d, want %d", dlqID, got, fourteenDays)
+		}
+	}
+}
+
+func TestQueueVisibilityTimeoutIsAtLeastSixFunctionTimeouts(t *testing.T) {
+	tmpl := loadTemplate(t)
+	timeout := number(t, at(t, function(t, tmpl), "Timeout"))
+	for name, props := range events(t, tmpl, "SQS") {
+		queueID := getAttResource(t, at(t, props, "Queue"), "Arn")
+		got := number(t, at(t, tmpl, "Resources", queueID, "Properties", "VisibilityTimeout"))
+		if got < 6*timeout {
+			t.Errorf("event %s: %s VisibilityTimeout = %d, want >= 6 x Timeout = %d", name, queueID, got, 6*timeout)
+		}
+	}
+}
+
+func TestAsyncTriggersHaveDeadLetterQueueAndRetryPolicy(t *testing.T) {
+	tmpl := loadTemplate(t)
+	for _, typ := range []string{"ScheduleV2", "EventBridgeRule"} {
+		evs := events(t, tmpl, typ)
+		if len(evs) == 0 {
+			t.Errorf("%s: no %s event on %s", templatePath, typ, functionID)
+		}
+		for _, props := range evs {
+			at(t, props, "DeadLetterConfig", "Arn")
+			at(t, props, "RetryPolicy", "MaximumRetryAttempts")
+		}
+	}
+	at(t, function(t, tmpl), "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")
+}
+
+func TestScheduleSendsASweep(t *testing.T) {
+	for name, props := range events(t, loadTemplate(t), "ScheduleV2") {
+		if got := at(t, props, "Input"); got != `{"action":"sweep"}` {
+			t.Errorf("schedule %s Input = %v, want {\"action\":\"sweep\"}", name, got)
+		}
+	}
+}
+
+func TestTracingIsActive(t *testing.T) {
+	if got := at(t, function(t, loadTemplate(t)), "Tracing"); got != "Active" {
+		t.Errorf("Tracing = %v, want Active", got)
+	}
+}
+
+func TestLoggingIsJSONAndNeverDropsMetricsRecords(t *testing.T) {
+	tmpl := loadTemplate(t)
+	cfg := at(t, function(t, tmpl), "LoggingConfig")
+	if got := at(t, cfg, "LogFormat"); got != "JSON" {
+		t.Errorf("LoggingConfig.LogFormat = %v, want JSON", got)
+	}
+	// Lambda files JSON lines without a "level" key, such as the Embedded
+	// Metric Format record, under INFO; a higher level would drop them.
+	level := at(t, cfg, "ApplicationLogLevel")
+	allowed := []string{fmt.Sprint(level)}
+	if ref, ok := level.(map[string]any); ok {
+		param := fmt.Sprint(at(t, ref, "Ref"))
+		allowed = stringList(t, at(t, tmpl, "Parameters", param, "AllowedValues"))
+	}
+	for _, l := range allowed {
+		if l == "WARN" || l == "ERROR" || l == "FATAL" {
+			t.Errorf("ApplicationLogLevel may be %s, which would drop the metrics records", l)
+		}
+	}
+}
+
+func TestDryRunIsTheDefault(t *testing.T) {
+	tmpl := loadTemplate(t)
+	if got := at(t, tmpl, "Parameters", "DryRun", "Default"); got != "true" {
+		t.Errorf("Parameters.DryRun.Default = %#v, want \"true\"", got)
+	}
+	got := at(t, function(t, tmpl), "Environment", "Variables", "DRY_RUN")
+	if diff := cmp.Diff(map[string]any{"Ref": "DryRun"}, got); diff != "" {
+		t.Errorf("DRY_RUN (-want +got):\n%s", diff)
+	}
+}
+
+func TestEnvironmentComesFromParameters(t *testing.T) {
+	tmpl := loadTemplate(t)
+	vars := at(t, function(t, tmpl), "Environment", "Variables")
+	tests := map[string]string{
+		"DRY_RUN":             "DryRun",
+		"MIN_CONNECTION_AGE":  "MinConnectionAge",
+		"PROTECT_TAG_KEY":     "ProtectTagKey",
+		"NAME_INCLUDE":        "NameInclude",
+		"NAME_EXCLUDE":        "NameExclude",
+		"MAX_CONCURRENCY":     "MaxConcurrency",
+		"METRICS_NAMESPACE":   "MetricsNamespace",
+		"CUSTOM_EVENT_SOURCE": "CustomEventSource",
+	}
+	for env, param := range tests {
+		if diff := cmp.Diff(map[string]any{"Ref": param}, at(t, vars, env)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", env, diff)
+		}
+		at(t, tmpl, "Parameters", param, "Default")
+	}
+}
+
+func TestFunctionBuildsWithTheMakefile(t *testing.T) {
+	tmpl := loadTemplate(t)
+	if got := at(t, tmpl, "Resources", functionID, "Metadata", "BuildMethod"); got != "makefile" {
+		t.Errorf("Metadata.BuildMethod = %v, want makefile", got)
+	}
+	fn := function(t, tmpl)
+	for key, want := range map[string]any{"Runtime": "provided.al2023", "Handler": "bootstrap"} {
+		if got := at(t, fn, key); got != want {
+			t.Errorf("%s = %v, want %v", key, got, want)
+		}
+	}
+	if diff := cmp.Diff([]string{"arm64"}, stringList(t, at(t, fn, "Architectures"))); diff != "" {
+		t.Errorf("Architectures (-want +got):\n%s", diff)
+	}
+
+	makefile, err := os.ReadFile(makefilePath)
+	if err != nil {
+		t.Fatalf("read Makefile: %v", err)
+	}
+	if !regexp.MustCompile(`(?m)^build-` + functionID + `:`).Match(makefile) {
+		t.Errorf("%s has no build-%s target, which sam build runs", makefilePath, functionID)
+	}
+}
