@@ -1,0 +1,63 @@
+// Package apprunnerlocal is an in-memory emulator of the AWS App Runner API,
+// for tests, demos and benchmarks. It is never deployed.
+//
+// A [Server] is an [net/http.Handler] speaking App Runner's real wire protocol
+// (AWS JSON 1.0: POST /, X-Amz-Target: AppRunner.<Operation>, epoch-second
+// timestamps, errors as {"__type": ..., "message": ...}), so the real
+// aws-sdk-go-v2 client and the AWS CLI work against it unchanged:
+//
+//	srv := httptest.NewServer(apprunnerlocal.New(apprunnerlocal.Options{}))
+//	client := apprunner.New(apprunner.Options{
+//		Region:       "us-east-1",
+//		BaseEndpoint: aws.String(srv.URL),
+//		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+//	})
+//
+// Covered operations: CreateConnection, ListConnections, DeleteConnection,
+// CreateService, DescribeService, ListServices, DeleteService, PauseService,
+// ResumeService, TagResource, UntagResource and ListTagsForResource, with the
+// input validation of the API model (required members, patterns, lengths,
+// MaxResults ranges, NextToken checks).
+//
+// The protocol layer (server.go, ops.go) is separate from the store
+// (store.go), which keeps every account and region apart under one mutex.
+// Test knobs ([Options]) add latency, per-operation token-bucket throttling,
+// a reproducible fraction of internal errors, and the empty-page quirk of
+// ListServices; [Server.Stats] counts every call by operation and outcome.
+//
+// Where it differs from the real service:
+//   - SigV4 signatures are not verified. A request must carry an
+//     Authorization header whose credential scope names the region
+//     (Credential=AKID/DATE/REGION/apprunner/aws4_request); the account is
+//     looked up from the access key ID in [Options.Accounts], and unknown keys
+//     belong to [DefaultAccount]. IAM is not modelled: every caller may do
+//     everything in its own account.
+//   - A resource ARN of another account or region is reported as
+//     ResourceNotFoundException (the real service answers with an access
+//     error or a not-found, depending on the operation).
+//   - Lists return 20 items per page when MaxResults is omitted (the model
+//     says "all results"; the real service pages anyway). Items are sorted by
+//     creation time, then ARN, and NextToken is an opaque cursor bound to the
+//     account, region, operation and filter that issued it.
+//   - Connections never need a handshake: CreateConnection leaves them in
+//     PENDING_HANDSHAKE as the real service does, and only seeding (see
+//     [Seed], [Server.AddConnection]) can make them AVAILABLE or ERROR.
+//   - Services do not run anything. CreateService, PauseService and
+//     ResumeService complete at once (RUNNING, PAUSED, RUNNING); DeleteService
+//     moves a service to OPERATION_IN_PROGRESS and then to DELETED after
+//     [Options.DeleteServiceDelay] (default: at once). Deleted services leave
+//     ListServices but DescribeService keeps returning them as DELETED.
+//   - Only the members of each shape that the model defines are kept; auto
+//     scaling, VPC connectors, observability and custom domains are not
+//     modelled beyond echoing what CreateService received plus defaults.
+//   - DeleteConnection refuses, with InvalidRequestException, while any
+//     service not DELETED references the connection in
+//     SourceConfiguration.AuthenticationConfiguration.ConnectionArn. With
+//     [Options.DisableInUseGuard] it deletes anyway and records the deletion
+//     in [Server.UnsafeDeletions].
+//   - With [Options.EmptyPageQuirk], ListServices pages over every service
+//     including DELETED ones and then drops the DELETED, so a page can be
+//     empty yet carry a NextToken, as the real service sometimes does after
+//     many deletions (botocore issue 3116, aws-cli issue 8124). Clients must
+//     keep paging until NextToken is absent.
+package apprunnerlocal

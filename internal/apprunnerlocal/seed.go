@@ -1,0 +1,529 @@
+package apprunnerlocal
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"time"
+)
+
+// demoJSON is the demo data set: connections in use, orphaned, protected,
+// too young, pending and broken, in two accounts.
+//
+//go:embed demo.json
+var demoJSON []byte
+
+// DemoJSON returns the embedded demo seed as JSON.
+func DemoJSON() []byte { return slices.Clone(demoJSON) }
+
+// DemoSeed returns the embedded demo seed.
+func DemoSeed() *Seed {
+	seed, err := ParseSeed(demoJSON)
+	if err != nil {
+		// The file is embedded and covered by tests: an error is a bug.
+		panic(fmt.Sprintf("apprunnerlocal: embedded demo.json: %v", err))
+	}
+	return seed
+}
+
+// Seed is data to preload, which the API cannot create as such: statuses
+// other than the initial ones and creation times in the past. Its JSON form
+// is
+//
+//	{"accounts": {ACCOUNT: {REGION: {"connections": [...], "services": [...]}}}}
+type Seed struct {
+	Accounts map[string]map[string]SeedRegion `json:"accounts"`
+}
+
+// SeedRegion holds the resources of one account in one region.
+type SeedRegion struct {
+	Connections []SeedConnection `json:"connections,omitempty"`
+	Services    []SeedService    `json:"services,omitempty"`
+}
+
+// SeedConnection describes one connection. In JSON, createdAt is RFC 3339
+// and createdAgo a Go duration ("36h") before the time of loading; at most
+// one of them may be set, and neither means now.
+type SeedConnection struct {
+	Name         string            `json:"name"`
+	ID           string            `json:"id,omitempty"`           // 32 lowercase hex digits; random when empty
+	ProviderType string            `json:"providerType,omitempty"` // GITHUB (default) or BITBUCKET
+	Status       string            `json:"status,omitempty"`       // AVAILABLE by default
+	CreatedAt    time.Time         `json:"createdAt,omitzero"`
+	CreatedAgo   time.Duration     `json:"-"`
+	Tags         map[string]string `json:"tags,omitempty"`
+}
+
+// SeedService describes one service. Its source is a code repository
+// through the connection named ConnectionName (or ConnectionARN, from Go),
+// or a public image when neither is set.
+type SeedService struct {
+	Name           string            `json:"name"`
+	ID             string            `json:"id,omitempty"`
+	Status         string            `json:"status,omitempty"` // RUNNING by default
+	CreatedAt      time.Time         `json:"createdAt,omitzero"`
+	CreatedAgo     time.Duration     `json:"-"`
+	ConnectionName string            `json:"connectionName,omitempty"`
+	ConnectionARN  string            `json:"connectionArn,omitempty"`
+	Tags           map[string]string `json:"tags,omitempty"`
+}
+
+// UnmarshalJSON accepts createdAgo as a Go duration string.
+func (c *SeedConnection) UnmarshalJSON(data []byte) error {
+	type plain SeedConnection
+	aux := struct {
+		*plain
+		CreatedAgo string `json:"createdAgo"`
+	}{plain: (*plain)(c)}
+	if err := strictUnmarshal(data, &aux); err != nil {
+		return fmt.Errorf("connection: %w", err)
+	}
+	return parseAgo(aux.CreatedAgo, &c.CreatedAgo)
+}
+
+// UnmarshalJSON accepts createdAgo as a Go duration string.
+func (sv *SeedService) UnmarshalJSON(data []byte) error {
+	type plain SeedService
+	aux := struct {
+		*plain
+		CreatedAgo string `json:"createdAgo"`
+	}{plain: (*plain)(sv)}
+	if err := strictUnmarshal(data, &aux); err != nil {
+		return fmt.Errorf("service: %w", err)
+	}
+	return parseAgo(aux.CreatedAgo, &sv.CreatedAgo)
+}
+
+func parseAgo(s string, d *time.Duration) error {
+	if s == "" {
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("createdAgo: %w", err)
+	}
+	*d = v
+	return nil
+}
+
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// ParseSeed decodes and checks a seed in its JSON form. Unknown fields are
+// errors, to catch typos in hand-written seeds.
+func ParseSeed(data []byte) (*Seed, error) {
+	var seed Seed
+	if err := strictUnmarshal(data, &seed); err != nil {
+		return nil, fmt.Errorf("parse seed: %w", err)
+	}
+	if err := seed.validate(); err != nil {
+		return nil, fmt.Errorf("parse seed: %w", err)
+	}
+	return &seed, nil
+}
+
+// LoadSeedFile reads and parses a seed file.
+func LoadSeedFile(path string) (*Seed, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load seed: %w", err)
+	}
+	seed, err := ParseSeed(data)
+	if err != nil {
+		return nil, fmt.Errorf("load seed %s: %w", path, err)
+	}
+	return seed, nil
+}
+
+func (seed *Seed) validate() error {
+	var errs []error
+	for _, account := range sortedKeys(seed.Accounts) {
+		if !accountRE.MatchString(account) {
+			errs = append(errs, fmt.Errorf("account %q: not 12 digits", account))
+		}
+		regions := seed.Accounts[account]
+		for _, region := range sortedKeys(regions) {
+			if !regionRE.MatchString(region) {
+				errs = append(errs, fmt.Errorf("account %s: region %q: not a region name", account, region))
+			}
+			r := regions[region]
+			for i, c := range r.Connections {
+				if err := c.validate(); err != nil {
+					errs = append(errs, fmt.Errorf("%s/%s: connection %d: %w", account, region, i, err))
+				}
+			}
+			for i, sv := range r.Services {
+				if err := sv.validate(); err != nil {
+					errs = append(errs, fmt.Errorf("%s/%s: service %d: %w", account, region, i, err))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *SeedConnection) validate() error {
+	var errs []error
+	if !connectionNameRE.MatchString(c.Name) {
+		errs = append(errs, fmt.Errorf("name %q: must match %s", c.Name, connectionNameRE))
+	}
+	if c.ID != "" && !idRE.MatchString(c.ID) {
+		errs = append(errs, fmt.Errorf("id %q: must be 32 lowercase hex digits", c.ID))
+	}
+	if c.ProviderType != "" && !slices.Contains(providerTypes, c.ProviderType) {
+		errs = append(errs, fmt.Errorf("providerType %q: must be one of %v", c.ProviderType, providerTypes))
+	}
+	if c.Status != "" && !slices.Contains(connectionStatuses, c.Status) {
+		errs = append(errs, fmt.Errorf("status %q: must be one of %v", c.Status, connectionStatuses))
+	}
+	errs = append(errs, validateCreated(c.CreatedAt, c.CreatedAgo), validateTags(c.Tags))
+	return errors.Join(errs...)
+}
+
+func (sv *SeedService) validate() error {
+	var errs []error
+	if !serviceNameRE.MatchString(sv.Name) {
+		errs = append(errs, fmt.Errorf("name %q: must match %s", sv.Name, serviceNameRE))
+	}
+	if sv.ID != "" && !idRE.MatchString(sv.ID) {
+		errs = append(errs, fmt.Errorf("id %q: must be 32 lowercase hex digits", sv.ID))
+	}
+	if sv.Status != "" && !slices.Contains(serviceStatuses, sv.Status) {
+		errs = append(errs, fmt.Errorf("status %q: must be one of %v", sv.Status, serviceStatuses))
+	}
+	if sv.ConnectionName != "" && sv.ConnectionARN != "" {
+		errs = append(errs, errors.New("set connectionName or connectionArn, not both"))
+	}
+	errs = append(errs, validateCreated(sv.CreatedAt, sv.CreatedAgo), validateTags(sv.Tags))
+	return errors.Join(errs...)
+}
+
+func validateCreated(at time.Time, ago time.Duration) error {
+	switch {
+	case !at.IsZero() && ago != 0:
+		return errors.New("set createdAt or createdAgo, not both")
+	case ago < 0:
+		return fmt.Errorf("createdAgo %s: must not be negative", ago)
+	}
+	return nil
+}
+
+func validateTags(tags map[string]string) error {
+	var v validator
+	for _, k := range sortedKeys(tags) {
+		v.tagKey("tags", k)
+		val := tags[k]
+		v.str("tags."+k, &val, 0, 256, nil)
+	}
+	if err := v.err(); err != nil {
+		return errors.New(err.msg)
+	}
+	return nil
+}
+
+func createdTime(at time.Time, ago time.Duration, now time.Time) time.Time {
+	switch {
+	case !at.IsZero():
+		return at.Round(0)
+	default:
+		return now.Add(-ago)
+	}
+}
+
+// Load adds the resources of a seed. It checks the whole seed before adding
+// anything: names must not clash with live resources, ARNs must be new, and
+// a service's connection must exist in its account and region (in the store
+// or earlier in the seed). Load may be called several times.
+func (s *Server) Load(seed *Seed) error {
+	if err := seed.validate(); err != nil {
+		return fmt.Errorf("load seed: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	var conns []*connection
+	var services []*service
+	pendingConn := map[string]*connection{} // by ARN
+	pendingName := map[scope]map[string]*connection{}
+	pendingSvc := map[string]bool{}
+	pendingSvcName := map[scope]map[string]bool{}
+	var errs []error
+	for _, account := range sortedKeys(seed.Accounts) {
+		for _, regionName := range sortedKeys(seed.Accounts[account]) {
+			sc := scope{account: account, region: regionName}
+			r := seed.Accounts[account][regionName]
+			pendingName[sc] = map[string]*connection{}
+			pendingSvcName[sc] = map[string]bool{}
+			for _, sc0 := range r.Connections {
+				conn := s.newSeedConnection(sc, sc0, now)
+				live := conn.status != ConnectionDeleted
+				switch {
+				case s.st.conns[conn.arn] != nil || pendingConn[conn.arn] != nil:
+					errs = append(errs, fmt.Errorf("connection %s already exists", conn.arn))
+				case live && (s.st.liveConnectionByName(sc, conn.name) != nil || pendingName[sc][conn.name] != nil):
+					errs = append(errs, fmt.Errorf("%s/%s: connection name %s already in use", account, regionName, conn.name))
+				default:
+					pendingConn[conn.arn] = conn
+					if live {
+						pendingName[sc][conn.name] = conn
+					}
+					conns = append(conns, conn)
+				}
+			}
+			for _, ss := range r.Services {
+				connARN := ss.ConnectionARN
+				if ss.ConnectionName != "" {
+					conn := pendingName[sc][ss.ConnectionName]
+					if conn == nil {
+						conn = s.st.liveConnectionByName(sc, ss.ConnectionName)
+					}
+					if conn == nil {
+						errs = append(errs, fmt.Errorf("%s/%s: service %s: no connection named %s", account, regionName, ss.Name, ss.ConnectionName))
+						continue
+					}
+					connARN = conn.arn
+				} else if connARN != "" {
+					conn := pendingConn[connARN]
+					if conn == nil {
+						conn = s.st.conns[connARN]
+					}
+					if conn == nil || conn.scope != sc {
+						errs = append(errs, fmt.Errorf("%s/%s: service %s: no connection %s in this account and region", account, regionName, ss.Name, connARN))
+						continue
+					}
+				}
+				sv := newSeedService(sc, ss, connARN, now)
+				live := sv.status != ServiceDeleted
+				switch {
+				case s.st.services[sv.arn] != nil || pendingSvc[sv.arn]:
+					errs = append(errs, fmt.Errorf("service %s already exists", sv.arn))
+				case live && (s.st.liveServiceByName(sc, sv.name, now) != nil || pendingSvcName[sc][sv.name]):
+					errs = append(errs, fmt.Errorf("%s/%s: service name %s already in use", account, regionName, sv.name))
+				default:
+					pendingSvc[sv.arn] = true
+					if live {
+						pendingSvcName[sc][sv.name] = true
+					}
+					services = append(services, sv)
+				}
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("load seed: %w", err)
+	}
+	for _, c := range conns {
+		s.st.addConnection(c)
+	}
+	for _, sv := range services {
+		s.st.addService(sv)
+	}
+	return nil
+}
+
+func (s *Server) newSeedConnection(sc scope, c SeedConnection, now time.Time) *connection {
+	id := c.ID
+	if id == "" {
+		id = randomHex(32)
+	}
+	conn := &connection{
+		scope: sc, arn: connectionARN(sc, c.Name, id), name: c.Name, id: id,
+		provider: c.ProviderType, status: c.Status,
+		createdAt: createdTime(c.CreatedAt, c.CreatedAgo, now),
+		tags:      maps.Clone(c.Tags),
+	}
+	if conn.provider == "" {
+		conn.provider = "GITHUB"
+	}
+	if conn.status == "" {
+		conn.status = ConnectionAvailable
+	}
+	if conn.tags == nil {
+		conn.tags = map[string]string{}
+	}
+	if conn.status == ConnectionDeleted {
+		conn.deletedAt = now
+	}
+	return conn
+}
+
+func newSeedService(sc scope, ss SeedService, connARN string, now time.Time) *service {
+	id := ss.ID
+	if id == "" {
+		id = randomHex(32)
+	}
+	var src sourceConfiguration
+	if connARN != "" {
+		src = sourceConfiguration{
+			AuthenticationConfiguration: &authenticationConfiguration{ConnectionArn: ptr(connARN)},
+			AutoDeploymentsEnabled:      ptr(true),
+			CodeRepository: &codeRepository{
+				RepositoryUrl:     ptr("https://github.com/example/" + ss.Name),
+				SourceCodeVersion: &sourceCodeVersion{Type: ptr("BRANCH"), Value: ptr("main")},
+				CodeConfiguration: &codeConfiguration{ConfigurationSource: ptr("REPOSITORY")},
+			},
+		}
+	} else {
+		src = sourceConfiguration{
+			AutoDeploymentsEnabled: ptr(false),
+			ImageRepository: &imageRepository{
+				ImageIdentifier:     ptr("public.ecr.aws/aws-containers/hello-app-runner:latest"),
+				ImageRepositoryType: ptr("ECR_PUBLIC"),
+				ImageConfiguration:  &imageConfiguration{Port: ptr("8000")},
+			},
+		}
+	}
+	status := ss.Status
+	if status == "" {
+		status = ServiceRunning
+	}
+	tags := maps.Clone(ss.Tags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return newService(sc, ss.Name, id, status, createdTime(ss.CreatedAt, ss.CreatedAgo, now), defaultConfig(sc, src), tags)
+}
+
+// AddConnection adds one connection, as Load would, and returns its ARN.
+// It is cheap enough to create thousands.
+func (s *Server) AddConnection(account, region string, c SeedConnection) (string, error) {
+	seedRegion := SeedRegion{Connections: []SeedConnection{c}}
+	if c.ID == "" {
+		c.ID = randomHex(32)
+		seedRegion.Connections[0] = c
+	}
+	if err := s.Load(&Seed{Accounts: map[string]map[string]SeedRegion{account: {region: seedRegion}}}); err != nil {
+		return "", fmt.Errorf("add connection %s: %w", c.Name, err)
+	}
+	return connectionARN(scope{account: account, region: region}, c.Name, c.ID), nil
+}
+
+// AddService adds one service, as Load would, and returns its ARN.
+func (s *Server) AddService(account, region string, sv SeedService) (string, error) {
+	if sv.ID == "" {
+		sv.ID = randomHex(32)
+	}
+	seed := &Seed{Accounts: map[string]map[string]SeedRegion{account: {region: {Services: []SeedService{sv}}}}}
+	if err := s.Load(seed); err != nil {
+		return "", fmt.Errorf("add service %s: %w", sv.Name, err)
+	}
+	return serviceARN(scope{account: account, region: region}, sv.Name, sv.ID), nil
+}
+
+// UnsafeDeletion records a connection deleted while services referenced it,
+// which only Options.DisableInUseGuard allows.
+type UnsafeDeletion struct {
+	ConnectionARN string
+	ServiceARNs   []string
+	At            time.Time
+}
+
+// UnsafeDeletions returns every unsafe deletion so far, oldest first.
+func (s *Server) UnsafeDeletions() []UnsafeDeletion {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]UnsafeDeletion, len(s.st.unsafe))
+	for i, u := range s.st.unsafe {
+		u.ServiceARNs = slices.Clone(u.ServiceARNs)
+		out[i] = u
+	}
+	return out
+}
+
+// ConnectionState is a connection as the store holds it, for assertions.
+type ConnectionState struct {
+	ARN, Name, ID   string
+	Account, Region string
+	ProviderType    string
+	Status          string
+	CreatedAt       time.Time
+	DeletedAt       time.Time // zero unless Status is DELETED
+	Tags            map[string]string
+}
+
+func (c *connection) state() ConnectionState {
+	return ConnectionState{
+		ARN: c.arn, Name: c.name, ID: c.id, Account: c.account, Region: c.region,
+		ProviderType: c.provider, Status: c.status, CreatedAt: c.createdAt, DeletedAt: c.deletedAt,
+		Tags: maps.Clone(c.tags),
+	}
+}
+
+// Connection returns the connection with this ARN, deleted ones included.
+func (s *Server) Connection(arn string) (ConnectionState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.conns[arn]
+	if c == nil {
+		return ConnectionState{}, false
+	}
+	return c.state(), true
+}
+
+// Connections returns the connections of an account and region that are
+// not deleted, in list order.
+func (s *Server) Connections(account, region string) []ConnectionState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conns := s.st.scopes[scope{account: account, region: region}].connsOrNil()
+	out := make([]ConnectionState, 0, len(conns))
+	for _, c := range conns {
+		out = append(out, c.state())
+	}
+	return out
+}
+
+// ServiceState is a service as the store holds it, for assertions.
+type ServiceState struct {
+	ARN, Name, ID   string
+	Account, Region string
+	Status          string
+	ConnectionARN   string // empty when the source needs no connection
+	CreatedAt       time.Time
+	DeletedAt       time.Time
+	Tags            map[string]string
+}
+
+func (sv *service) state() ServiceState {
+	return ServiceState{
+		ARN: sv.arn, Name: sv.name, ID: sv.id, Account: sv.account, Region: sv.region,
+		Status: sv.status, ConnectionARN: sv.connectionARN(), CreatedAt: sv.createdAt,
+		DeletedAt: sv.deletedAt, Tags: maps.Clone(sv.tags),
+	}
+}
+
+// Service returns the service with this ARN, DELETED ones included.
+func (s *Server) Service(arn string) (ServiceState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sv := s.st.services[arn]
+	if sv == nil {
+		return ServiceState{}, false
+	}
+	sv.settle(s.now())
+	return sv.state(), true
+}
+
+// Services returns the services of an account and region that are not
+// DELETED, in list order.
+func (s *Server) Services(account, region string) []ServiceState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	var out []ServiceState
+	for _, sv := range s.st.scopes[scope{account: account, region: region}].servicesOrNil() {
+		sv.settle(now)
+		if sv.status != ServiceDeleted {
+			out = append(out, sv.state())
+		}
+	}
+	return out
+}

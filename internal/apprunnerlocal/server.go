@@ -1,0 +1,388 @@
+package apprunnerlocal
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	mrand "math/rand/v2"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultAccount is the account of every access key ID not listed in
+// [Options.Accounts].
+const DefaultAccount = "123456789012"
+
+// maxBodyBytes bounds request bodies; App Runner requests are small.
+const maxBodyBytes = 1 << 20
+
+// Options configures a [Server]. The zero value is a plain, fast, faultless
+// emulator. Change options of a running server with [Server.SetOptions].
+type Options struct {
+	// Accounts maps access key IDs to account IDs. Keys not listed belong to
+	// DefaultAccount.
+	Accounts map[string]string
+	// DisableInUseGuard lets DeleteConnection delete connections that a
+	// service still references; such deletions are recorded and returned by
+	// Server.UnsafeDeletions. It exists to prove that a client checks usage
+	// itself instead of relying on the service.
+	DisableInUseGuard bool
+	// Latency is added to every call, plus a uniformly random extra of up to
+	// Jitter.
+	Latency, Jitter time.Duration
+	// RateLimits maps operation names ("ListServices") to token buckets.
+	// Calls past the bucket fail with ThrottlingException.
+	RateLimits map[string]RateLimit
+	// FaultRate is the fraction (0..1) of calls that fail with
+	// InternalServiceErrorException before doing anything.
+	FaultRate float64
+	// FaultSeed seeds the fault and jitter sequences: the same seed and the
+	// same sequence of calls fail the same calls.
+	FaultSeed int64
+	// EmptyPageQuirk makes ListServices page over all services including
+	// DELETED ones and drop the DELETED afterwards, so a page can be empty
+	// and still carry a NextToken, as the real service sometimes does.
+	EmptyPageQuirk bool
+	// DeleteServiceDelay is how long a deleted service stays
+	// OPERATION_IN_PROGRESS before it becomes DELETED. Zero: at once.
+	DeleteServiceDelay time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// RateLimit is a token bucket: Burst calls at once, refilled at PerSecond.
+type RateLimit struct {
+	PerSecond float64
+	Burst     int
+}
+
+// Stats counts calls per operation, and per operation and outcome ("ok" or
+// an error code such as "ThrottlingException").
+type Stats struct {
+	Calls    map[string]int            `json:"calls"`
+	Outcomes map[string]map[string]int `json:"outcomes"`
+}
+
+// Total returns the number of calls of all operations.
+func (st Stats) Total() int {
+	n := 0
+	for _, c := range st.Calls {
+		n += c
+	}
+	return n
+}
+
+// Server is the emulator. It is an http.Handler; all its methods are safe
+// for concurrent use.
+type Server struct {
+	// mu guards everything below: options, store, knobs state and stats.
+	mu       sync.Mutex
+	opts     Options
+	st       *store
+	faultRNG *mrand.Rand
+	jitRNG   *mrand.Rand
+	buckets  map[string]*bucket
+	stats    Stats
+}
+
+type bucket struct {
+	limit  RateLimit
+	tokens float64
+	last   time.Time
+}
+
+// New returns a Server with no resources; add some with Load, AddConnection
+// or AddService, or through the API.
+func New(opts Options) *Server {
+	s := &Server{st: newStore()}
+	s.opts = cloneOptions(opts)
+	s.reseed()
+	s.buckets = map[string]*bucket{}
+	s.stats = emptyStats()
+	return s
+}
+
+func emptyStats() Stats {
+	return Stats{Calls: map[string]int{}, Outcomes: map[string]map[string]int{}}
+}
+
+func cloneOptions(o Options) Options {
+	o.Accounts = maps.Clone(o.Accounts)
+	o.RateLimits = maps.Clone(o.RateLimits)
+	return o
+}
+
+func (s *Server) reseed() {
+	seed := uint64(s.opts.FaultSeed)
+	s.faultRNG = mrand.New(mrand.NewPCG(seed, 0x6661756c74))
+	s.jitRNG = mrand.New(mrand.NewPCG(seed, 0x6a6974746572))
+}
+
+// SetOptions changes the options of a running server. Changing FaultSeed
+// restarts the fault sequence; changing RateLimits refills the buckets.
+func (s *Server) SetOptions(f func(*Options)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := cloneOptions(s.opts)
+	f(&o)
+	o = cloneOptions(o)
+	if o.FaultSeed != s.opts.FaultSeed {
+		s.opts.FaultSeed = o.FaultSeed
+		s.reseed()
+	}
+	if !maps.Equal(o.RateLimits, s.opts.RateLimits) {
+		s.buckets = map[string]*bucket{}
+	}
+	s.opts = o
+}
+
+// Stats returns a copy of the call counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := emptyStats()
+	maps.Copy(out.Calls, s.stats.Calls)
+	for op, m := range s.stats.Outcomes {
+		out.Outcomes[op] = maps.Clone(m)
+	}
+	return out
+}
+
+// ResetStats zeroes the call counters.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats = emptyStats()
+}
+
+func (s *Server) now() time.Time {
+	// Round(0) drops the monotonic reading so that times compare by wall
+	// clock, like the times decoded from page tokens.
+	if s.opts.Now != nil {
+		return s.opts.Now().Round(0)
+	}
+	return time.Now().Round(0)
+}
+
+// record counts one call; the caller holds s.mu.
+func (s *Server) record(op, outcome string) {
+	s.stats.Calls[op]++
+	m := s.stats.Outcomes[op]
+	if m == nil {
+		m = map[string]int{}
+		s.stats.Outcomes[op] = m
+	}
+	m[outcome]++
+}
+
+// apiError is an error in App Runner's wire form.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.msg }
+
+func errInvalid(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidRequestException", fmt.Sprintf(format, args...)}
+}
+
+func errNotFound(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, "ResourceNotFoundException", fmt.Sprintf(format, args...)}
+}
+
+func errState(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidStateException", fmt.Sprintf(format, args...)}
+}
+
+// caller is who made a call, from the request's credential scope.
+type caller struct {
+	account, region string
+}
+
+// credentialRE extracts access key and region from a SigV4 Authorization
+// header's credential scope.
+var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
+
+// ServeHTTP implements the App Runner JSON 1.0 protocol, plus GET
+// /_local/stats returning Stats as JSON.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/_local/stats" {
+		if r.Method != http.MethodGet {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.Stats())
+		return
+	}
+	if r.URL.Path != "/" || r.Method != http.MethodPost {
+		http.Error(w, "not found: the App Runner API is POST /", http.StatusNotFound)
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	op, ok := strings.CutPrefix(target, "AppRunner.")
+	if !ok || op == "" {
+		s.fail(w, "unknown", &apiError{http.StatusBadRequest, "UnknownOperationException", fmt.Sprintf("unknown X-Amz-Target %q", target)})
+		return
+	}
+	h, known := handlerFor(op)
+	if !known {
+		s.fail(w, op, &apiError{http.StatusBadRequest, "UnknownOperationException", fmt.Sprintf("unknown operation %q", op)})
+		return
+	}
+	c, aerr := s.authenticate(r)
+	if aerr != nil {
+		s.fail(w, op, aerr)
+		return
+	}
+	if aerr := s.admit(r.Context(), op); aerr != nil {
+		s.fail(w, op, aerr)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		s.fail(w, op, &apiError{http.StatusBadRequest, "SerializationException", "cannot read request body: " + err.Error()})
+		return
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	out, aerr := h(s, c, body)
+	if aerr != nil {
+		s.fail(w, op, aerr)
+		return
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		s.fail(w, op, &apiError{http.StatusInternalServerError, "InternalServiceErrorException", "encode response: " + err.Error()})
+		return
+	}
+	s.mu.Lock()
+	s.record(op, "ok")
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, data)
+}
+
+func (s *Server) fail(w http.ResponseWriter, op string, e *apiError) {
+	s.mu.Lock()
+	s.record(op, e.code)
+	s.mu.Unlock()
+	w.Header().Set("X-Amzn-ErrorType", e.code)
+	data, _ := json.Marshal(map[string]string{"__type": e.code, "message": e.msg})
+	writeJSON(w, e.status, data)
+}
+
+func writeJSON(w http.ResponseWriter, status int, data []byte) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-RequestId", newUUID())
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// authenticate reads region and account from the SigV4 credential scope.
+// The signature itself is not verified.
+func (s *Server) authenticate(r *http.Request) (caller, *apiError) {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return caller{}, &apiError{http.StatusForbidden, "MissingAuthenticationTokenException", "missing Authentication Token: sign the request with AWS Signature Version 4"}
+	}
+	m := credentialRE.FindStringSubmatch(auth)
+	if m == nil || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
+		return caller{}, &apiError{http.StatusForbidden, "IncompleteSignatureException", "authorization header is not a SigV4 signature with Credential=AKID/DATE/REGION/SERVICE/aws4_request"}
+	}
+	if m[4] != "apprunner" {
+		return caller{}, &apiError{http.StatusForbidden, "InvalidSignatureException", fmt.Sprintf("credential should be scoped to service 'apprunner', not %q", m[4])}
+	}
+	s.mu.Lock()
+	account, ok := s.opts.Accounts[m[1]]
+	s.mu.Unlock()
+	if !ok {
+		account = DefaultAccount
+	}
+	return caller{account: account, region: m[3]}, nil
+}
+
+// admit applies latency, throttling and faults before the operation runs, so
+// a refused call changes no state. Every admitted-or-not call draws one
+// number from the fault sequence, so the sequence depends only on the order
+// of calls.
+func (s *Server) admit(ctx context.Context, op string) *apiError {
+	s.mu.Lock()
+	delay := s.opts.Latency
+	if s.opts.Jitter > 0 {
+		delay += time.Duration(s.jitRNG.Int64N(int64(s.opts.Jitter) + 1))
+	}
+	s.mu.Unlock()
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	faulty := s.faultRNG.Float64() < s.opts.FaultRate
+	if lim, ok := s.opts.RateLimits[op]; ok && !s.take(op, lim) {
+		return &apiError{http.StatusBadRequest, "ThrottlingException", fmt.Sprintf("rate exceeded for %s", op)}
+	}
+	if faulty {
+		return &apiError{http.StatusInternalServerError, "InternalServiceErrorException", "an unexpected error occurred (injected fault)"}
+	}
+	return nil
+}
+
+// take removes one token from op's bucket; the caller holds s.mu.
+func (s *Server) take(op string, lim RateLimit) bool {
+	now := s.now()
+	b := s.buckets[op]
+	burst := float64(max(lim.Burst, 1))
+	if b == nil {
+		b = &bucket{limit: lim, tokens: burst, last: now}
+		s.buckets[op] = b
+	}
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens = min(burst, b.tokens+el*lim.PerSecond)
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
