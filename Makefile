@@ -1,0 +1,84 @@
+# Build, test and deploy helpers. Needs only Go; python3 with cfn-lint and
+# aws-sam-translator for `make validate`. Run `make` to list the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+# sam build sets ARTIFACTS_DIR; the default serves `make dist/bootstrap-arm64.zip`.
+ARTIFACTS_DIR ?= dist/lambda
+TEST_TIMEOUT ?= 20m
+
+LAMBDA_GOENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+.PHONY: help build build-CleanupFunction test demo bench lint validate run-emulator clean \
+	bin/bootstrap bin/apprunner-local
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.\/-]+:.*## / {printf "  %-26s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: bin/bootstrap bin/apprunner-local dist/bootstrap-arm64.zip ## build bin/bootstrap and bin/apprunner-local for this machine, and the Lambda zip dist/bootstrap-arm64.zip
+
+bin/bootstrap: ## the function (and command-line tool) for this machine
+	$(GO) build -trimpath -o $@ ./cmd/handler
+
+bin/apprunner-local: ## the local App Runner emulator for this machine
+	$(GO) build -trimpath -o $@ ./cmd/apprunner-local
+
+bin/aws-lambda-rie: go.mod ## the Lambda Runtime Interface Emulator, at the version pinned in go.mod
+	$(GO) build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+
+build-CleanupFunction: ## cross-compile the function for Lambda (arm64) into $(ARTIFACTS_DIR); sam build runs this
+	$(LAMBDA_GOENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/handler
+
+# The zip keeps the executable bit of bootstrap; python3's zipfile does so and
+# is more often present than zip(1).
+dist/bootstrap-arm64.zip: build-CleanupFunction ## the deployable Lambda package
+	@mkdir -p $(@D)
+	@rm -f $@
+	@if command -v python3 >/dev/null; then \
+		(cd $(ARTIFACTS_DIR) && python3 -m zipfile -c $(CURDIR)/$@ bootstrap); \
+	elif command -v zip >/dev/null; then \
+		zip -j -X $@ $(ARTIFACTS_DIR)/bootstrap >/dev/null; \
+	else \
+		echo "cannot create $@: neither python3 nor zip is installed" >&2; exit 1; \
+	fi
+	@echo "wrote $@"
+
+test: ## go vet, the race-enabled tests, then the template checks when cfn-lint is installed
+	$(GO) vet ./...
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	@if command -v cfn-lint >/dev/null; then \
+		$(MAKE) --no-print-directory validate; \
+	else \
+		echo "skipping template validation: cfn-lint not installed"; \
+	fi
+
+demo: bin/aws-lambda-rie ## run the function on every sample event against the local emulator with demo data
+	$(GO) run ./cmd/demo
+
+bench: ## run the benchmarks and write them, with the command, to BENCHMARKS.md
+	scripts/bench.sh BENCHMARKS.md
+
+lint: ## gofmt, go vet and staticcheck
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+validate: ## cfn-lint the SAM template and run the SAM transform on it
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint not installed (pip install cfn-lint)" >&2; exit 1; }
+	cfn-lint template.yaml
+	@if command -v python3 >/dev/null; then \
+		python3 scripts/sam-translate.py template.yaml; \
+	else \
+		echo "skipping SAM transform: python3 not installed"; \
+	fi
+
+run-emulator: ## serve the local App Runner emulator with demo data on 127.0.0.1:8792
+	$(GO) run ./cmd/apprunner-local -demo
+
+clean: ## remove build outputs
+	rm -rf bin dist .aws-sam
