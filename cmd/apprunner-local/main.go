@@ -1,0 +1,156 @@
+// Command apprunner-local serves the local App Runner API emulator on a
+// loopback address, for demos, manual tests with the AWS CLI and
+// benchmarks:
+//
+//	apprunner-local -demo -addr 127.0.0.1:8792
+//	AWS_ENDPOINT_URL_APPRUNNER=http://127.0.0.1:8792 aws apprunner list-connections
+//
+// It prints one line, "apprunner-local listening on http://ADDR", when it is
+// ready, and stops cleanly on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "apprunner-local:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses flags, serves until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("apprunner-local", flag.ContinueOnError)
+	var (
+		addr        = fs.String("addr", "127.0.0.1:8792", "address to listen on (port 0 picks a free one)")
+		seedFile    = fs.String("seed", "", "JSON seed file to load")
+		demo        = fs.Bool("demo", false, "load the embedded demo data")
+		latency     = fs.Duration("latency", 0, "latency added to every call")
+		jitter      = fs.Duration("jitter", 0, "uniformly random extra latency, up to this")
+		rateLimits  = fs.String("rate-limit", "", "token buckets per operation: OP=PERSECOND:BURST,... (e.g. ListServices=5:10)")
+		faultRate   = fs.Float64("fault-rate", 0, "fraction of calls failing with InternalServiceErrorException")
+		faultSeed   = fs.Int64("fault-seed", 0, "seed of the fault and jitter sequences")
+		quirk       = fs.Bool("empty-page-quirk", false, "ListServices may return empty pages that carry a NextToken")
+		noGuard     = fs.Bool("disable-in-use-guard", false, "let DeleteConnection delete connections that services use")
+		deleteDelay = fs.Duration("delete-service-delay", 0, "how long a deleted service stays OPERATION_IN_PROGRESS")
+		accounts    = fs.String("accounts", "", "access key to account map: AKID=ACCOUNT,... (others: "+apprunnerlocal.DefaultAccount+")")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	opts := apprunnerlocal.Options{
+		Latency: *latency, Jitter: *jitter, FaultRate: *faultRate, FaultSeed: *faultSeed,
+		EmptyPageQuirk: *quirk, DisableInUseGuard: *noGuard, DeleteServiceDelay: *deleteDelay,
+	}
+	var err error
+	if opts.RateLimits, err = parseRateLimits(*rateLimits); err != nil {
+		return err
+	}
+	if opts.Accounts, err = parseAccounts(*accounts); err != nil {
+		return err
+	}
+	if opts.FaultRate < 0 || opts.FaultRate > 1 {
+		return fmt.Errorf("-fault-rate %v: must be between 0 and 1", opts.FaultRate)
+	}
+	srv := apprunnerlocal.New(opts)
+	if *demo {
+		if err := srv.Load(apprunnerlocal.DemoSeed()); err != nil {
+			return err
+		}
+	}
+	if *seedFile != "" {
+		seed, err := apprunnerlocal.LoadSeedFile(*seedFile)
+		if err != nil {
+			return err
+		}
+		if err := srv.Load(seed); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "apprunner-local listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// parseRateLimits reads "ListServices=5:10,DeleteConnection=2:2".
+func parseRateLimits(s string) (map[string]apprunnerlocal.RateLimit, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]apprunnerlocal.RateLimit{}
+	for item := range strings.SplitSeq(s, ",") {
+		op, spec, ok := strings.Cut(strings.TrimSpace(item), "=")
+		rate, burst, ok2 := strings.Cut(spec, ":")
+		if !ok || !ok2 || op == "" {
+			return nil, fmt.Errorf("-rate-limit %q: want OP=PERSECOND:BURST", item)
+		}
+		perSecond, err := strconv.ParseFloat(rate, 64)
+		if err != nil || perSecond < 0 {
+			return nil, fmt.Errorf("-rate-limit %q: bad rate %q", item, rate)
+		}
+		b, err := strconv.Atoi(burst)
+		if err != nil || b < 1 {
+			return nil, fmt.Errorf("-rate-limit %q: bad burst %q", item, burst)
+		}
+		out[op] = apprunnerlocal.RateLimit{PerSecond: perSecond, Burst: b}
+	}
+	return out, nil
+}
+
+// parseAccounts reads "AKID1=111111111111,AKID2=222222222222".
+func parseAccounts(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for item := range strings.SplitSeq(s, ",") {
+		key, account, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok || key == "" || len(account) != 12 || strings.Trim(account, "0123456789") != "" {
+			return nil, fmt.Errorf("-accounts %q: want ACCESSKEYID=12-DIGIT-ACCOUNT", item)
+		}
+		out[key] = account
+	}
+	return out, nil
+}

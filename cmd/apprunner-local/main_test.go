@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+)
+
+func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo", "-accounts", "OTHER=210987654321"}, pw)
+		pw.Close()
+	}()
+
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the ready line: %v", err)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "apprunner-local listening on ")
+	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") || strings.HasSuffix(url, ":0") {
+		t.Fatalf("ready line = %q, want apprunner-local listening on http://127.0.0.1:PORT", line)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+
+	client := apprunner.New(apprunner.Options{
+		Region: "eu-west-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider("OTHER", "SECRET", ""),
+	})
+	out, err := client.ListConnections(ctx, &apprunner.ListConnectionsInput{})
+	if err != nil {
+		t.Fatalf("ListConnections: %v", err)
+	}
+	if len(out.ConnectionSummaryList) != 1 || aws.ToString(out.ConnectionSummaryList[0].ConnectionName) != "other-account-conn" {
+		t.Errorf("connections = %+v, want other-account-conn", out.ConnectionSummaryList)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v after cancel, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after its context was cancelled")
+	}
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	tests := [][]string{
+		{"-rate-limit", "ListServices=fast"},
+		{"-rate-limit", "ListServices=1:0"},
+		{"-accounts", "AKID=12"},
+		{"-fault-rate", "2"},
+		{"-seed", "does-not-exist.json"},
+		{"-no-such-flag"},
+		{"extra"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard)
+			if err == nil {
+				t.Errorf("run(%q) = nil, want an error", args)
+			}
+		})
+	}
+	if err := run(context.Background(), []string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("run(-h) = %v, want flag.ErrHelp", err)
+	}
+}
+
+func TestParseRateLimits(t *testing.T) {
+	got, err := parseRateLimits("ListServices=5:10, DeleteConnection=0.5:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]apprunnerlocal.RateLimit{
+		"ListServices":     {PerSecond: 5, Burst: 10},
+		"DeleteConnection": {PerSecond: 0.5, Burst: 2},
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("parseRateLimits (-got +want):\n%s", diff)
+	}
+}
