@@ -1,0 +1,457 @@
+package cleanup_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+func TestSweepDecidesEachConnectionOnce(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
+	pending := w.conn(apprunnerlocal.SeedConnection{Name: "pending-one", Status: apprunnerlocal.ConnectionPendingHandshake})
+	young := w.conn(apprunnerlocal.SeedConnection{Name: "young-one", CreatedAgo: time.Hour})
+	tagged := w.conn(apprunnerlocal.SeedConnection{Name: "tagged-one", Tags: map[string]string{"apprunner-cleanup:protect": "true"}})
+	tagFalse := w.conn(apprunnerlocal.SeedConnection{Name: "tag-false", Tags: map[string]string{"apprunner-cleanup:protect": "false"}})
+	excluded := w.conn(apprunnerlocal.SeedConnection{Name: "prod-github"})
+	freedByDeletion := w.conn(apprunnerlocal.SeedConnection{Name: "retired-github"})
+	w.service("retired", apprunnerlocal.ServiceDeleted, freedByDeletion)
+
+	users := map[string]string{}
+	for _, status := range []string{
+		apprunnerlocal.ServiceRunning, apprunnerlocal.ServicePaused, apprunnerlocal.ServiceOperationInProgress,
+		apprunnerlocal.ServiceDeleteFailed, apprunnerlocal.ServiceCreateFailed,
+	} {
+		name := strings.ToLower(strings.ReplaceAll(status, "_", "-"))
+		c := w.conn(apprunnerlocal.SeedConnection{Name: "used-" + name})
+		w.service("svc-"+name, status, c)
+		users[c] = status
+	}
+
+	rep := w.engine(cleanup.Config{NameExclude: []string{"prod-*"}}).Run(ctx(t), sweep())
+	got := byARN(t, rep)
+
+	want := map[string]cleanup.Outcome{
+		free: cleanup.OutcomeDeleted, pending: cleanup.OutcomeDeleted, tagFalse: cleanup.OutcomeDeleted,
+		freedByDeletion: cleanup.OutcomeDeleted,
+		young:           cleanup.OutcomeTooYoung, tagged: cleanup.OutcomeProtected, excluded: cleanup.OutcomeProtected,
+	}
+	for c := range users {
+		want[c] = cleanup.OutcomeInUse
+	}
+	gotOutcomes := map[string]cleanup.Outcome{}
+	for arn, r := range got {
+		gotOutcomes[arn] = r.Outcome
+	}
+	if diff := cmp.Diff(want, gotOutcomes); diff != "" {
+		t.Fatalf("outcomes (-want +got):\n%s", diff)
+	}
+	for c, status := range users {
+		r := got[c]
+		if len(r.UsedBy) != 1 || r.UsedBy[0].Status != status {
+			t.Errorf("%s: usedBy = %+v, want one service in %s", c, r.UsedBy, status)
+		}
+		if !w.exists(c) {
+			t.Errorf("%s is used by a %s service but was deleted", c, status)
+		}
+	}
+	for arn, o := range want {
+		if o == cleanup.OutcomeDeleted && w.exists(arn) {
+			t.Errorf("%s reported deleted but still exists", arn)
+		}
+		if got[arn].Reason == "" {
+			t.Errorf("%s: empty reason", arn)
+		}
+	}
+	if rep.Counts[cleanup.OutcomeDeleted] != 4 || rep.Counts[cleanup.OutcomeInUse] != len(users) {
+		t.Errorf("counts = %v", rep.Counts)
+	}
+	if n := len(rep.Counts); n != len(cleanup.Outcomes) {
+		t.Errorf("counts has %d outcomes, want all %d (zeros included)", n, len(cleanup.Outcomes))
+	}
+}
+
+func TestDryRunDeletesNothing(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
+
+	rep := w.engine(cleanup.Config{DryRun: true}).Run(ctx(t), sweep())
+
+	if got := byARN(t, rep)[free].Outcome; got != cleanup.OutcomeWouldDelete {
+		t.Errorf("outcome = %s, want would_delete", got)
+	}
+	if !rep.DryRun || !w.exists(free) {
+		t.Errorf("dry run: report.DryRun = %v, connection exists = %v; want true, true", rep.DryRun, w.exists(free))
+	}
+	if n := w.srv.Stats().Calls["DeleteConnection"]; n != 0 {
+		t.Errorf("DeleteConnection called %d times in a dry run", n)
+	}
+}
+
+func TestRequestDryRunOverridesConfig(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	a := w.conn(apprunnerlocal.SeedConnection{Name: "conn-a"})
+	no := false
+	req := del("m1", a)
+	req.DryRun = &no
+
+	rep := w.engine(cleanup.Config{DryRun: true}).Run(ctx(t), []cleanup.Request{req})
+
+	if got := byARN(t, rep)[a].Outcome; got != cleanup.OutcomeDeleted {
+		t.Errorf("outcome = %s, want deleted", got)
+	}
+}
+
+func TestDeleteNamedConnections(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	young := w.conn(apprunnerlocal.SeedConnection{Name: "young-one", CreatedAgo: time.Minute})
+	used := w.conn(apprunnerlocal.SeedConnection{Name: "used-one"})
+	svc := w.service("web-app", apprunnerlocal.ServiceRunning, used)
+	gone := w.conn(apprunnerlocal.SeedConnection{Name: "gone-one"})
+	if _, err := w.client.DeleteConnection(ctx(t), delInput(gone)); err != nil {
+		t.Fatal(err)
+	}
+	never := "arn:aws:apprunner:us-east-1:123456789012:connection/never-existed/0123456789abcdef0123456789abcdef"
+
+	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{del("m1", young, used, gone, never)})
+	got := byARN(t, rep)
+
+	for arn, want := range map[string]cleanup.Outcome{
+		young: cleanup.OutcomeDeleted, // minimum age holds for sweeps only
+		used:  cleanup.OutcomeInUse,
+		gone:  cleanup.OutcomeAlreadyDeleted,
+		never: cleanup.OutcomeAlreadyDeleted,
+	} {
+		if got[arn].Outcome != want {
+			t.Errorf("%s: outcome %s (%s), want %s", arn, got[arn].Outcome, got[arn].Reason, want)
+		}
+	}
+	if u := got[used].UsedBy; len(u) != 1 || u[0].ServiceARN != svc || u[0].ServiceName != "web-app" {
+		t.Errorf("usedBy = %+v, want the web service", u)
+	}
+}
+
+func TestInvalidInputIsReportedAndDoesNotStopOthers(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	good := w.conn(apprunnerlocal.SeedConnection{Name: "good-one"})
+	svc := w.service("web-app", apprunnerlocal.ServiceRunning, "")
+	garbage := strings.Repeat("x$%", 700)
+
+	tests := []struct {
+		name, input, reason string
+	}{
+		{"service ARN", svc, "not a connection"},
+		{"other account", "arn:aws:apprunner:us-east-1:210987654321:connection/foreign/0123456789abcdef0123456789abcdef", "account 210987654321"},
+		{"other region", "arn:aws:apprunner:eu-west-1:123456789012:connection/elsewhere/0123456789abcdef0123456789abcdef", "in eu-west-1"},
+		{"other AWS service", "arn:aws:s3:::my-bucket", "not an App Runner connection ARN"},
+		{"bad ID", "arn:aws:apprunner:us-east-1:123456789012:connection/short/123", "32 hexadecimal"},
+		{"garbage", garbage, "not an App Runner connection ARN"},
+		{"empty", "", "empty"},
+	}
+	var arns []string
+	for _, tt := range tests {
+		arns = append(arns, tt.input)
+	}
+	arns = append(arns, good, good) // a duplicate is decided once
+
+	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{del("m1", arns...)})
+
+	var invalid []cleanup.Result
+	for _, r := range rep.Results {
+		if r.Outcome == cleanup.OutcomeInvalid {
+			invalid = append(invalid, r)
+		}
+	}
+	if len(invalid) != len(tests) {
+		t.Fatalf("%d invalid results, want %d: %+v", len(invalid), len(tests), rep.Results)
+	}
+	for i, tt := range tests {
+		if !strings.Contains(invalid[i].Reason, tt.reason) {
+			t.Errorf("%s: reason %q does not mention %q", tt.name, invalid[i].Reason, tt.reason)
+		}
+		if len(invalid[i].ConnectionARN) > 210 {
+			t.Errorf("%s: echoed input is %d bytes; want an excerpt", tt.name, len(invalid[i].ConnectionARN))
+		}
+	}
+	if got := byARN(t, rep)[good].Outcome; got != cleanup.OutcomeDeleted {
+		t.Errorf("valid connection beside invalid ones: %s, want deleted", got)
+	}
+	if rep.Counts[cleanup.OutcomeDeleted] != 1 {
+		t.Errorf("duplicate decided more than once: counts %v", rep.Counts)
+	}
+}
+
+func TestConnectionNamedByTwoRequestsIsDecidedOnceForBoth(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	c := w.conn(apprunnerlocal.SeedConnection{Name: "shared-one"})
+
+	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{del("m1", c), del("m2", c), {ID: "m3", Action: cleanup.ActionSweep}})
+
+	if len(rep.Results) != 1 {
+		t.Fatalf("%d results, want 1: %+v", len(rep.Results), rep.Results)
+	}
+	if diff := cmp.Diff([]string{"m1", "m2", "m3"}, rep.Results[0].RequestIDs); diff != "" {
+		t.Errorf("request IDs (-want +got):\n%s", diff)
+	}
+	if rep.Action != cleanup.ActionBatch {
+		t.Errorf("action = %s, want batch", rep.Action)
+	}
+}
+
+func TestInvalidRequestsBecomeResults(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{
+		{ID: "m1", Invalid: "body is not JSON", Raw: "{{{"},
+		{ID: "m2", Action: "explode"},
+		{ID: "m3", Action: cleanup.ActionDelete},
+		{ID: "m4", Action: cleanup.ActionSweep, ConnectionARNs: []string{"arn:x"}},
+	})
+	if rep.Counts[cleanup.OutcomeInvalid] != 4 {
+		t.Fatalf("counts %v, want 4 invalid: %+v", rep.Counts, rep.Results)
+	}
+	for i, r := range rep.Results {
+		if want := []string{"m1", "m2", "m3", "m4"}[i]; !slices.Equal(r.RequestIDs, []string{want}) {
+			t.Errorf("result %d request IDs %v, want [%s]", i, r.RequestIDs, want)
+		}
+	}
+	if n := w.srv.Stats().Total(); n != 0 {
+		t.Errorf("%d App Runner calls for requests that were all invalid", n)
+	}
+}
+
+func TestEngineNeverDeletesAConnectionInUseEvenWithoutAppRunnersGuard(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{DisableInUseGuard: true, EmptyPageQuirk: true}, 3)
+	var used []string
+	for i := range 120 {
+		c := w.conn(apprunnerlocal.SeedConnection{Name: connName("conn", i)})
+		if i%3 == 0 {
+			w.service(connName("svc", i), apprunnerlocal.ServiceRunning, c)
+			used = append(used, c)
+		}
+	}
+	// Deleted services between live ones make the quirk return empty pages.
+	for i := range 60 {
+		w.service(connName("gone", i), apprunnerlocal.ServiceDeleted, "")
+	}
+
+	rep := w.engine(cleanup.Config{}).Run(ctx(t), sweep())
+
+	if u := w.srv.UnsafeDeletions(); len(u) != 0 {
+		t.Fatalf("the engine deleted %d connections in use: %+v", len(u), u)
+	}
+	if rep.Counts[cleanup.OutcomeInUse] != len(used) || rep.Counts[cleanup.OutcomeDeleted] != 120-len(used) {
+		t.Errorf("counts %v, want %d in_use and %d deleted", rep.Counts, len(used), 120-len(used))
+	}
+}
+
+func TestUsageIndexIsBuiltOncePerRunAcrossHundredsOfServices(t *testing.T) {
+	const services, conns = 300, 250
+	w := newWorld(t, apprunnerlocal.Options{EmptyPageQuirk: true}, 3)
+	for i := range conns {
+		c := w.conn(apprunnerlocal.SeedConnection{Name: connName("conn", i)})
+		if i < services/2 {
+			w.service(connName("svc", i), apprunnerlocal.ServiceRunning, c)
+		}
+	}
+	for i := services / 2; i < services; i++ {
+		w.service(connName("img", i), apprunnerlocal.ServiceRunning, "")
+	}
+	for i := range 45 { // deleted ones trigger the empty-page quirk
+		w.service(connName("gone", i), apprunnerlocal.ServiceDeleted, "")
+	}
+
+	rep := w.engine(cleanup.Config{}).Run(ctx(t), sweep())
+
+	if rep.Counts[cleanup.OutcomeInUse] != services/2 || rep.Counts[cleanup.OutcomeDeleted] != conns-services/2 {
+		t.Errorf("counts %v", rep.Counts)
+	}
+	calls := rep.APICalls
+	if calls["DescribeService"] != services {
+		t.Errorf("DescribeService calls = %d, want one per live service (%d)", calls["DescribeService"], services)
+	}
+	if want := (conns + 99) / 100; calls["ListConnections"] != want {
+		t.Errorf("ListConnections calls = %d, want %d pages of 100", calls["ListConnections"], want)
+	}
+	if min := services / 20; calls["ListServices"] < min {
+		t.Errorf("ListServices calls = %d, want at least %d pages of 20", calls["ListServices"], min)
+	}
+	if calls["ListTagsForResource"] != conns-services/2 {
+		t.Errorf("ListTagsForResource calls = %d, want one per deletion candidate (%d)", calls["ListTagsForResource"], conns-services/2)
+	}
+	if got := w.srv.Stats().Calls; got["DescribeService"] != calls["DescribeService"] {
+		t.Errorf("engine counted %d DescribeService calls, emulator saw %d", calls["DescribeService"], got["DescribeService"])
+	}
+}
+
+func TestFreshUsageIndexIsReusedAndRefusalInvalidatesIt(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	a := w.conn(apprunnerlocal.SeedConnection{Name: "conn-a"})
+	b := w.conn(apprunnerlocal.SeedConnection{Name: "conn-b"})
+	c := w.conn(apprunnerlocal.SeedConnection{Name: "conn-c"})
+	e := w.engine(cleanup.Config{IndexTTL: time.Minute, Now: clock})
+
+	first := e.Run(ctx(t), []cleanup.Request{del("m1", a)})
+	// A service created after the index was built uses b: only App
+	// Runner's own refusal can tell, and it must map to in_use.
+	w.service("late-svc", apprunnerlocal.ServiceRunning, b)
+	second := e.Run(ctx(t), []cleanup.Request{del("m2", b)})
+	third := e.Run(ctx(t), []cleanup.Request{del("m3", c)})
+
+	if first.APICalls["ListServices"] != 1 || second.APICalls["ListServices"] != 0 {
+		t.Errorf("ListServices calls: first run %d, second run %d; want 1 then 0 (index reused)",
+			first.APICalls["ListServices"], second.APICalls["ListServices"])
+	}
+	r := byARN(t, second)[b]
+	if r.Outcome != cleanup.OutcomeInUse || !strings.Contains(r.Reason, "refused") {
+		t.Errorf("refused deletion: %s (%s), want in_use by App Runner's refusal", r.Outcome, r.Reason)
+	}
+	if !w.exists(b) {
+		t.Error("connection used by a late service was deleted")
+	}
+	if third.APICalls["ListServices"] != 1 {
+		t.Errorf("after a refusal the index must be rebuilt: ListServices calls %d, want 1", third.APICalls["ListServices"])
+	}
+
+	now = now.Add(2 * time.Minute)
+	if rep := e.Run(ctx(t), []cleanup.Request{del("m4", c)}); rep.APICalls["ListServices"] != 1 {
+		t.Errorf("stale index reused: ListServices calls %d, want 1", rep.APICalls["ListServices"])
+	}
+}
+
+func TestSweepAfterServiceDeletionLooksOnlyAtItsConnection(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	left := w.conn(apprunnerlocal.SeedConnection{Name: "left-behind"})
+	other := w.conn(apprunnerlocal.SeedConnection{Name: "unrelated"})
+	svc := w.service("retired", apprunnerlocal.ServiceDeleted, left)
+
+	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{{ID: "ev", Action: cleanup.ActionSweep, ServiceARN: svc}})
+
+	got := byARN(t, rep)
+	if len(got) != 1 || got[left].Outcome != cleanup.OutcomeDeleted {
+		t.Fatalf("results %+v, want only %s deleted", rep.Results, left)
+	}
+	if !w.exists(other) {
+		t.Error("an unrelated connection was touched")
+	}
+
+	unknown := "arn:aws:apprunner:us-east-1:123456789012:service/vanished/0123456789abcdef0123456789abcdef"
+	rep = w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{{ID: "ev2", Action: cleanup.ActionSweep, ServiceARN: unknown}})
+	if got := byARN(t, rep)[other].Outcome; got != cleanup.OutcomeDeleted {
+		t.Errorf("unknown service: want a full sweep deleting %s, got %s", other, got)
+	}
+}
+
+func TestFaultsAreReportedAsFailedAndNothingIsLost(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{FaultRate: 0.2, FaultSeed: 7, DisableInUseGuard: true}, 1)
+	var all, used []string
+	for i := range 80 {
+		c := w.conn(apprunnerlocal.SeedConnection{Name: connName("conn", i)})
+		all = append(all, c)
+		if i%4 == 0 {
+			w.service(connName("svc", i), apprunnerlocal.ServiceRunning, c)
+			used = append(used, c)
+		}
+	}
+	e := w.engine(cleanup.Config{})
+
+	// Named deletions, so that every connection must get a result even when
+	// the usage index or a listing fails.
+	rep := e.Run(ctx(t), []cleanup.Request{del("m1", all...)})
+
+	got := byARN(t, rep)
+	if len(got) != len(all) {
+		t.Fatalf("%d results for %d connections", len(got), len(all))
+	}
+	if rep.Counts[cleanup.OutcomeFailed] == 0 {
+		t.Fatalf("20%% faults without retries produced no failure: %v", rep.Counts)
+	}
+	for _, arn := range all {
+		r := got[arn]
+		switch r.Outcome {
+		case cleanup.OutcomeDeleted, cleanup.OutcomeAlreadyDeleted:
+			if w.exists(arn) {
+				t.Errorf("%s: %s but still exists", arn, r.Outcome)
+			}
+		case cleanup.OutcomeFailed:
+			if !strings.Contains(r.Reason, "InternalServiceErrorException") {
+				t.Errorf("%s: failure reason %q does not name the error", arn, r.Reason)
+			}
+		}
+	}
+	if u := w.srv.UnsafeDeletions(); len(u) != 0 {
+		t.Errorf("faults led to %d deletions of connections in use", len(u))
+	}
+}
+
+func TestThrottlingIsRetriedThenReportedAsFailed(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{
+		RateLimits: map[string]apprunnerlocal.RateLimit{"DeleteConnection": {PerSecond: 0.001, Burst: 3}},
+	}, 2)
+	var arns []string
+	for i := range 6 {
+		arns = append(arns, w.conn(apprunnerlocal.SeedConnection{Name: connName("conn", i)}))
+	}
+
+	rep := w.engine(cleanup.Config{MaxConcurrency: 1}).Run(ctx(t), []cleanup.Request{del("m1", arns...)})
+
+	if rep.Counts[cleanup.OutcomeDeleted] != 3 || rep.Counts[cleanup.OutcomeFailed] != 3 {
+		t.Fatalf("counts %v, want 3 deleted within the burst and 3 failed", rep.Counts)
+	}
+	for _, r := range rep.Results {
+		if r.Outcome == cleanup.OutcomeFailed && !strings.Contains(r.Reason, "throttled") {
+			t.Errorf("failure reason %q does not say it was throttled", r.Reason)
+		}
+	}
+	if n := w.srv.Stats().Outcomes["DeleteConnection"]["ThrottlingException"]; n != 6 {
+		t.Errorf("%d throttled DeleteConnection calls, want 6 (3 connections × 2 attempts)", n)
+	}
+}
+
+func TestWorkNotStartedBeforeTheDeadlineIsFailedForRetry(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{Latency: 40 * time.Millisecond}, 3)
+	var arns []string
+	for i := range 40 {
+		arns = append(arns, w.conn(apprunnerlocal.SeedConnection{Name: connName("conn", i)}))
+	}
+	e := w.engine(cleanup.Config{MaxConcurrency: 1, DeadlineMargin: 100 * time.Millisecond})
+	c, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond+600*time.Millisecond)
+	defer cancel()
+
+	rep := e.Run(c, []cleanup.Request{del("m1", arns...)})
+
+	got := byARN(t, rep)
+	if len(got) != len(arns) {
+		t.Fatalf("%d results for %d connections", len(got), len(arns))
+	}
+	if rep.Counts[cleanup.OutcomeFailed] == 0 {
+		t.Fatalf("no work was cut by the deadline: %v", rep.Counts)
+	}
+	for _, arn := range arns {
+		r := got[arn]
+		if r.Outcome == cleanup.OutcomeFailed && !strings.HasPrefix(r.Reason, "deadline") {
+			t.Errorf("%s: failed for %q, want the deadline", arn, r.Reason)
+		}
+		if r.Outcome == cleanup.OutcomeDeleted && w.exists(arn) {
+			t.Errorf("%s: deleted but exists", arn)
+		}
+		if r.Outcome == cleanup.OutcomeFailed && !w.exists(arn) {
+			t.Errorf("%s: reported failed but was deleted", arn)
+		}
+	}
+}
+
+func TestOperationsAreTheAPIMethods(t *testing.T) {
+	want := []string{"DeleteConnection", "DescribeService", "ListConnections", "ListServices", "ListTagsForResource"}
+	if diff := cmp.Diff(want, cleanup.Operations()); diff != "" {
+		t.Errorf("operations (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,132 @@
+package cleanup_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+const (
+	account = apprunnerlocal.DefaultAccount
+	region  = "us-east-1"
+)
+
+// old is comfortably past the default minimum age.
+var old = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// world is an emulator with the real SDK client pointed at it.
+type world struct {
+	t      *testing.T
+	srv    *apprunnerlocal.Server
+	client *apprunner.Client
+}
+
+// newWorld starts an emulator and a real App Runner client for it. Retries
+// are quick so that fault tests stay fast; maxAttempts 1 disables them.
+func newWorld(t *testing.T, opts apprunnerlocal.Options, maxAttempts int) *world {
+	t.Helper()
+	srv := apprunnerlocal.New(opts)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	client := apprunner.New(apprunner.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(hs.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = maxAttempts
+			o.MaxBackoff = 5 * time.Millisecond
+			o.RateLimiter = ratelimit.None
+		}),
+	})
+	return &world{t: t, srv: srv, client: client}
+}
+
+func (w *world) conn(c apprunnerlocal.SeedConnection) string {
+	w.t.Helper()
+	if c.CreatedAt.IsZero() && c.CreatedAgo == 0 {
+		c.CreatedAt = old
+	}
+	arn, err := w.srv.AddConnection(account, region, c)
+	if err != nil {
+		w.t.Fatalf("add connection %s: %v", c.Name, err)
+	}
+	return arn
+}
+
+func (w *world) service(name, status, connARN string) string {
+	w.t.Helper()
+	arn, err := w.srv.AddService(account, region, apprunnerlocal.SeedService{Name: name, Status: status, ConnectionARN: connARN, CreatedAt: old})
+	if err != nil {
+		w.t.Fatalf("add service %s: %v", name, err)
+	}
+	return arn
+}
+
+func (w *world) engine(cfg cleanup.Config) *cleanup.Engine {
+	w.t.Helper()
+	if cfg.Account == "" {
+		cfg.Account, cfg.Region = account, region
+	}
+	if cfg.MinAge == 0 {
+		cfg.MinAge = 24 * time.Hour
+	}
+	if cfg.ProtectTagKey == "" {
+		cfg.ProtectTagKey = "apprunner-cleanup:protect"
+	}
+	e, err := cleanup.New(w.client, cfg, nil)
+	if err != nil {
+		w.t.Fatalf("new engine: %v", err)
+	}
+	return e
+}
+
+// exists reports whether the emulator still holds arn as a live connection.
+func (w *world) exists(arn string) bool {
+	c, ok := w.srv.Connection(arn)
+	return ok && c.Status != apprunnerlocal.ConnectionDeleted
+}
+
+// byARN indexes a report's results, failing on a connection decided twice.
+func byARN(t *testing.T, rep *cleanup.Report) map[string]cleanup.Result {
+	t.Helper()
+	m := make(map[string]cleanup.Result, len(rep.Results))
+	for _, r := range rep.Results {
+		if _, dup := m[r.ConnectionARN]; dup {
+			t.Errorf("connection %s decided twice", r.ConnectionARN)
+		}
+		m[r.ConnectionARN] = r
+	}
+	return m
+}
+
+func sweep() []cleanup.Request {
+	return []cleanup.Request{{ID: "sweep", Action: cleanup.ActionSweep}}
+}
+
+func del(id string, arns ...string) cleanup.Request {
+	return cleanup.Request{ID: id, Action: cleanup.ActionDelete, ConnectionARNs: arns}
+}
+
+func connName(prefix string, i int) string { return fmt.Sprintf("%s-%04d", prefix, i) }
+
+func ctx(t *testing.T) context.Context {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+func delInput(arn string) *apprunner.DeleteConnectionInput {
+	return &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(arn)}
+}
