@@ -1,0 +1,90 @@
+package report
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+// needsAttention reports whether an outcome means someone should look:
+// bad input that went to the dead-letter queue, or work that kept failing.
+func needsAttention(o cleanup.Outcome) bool {
+	return o == cleanup.OutcomeFailed || o == cleanup.OutcomeInvalid
+}
+
+// logDecisions writes one line per result. Outcomes that need attention
+// are logged at WARN so that they survive a log level raised to WARN.
+func (p *Publisher) logDecisions(ctx context.Context, trigger string, rep *cleanup.Report) {
+	for _, r := range rep.Results {
+		level := slog.LevelInfo
+		if needsAttention(r.Outcome) {
+			level = slog.LevelWarn
+		}
+		if !p.logger.Enabled(ctx, level) {
+			continue
+		}
+		usedBy := make([]string, 0, len(r.UsedBy))
+		for _, s := range r.UsedBy {
+			usedBy = append(usedBy, s.ServiceARN)
+		}
+		attrs := []slog.Attr{
+			slog.String("connectionArn", r.ConnectionARN),
+			slog.String("connectionName", r.ConnectionName),
+			slog.String("outcome", string(r.Outcome)),
+			slog.String("reason", r.Reason),
+			slog.Any("usedBy", usedBy),
+			slog.String("trigger", trigger),
+			slog.String("action", string(rep.Action)),
+			slog.Bool("dryRun", rep.DryRun),
+		}
+		if len(r.RequestIDs) > 0 {
+			// The IDs of the inputs (SQS message IDs...) that asked about
+			// this connection, to trace a message to its decision.
+			attrs = append(attrs, slog.Any("inputIds", r.RequestIDs))
+		}
+		p.logger.LogAttrs(ctx, level, "connection decision", attrs...)
+	}
+}
+
+// logSummary writes the invocation's summary line, at WARN when any
+// decision needs attention.
+func (p *Publisher) logSummary(ctx context.Context, trigger string, rep *cleanup.Report, counts map[cleanup.Outcome]int, coldStart bool) {
+	level := slog.LevelInfo
+	for o, n := range counts {
+		if n > 0 && needsAttention(o) {
+			level = slog.LevelWarn
+		}
+	}
+	outcomes := make(map[string]int, len(counts))
+	for o, n := range counts {
+		outcomes[string(o)] = n
+	}
+	apiCalls := make(map[string]int, len(rep.APICalls))
+	maps.Copy(apiCalls, rep.APICalls)
+	p.logger.LogAttrs(ctx, level, "invocation summary",
+		slog.String("trigger", trigger),
+		slog.String("action", string(rep.Action)),
+		slog.Bool("dryRun", rep.DryRun),
+		slog.Int("connections", len(rep.Results)),
+		slog.Any("counts", outcomes),
+		slog.Any("apiCalls", apiCalls),
+		slog.Int("apiCallsTotal", totalCalls(rep.APICalls)),
+		slog.Float64("durationMs", milliseconds(rep)),
+		slog.Bool("coldStart", coldStart),
+	)
+}
+
+func totalCalls(calls map[string]int) int {
+	total := 0
+	for _, n := range calls {
+		total += n
+	}
+	return total
+}
+
+// milliseconds is the run's duration in milliseconds, to the microsecond.
+func milliseconds(rep *cleanup.Report) float64 {
+	return float64(rep.Duration.Microseconds()) / 1000
+}
