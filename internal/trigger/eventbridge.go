@@ -1,0 +1,141 @@
+package trigger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+// appRunnerDetail is the detail of App Runner's "AppRunner Service
+// Operation Status Change" event. The service ARN is the event's only
+// resource; serviceArn in the detail is read too, should App Runner add it.
+type appRunnerDetail struct {
+	OperationStatus string `json:"operationStatus"`
+	ServiceName     string `json:"serviceName"`
+	ServiceID       string `json:"serviceId"`
+	ServiceARN      string `json:"serviceArn"`
+}
+
+// decodedEvent is one EventBridge event made into a request, or into a
+// note when the event asks for nothing.
+type decodedEvent struct {
+	kind Kind
+	req  *cleanup.Request
+	note string
+}
+
+// decodeTopEvent decodes an EventBridge event that is the whole payload.
+func decodeTopEvent(b []byte, opts Options) (Invocation, error) {
+	ev, err := decodeEvent(b, opts)
+	if err != nil {
+		return Invocation{}, err
+	}
+	inv := Invocation{Kind: ev.kind}
+	if ev.req != nil {
+		inv.Requests = []cleanup.Request{*ev.req}
+	}
+	if ev.note != "" {
+		inv.Notes = []string{ev.note}
+	}
+	return inv, nil
+}
+
+// decodeEvent decodes an EventBridge event, delivered to the function
+// directly or carried in an SQS message body.
+func decodeEvent(b []byte, opts Options) (decodedEvent, error) {
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		return decodedEvent{}, &PayloadError{
+			Received: "an EventBridge event " + excerpt(b),
+			Reason:   "its envelope does not decode: " + jsonProblem(err),
+		}
+	}
+	reject := func(format string, args ...any) (decodedEvent, error) {
+		return decodedEvent{}, &PayloadError{
+			Received: fmt.Sprintf("an EventBridge event (source %q, detail-type %q, id %q)", ev.Source, ev.DetailType, ev.ID),
+			Reason:   fmt.Sprintf(format, args...),
+		}
+	}
+	switch {
+	case ev.DetailType == scheduledDetailType && ev.Source == "aws.events":
+		return decodedEvent{kind: KindSchedule, req: &cleanup.Request{ID: ev.ID, Action: cleanup.ActionSweep}}, nil
+
+	case ev.DetailType == scheduledDetailType && ev.Source == "aws.scheduler":
+		// Without an input, EventBridge Scheduler sends this envelope with
+		// the detail "{}" as a JSON string; there is nothing in it to read.
+		return decodedEvent{kind: KindScheduler, req: &cleanup.Request{ID: ev.ID, Action: cleanup.ActionSweep}}, nil
+
+	case ev.DetailType == CustomDetailType:
+		if ev.Source != opts.CustomEventSource {
+			return reject("custom cleanup events are accepted only from source %q (the configured custom event source)", opts.CustomEventSource)
+		}
+		detail, err := unwrapDetail(ev.Detail)
+		if err != nil {
+			return reject("%v", err)
+		}
+		req, err := decodeRequest(detail, opts)
+		if err != nil {
+			return reject("its detail is not a valid request: %v", err)
+		}
+		req.ID = ev.ID
+		return decodedEvent{kind: KindCustom, req: &req}, nil
+
+	case ev.Source == "aws.apprunner" && ev.DetailType == appRunnerDetailType:
+		var d appRunnerDetail
+		if err := json.Unmarshal(ev.Detail, &d); err != nil {
+			return reject("its detail does not decode: %s", jsonProblem(err))
+		}
+		if d.OperationStatus != deleteCompleted {
+			// Only a completed deletion can leave a connection unused; every
+			// other operation (a deployment, a pause, a failed deletion) is
+			// accepted and needs no work, so a broad rule costs nothing.
+			return decodedEvent{kind: KindAppRunner, note: fmt.Sprintf(
+				"App Runner operation %q on %s needs no cleanup: only %s starts one",
+				d.OperationStatus, serviceOf(ev, d), deleteCompleted)}, nil
+		}
+		service := serviceOf(ev, d)
+		if service == "" {
+			return reject("a completed service deletion must name the service in resources[0]")
+		}
+		return decodedEvent{kind: KindAppRunner, req: &cleanup.Request{ID: ev.ID, Action: cleanup.ActionSweep, ServiceARN: service}}, nil
+
+	case ev.Source == "aws.apprunner":
+		return reject("of App Runner's events only %q is accepted", appRunnerDetailType)
+	}
+	return reject("no accepted source and detail-type pair matches")
+}
+
+// serviceOf finds the service ARN of an App Runner event.
+func serviceOf(ev events.EventBridgeEvent, d appRunnerDetail) string {
+	if s := strings.TrimSpace(d.ServiceARN); s != "" {
+		return s
+	}
+	if len(ev.Resources) > 0 {
+		return strings.TrimSpace(ev.Resources[0])
+	}
+	return ""
+}
+
+// unwrapDetail returns a custom event's detail as the JSON request. A
+// detail sent as a JSON string holding the request (as some producers
+// do) is unwrapped once.
+func unwrapDetail(raw json.RawMessage) ([]byte, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, errors.New("it has no detail: put the JSON request in detail")
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("its detail does not decode: %s", jsonProblem(err))
+		}
+		return []byte(s), nil
+	}
+	return raw, nil
+}

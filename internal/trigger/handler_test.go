@@ -1,0 +1,292 @@
+package trigger_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
+)
+
+var _ lambda.Handler = (*trigger.Handler)(nil)
+
+const (
+	arnPrefix = "arn:aws:apprunner:us-east-1:123456789012:connection/"
+	legacy    = arnPrefix + "legacy-github/7c3bb97d87a2b0d482acd89eaad25d3b"
+	billing   = arnPrefix + "billing-github/f9db0bcd306cf3dd29651d9e821f6a4e"
+	queue     = arnPrefix + "queue-target/79b270b00e9f42af97ed0524c75190b2"
+	svcStore  = "arn:aws:apprunner:us-east-1:123456789012:service/storefront/e924861fb4ac77d6cf32419f8ae674c8"
+	otherAcct = "arn:aws:apprunner:eu-west-1:210987654321:connection/other-account-conn/b38a73dfc7b965992616f4109dedfb95"
+)
+
+// echoRunner stands in for the engine at the trigger's boundary: it
+// decides each named connection once, with the outcome the test assigns
+// (deleted by default), and records what it was asked.
+type echoRunner struct {
+	outcomes  map[string]cleanup.Outcome
+	nilReport bool
+
+	mu    sync.Mutex
+	calls [][]cleanup.Request
+}
+
+func (r *echoRunner) Run(_ context.Context, reqs []cleanup.Request) *cleanup.Report {
+	r.mu.Lock()
+	r.calls = append(r.calls, slices.Clone(reqs))
+	r.mu.Unlock()
+	if r.nilReport {
+		return nil
+	}
+	rep := &cleanup.Report{Results: []cleanup.Result{}, Counts: map[cleanup.Outcome]int{}}
+	byARN := map[string]int{}
+	add := func(arn string, o cleanup.Outcome, id string) {
+		if i, ok := byARN[arn]; ok {
+			rep.Results[i].RequestIDs = append(rep.Results[i].RequestIDs, id)
+			return
+		}
+		byARN[arn] = len(rep.Results)
+		rep.Results = append(rep.Results, cleanup.Result{ConnectionARN: arn, Outcome: o, RequestIDs: []string{id}})
+		rep.Counts[o]++
+	}
+	for _, q := range reqs {
+		if q.Invalid != "" {
+			rep.Results = append(rep.Results, cleanup.Result{ConnectionARN: q.Raw, Outcome: cleanup.OutcomeInvalid, Reason: q.Invalid, RequestIDs: []string{q.ID}})
+			rep.Counts[cleanup.OutcomeInvalid]++
+			continue
+		}
+		arns := q.ConnectionARNs
+		if q.Action == cleanup.ActionSweep {
+			arns = []string{"sweep:" + q.ServiceARN}
+		}
+		for _, a := range arns {
+			o, ok := r.outcomes[a]
+			if !ok {
+				o = cleanup.OutcomeDeleted
+			}
+			add(a, o, q.ID)
+		}
+	}
+	return rep
+}
+
+func (r *echoRunner) requests() [][]cleanup.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls
+}
+
+type recordingPublisher struct {
+	mu    sync.Mutex
+	kinds []string
+}
+
+func (p *recordingPublisher) Publish(_ context.Context, kind string, _ *cleanup.Report) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.kinds = append(p.kinds, kind)
+}
+
+func readFile(t *testing.T, path ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(path...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func sqsPayload(t *testing.T, bodies ...[2]string) []byte {
+	t.Helper()
+	var ev events.SQSEvent
+	for _, b := range bodies {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: b[0], Body: b[1], EventSource: "aws:sqs", AWSRegion: "us-east-1"})
+	}
+	p, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func invokeSQS(t *testing.T, h *trigger.Handler, payload []byte) []string {
+	t.Helper()
+	out, err := h.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	if resp.BatchItemFailures == nil {
+		t.Errorf("response %s: batchItemFailures must be a list, even when empty", out)
+	}
+	ids := []string{}
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	return ids
+}
+
+func TestSQSBatchResponseListsExactlyTheFailingMessages(t *testing.T) {
+	runner := &echoRunner{outcomes: map[string]cleanup.Outcome{
+		svcStore:  cleanup.OutcomeInvalid,
+		otherAcct: cleanup.OutcomeInvalid,
+		billing:   cleanup.OutcomeInUse,
+	}}
+	pub := &recordingPublisher{}
+	h := &trigger.Handler{Runner: runner, Publisher: pub}
+	got := invokeSQS(t, h, readFile(t, "testdata", "sqs-batch-mixed.json"))
+
+	id := func(i int) string { return "3b8e9f21-5c1d-4a7e-9b0f-00000000000" + string(rune('0'+i)) }
+	// 5 and 6: ARNs the engine refuses; 7: garbage; 8: empty body;
+	// 9: in use and asked to wait for services.
+	want := []string{id(5), id(6), id(7), id(8), id(9)}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", d)
+	}
+	if calls := runner.requests(); len(calls) != 1 || len(calls[0]) != 8 {
+		t.Errorf("runner calls = %d, want one run over the 8 distinct messages", len(calls))
+	}
+	if d := cmp.Diff([]string{"sqs"}, pub.kinds); d != "" {
+		t.Errorf("published kinds (-want +got):\n%s", d)
+	}
+}
+
+func TestSQSInUseFailsOnlyMessagesThatWaitForServices(t *testing.T) {
+	runner := &echoRunner{outcomes: map[string]cleanup.Outcome{billing: cleanup.OutcomeInUse}}
+	h := &trigger.Handler{Runner: runner}
+	got := invokeSQS(t, h, sqsPayload(t,
+		[2]string{"no-wait", billing},
+		[2]string{"wait", `{"action":"delete","connectionArns":["` + billing + `"],"waitForServices":true}`},
+		[2]string{"free", queue},
+	))
+	if d := cmp.Diff([]string{"wait"}, got); d != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", d)
+	}
+}
+
+func TestSQSFailedAndDuplicateMessagesAreReportedOnce(t *testing.T) {
+	runner := &echoRunner{outcomes: map[string]cleanup.Outcome{legacy: cleanup.OutcomeFailed}}
+	h := &trigger.Handler{Runner: runner}
+	got := invokeSQS(t, h, sqsPayload(t,
+		[2]string{"a", legacy},
+		[2]string{"b", queue},
+		[2]string{"a", legacy},
+		[2]string{"c", `{"action":"delete","connectionArns":["` + legacy + `","` + queue + `"]}`},
+	))
+	if d := cmp.Diff([]string{"a", "c"}, got); d != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", d)
+	}
+	calls := runner.requests()
+	if len(calls) != 1 || len(calls[0]) != 3 {
+		t.Fatalf("runner got %v, want one run over 3 requests", calls)
+	}
+}
+
+func TestSQSWithoutReportRetriesEveryMessage(t *testing.T) {
+	h := &trigger.Handler{Runner: &echoRunner{nilReport: true}}
+	got := invokeSQS(t, h, sqsPayload(t, [2]string{"a", legacy}, [2]string{"b", "garbage"}))
+	if d := cmp.Diff([]string{"a", "b"}, got); d != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", d)
+	}
+}
+
+func TestSQSBatchOfNoOpEventsSucceedsWithoutRunningTheEngine(t *testing.T) {
+	runner := &echoRunner{}
+	h := &trigger.Handler{Runner: runner}
+	body := string(readFile(t, "testdata", "eventbridge-apprunner-deploy-completed.json"))
+	got := invokeSQS(t, h, sqsPayload(t, [2]string{"a", body}))
+	if len(got) != 0 {
+		t.Errorf("batch item failures = %v, want none", got)
+	}
+	if n := len(runner.requests()); n != 0 {
+		t.Errorf("runner called %d times, want 0", n)
+	}
+}
+
+func TestDirectInvocationReturnsTheReportWithTheLambdaRequestID(t *testing.T) {
+	runner := &echoRunner{}
+	h := &trigger.Handler{Runner: runner}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-42"})
+	out, err := h.Invoke(ctx, readFile(t, "testdata", "direct-delete.json"))
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var rep cleanup.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	if len(rep.Results) != 2 || rep.Counts[cleanup.OutcomeDeleted] != 2 {
+		t.Errorf("report = %s, want two deleted results", out)
+	}
+	if got := runner.requests()[0][0].ID; got != "req-42" {
+		t.Errorf("request ID = %q, want the Lambda request ID", got)
+	}
+}
+
+func TestEventDrivenTeardownWithFailuresReturnsAnError(t *testing.T) {
+	arn := arnPrefix + "teardown-target/08f786949203e5042414412c361f9e58"
+	h := &trigger.Handler{Runner: &echoRunner{outcomes: map[string]cleanup.Outcome{arn: cleanup.OutcomeFailed}}}
+	_, err := h.Invoke(context.Background(), readFile(t, "testdata", "eventbridge-custom.json"))
+	var inc *trigger.IncompleteError
+	if !errors.As(err, &inc) {
+		t.Fatalf("Invoke error = %v, want an *IncompleteError", err)
+	}
+	if inc.Failed != 1 || inc.Kind != trigger.KindCustom {
+		t.Errorf("error = %+v, want 1 failed custom cleanup", inc)
+	}
+
+	// A scheduled sweep is retried by the next schedule, not by Lambda.
+	h = &trigger.Handler{Runner: &echoRunner{outcomes: map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed}}}
+	if _, err := h.Invoke(context.Background(), readFile(t, "testdata", "eventbridge-scheduled.json")); err != nil {
+		t.Errorf("scheduled sweep with a failure: Invoke error = %v, want the report", err)
+	}
+}
+
+func TestAppRunnerOperationOtherThanDeletionIsANoOp(t *testing.T) {
+	runner := &echoRunner{}
+	pub := &recordingPublisher{}
+	h := &trigger.Handler{Runner: runner, Publisher: pub}
+	out, err := h.Invoke(context.Background(), readFile(t, "testdata", "eventbridge-apprunner-deploy-completed.json"))
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var rep cleanup.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Results == nil || len(rep.Results) != 0 {
+		t.Errorf("report = %s, want an empty results list", out)
+	}
+	if n := len(runner.requests()); n != 0 {
+		t.Errorf("runner called %d times, want 0", n)
+	}
+	if d := cmp.Diff([]string{"apprunner"}, pub.kinds); d != "" {
+		t.Errorf("published kinds (-want +got):\n%s", d)
+	}
+}
+
+func TestUnknownPayloadIsAnErrorAndRunsNothing(t *testing.T) {
+	runner := &echoRunner{}
+	h := &trigger.Handler{Runner: runner}
+	_, err := h.Invoke(context.Background(), readFile(t, "testdata", "sns-event.json"))
+	var pe *trigger.PayloadError
+	if !errors.As(err, &pe) {
+		t.Fatalf("Invoke error = %v, want a *PayloadError", err)
+	}
+	if n := len(runner.requests()); n != 0 {
+		t.Errorf("runner called %d times, want 0", n)
+	}
+}

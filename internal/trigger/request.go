@@ -1,0 +1,111 @@
+package trigger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+// requestFields lists the JSON request's fields, for error messages.
+const requestFields = "action, connectionArns, dryRun, waitForServices"
+
+// wireRequest is the JSON request as callers write it. It is decoded
+// strictly: a misspelt field must not turn a dry run into a real one.
+type wireRequest struct {
+	Action          *string  `json:"action"`
+	ConnectionARNs  []string `json:"connectionArns"`
+	DryRun          *bool    `json:"dryRun"`
+	WaitForServices *bool    `json:"waitForServices"`
+}
+
+// decodeRequest decodes and checks one JSON request.
+func decodeRequest(b []byte, opts Options) (cleanup.Request, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var w wireRequest
+	if err := dec.Decode(&w); err != nil {
+		return cleanup.Request{}, errors.New(jsonProblem(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return cleanup.Request{}, errors.New("unexpected data after the JSON request object")
+	}
+	if w.Action == nil {
+		return cleanup.Request{}, errors.New(`field "action" is missing: use "sweep" or "delete"`)
+	}
+	req := cleanup.Request{
+		Action: cleanup.Action(*w.Action),
+		DryRun: w.DryRun,
+	}
+	if w.WaitForServices != nil {
+		req.WaitForServices = *w.WaitForServices
+	}
+	switch req.Action {
+	case cleanup.ActionDelete:
+		if len(w.ConnectionARNs) == 0 {
+			return cleanup.Request{}, errors.New(`action "delete" needs at least one ARN in "connectionArns"`)
+		}
+	case cleanup.ActionSweep:
+		if len(w.ConnectionARNs) > 0 {
+			return cleanup.Request{}, fmt.Errorf(`action "sweep" takes no "connectionArns" (got %d): use action "delete" to name connections`, len(w.ConnectionARNs))
+		}
+	default:
+		return cleanup.Request{}, fmt.Errorf(`unknown action %s: use "sweep" or "delete"`, excerpt([]byte(*w.Action)))
+	}
+	if len(w.ConnectionARNs) > opts.MaxARNs {
+		return cleanup.Request{}, fmt.Errorf(`"connectionArns" names %d ARNs, more than the %d one request may name: split the request`, len(w.ConnectionARNs), opts.MaxARNs)
+	}
+	for _, arn := range w.ConnectionARNs {
+		// The engine validates each ARN and reports a bad one alone, so the
+		// good ones of the same request still proceed.
+		req.ConnectionARNs = append(req.ConnectionARNs, strings.TrimSpace(arn))
+	}
+	return req, nil
+}
+
+// jsonProblem turns an encoding/json error into a sentence a person can
+// act on.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("malformed JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return fmt.Sprintf("expected %s, got a JSON %s", jsonKind(typ.Type.String()), typ.Value)
+		}
+		return fmt.Sprintf("field %q must be %s, got a JSON %s", field, jsonKind(typ.Type.String()), typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "malformed JSON: the input ends early"
+	}
+	// encoding/json reports unknown fields with no error type of its own.
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if strings.HasPrefix(msg, "unknown field") {
+		return msg + "; accepted fields are " + requestFields
+	}
+	return msg
+}
+
+func jsonKind(goType string) string {
+	switch goType {
+	case "bool":
+		return "a boolean (true or false)"
+	case "string", "cleanup.Action":
+		return "a string"
+	case "[]string":
+		return "an array of strings"
+	}
+	if strings.HasPrefix(goType, "[]") {
+		return "an array"
+	}
+	if strings.HasPrefix(goType, "map[") || strings.Contains(goType, "struct") || strings.Contains(goType, ".") {
+		return "an object"
+	}
+	return goType
+}

@@ -1,0 +1,218 @@
+// Package trigger decodes the payloads the Lambda function is invoked with
+// (SQS batches, EventBridge events, App Runner's own events, EventBridge
+// Scheduler deliveries and direct invocations) into cleanup requests, and
+// builds the Lambda response from the engine's report: a partial batch
+// response for SQS, the report itself otherwise.
+//
+// Decoding never drops input silently. A top-level payload that matches no
+// accepted form is an error returned to the caller (asynchronous invocations
+// then reach the function's dead-letter queue or on-failure destination);
+// an SQS message that cannot be decoded becomes a cleanup.Request with
+// Invalid set, which the engine reports as an invalid result and which the
+// batch response hands back to SQS, so the redrive policy moves it to the
+// queue's dead-letter queue.
+package trigger
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+// Kind names the form a payload was decoded as.
+type Kind string
+
+// The accepted payload forms.
+const (
+	// KindSQS is a batch of SQS messages.
+	KindSQS Kind = "sqs"
+	// KindSchedule is an EventBridge scheduled rule (source aws.events).
+	KindSchedule Kind = "schedule"
+	// KindCustom is an EventBridge custom event "Connection Cleanup Requested".
+	KindCustom Kind = "custom"
+	// KindAppRunner is App Runner's "AppRunner Service Operation Status Change".
+	KindAppRunner Kind = "apprunner"
+	// KindScheduler is an EventBridge Scheduler delivery without input.
+	KindScheduler Kind = "scheduler"
+	// KindDirect is the JSON request itself, from a direct invocation or an
+	// EventBridge Scheduler schedule with an explicit input.
+	KindDirect Kind = "direct"
+)
+
+// Names and limits of the accepted forms.
+const (
+	// DefaultCustomEventSource is the source a custom event must carry
+	// unless Options.CustomEventSource says otherwise.
+	DefaultCustomEventSource = "apprunner.connection-cleanup"
+	// CustomDetailType is the detail-type of custom cleanup events.
+	CustomDetailType = "Connection Cleanup Requested"
+	// DefaultMaxARNs bounds the connection ARNs one request may name.
+	DefaultMaxARNs = 1000
+	// MaxBodyBytes is the largest SQS message body decoded (256 KiB).
+	MaxBodyBytes = 256 * 1024
+
+	scheduledDetailType = "Scheduled Event"
+	appRunnerDetailType = "AppRunner Service Operation Status Change"
+	deleteCompleted     = "DeleteServiceCompletedSuccessfully"
+	maxARNLength        = 1011 // the App Runner model's AppRunnerResourceArn limit
+	excerptRunes        = 80
+)
+
+// acceptedForms is appended to every rejection so the reader learns what
+// would have worked.
+const acceptedForms = "accepted: an SQS event (Records with eventSource aws:sqs); " +
+	"an EventBridge event (source aws.events or aws.scheduler with detail-type \"Scheduled Event\", " +
+	"detail-type \"" + CustomDetailType + "\" from the configured source, " +
+	"or source aws.apprunner with detail-type \"" + appRunnerDetailType + "\"); " +
+	"or a JSON request {\"action\":\"sweep\"|\"delete\",\"connectionArns\":[...],\"dryRun\":bool,\"waitForServices\":bool}"
+
+// Options tune decoding.
+type Options struct {
+	// CustomEventSource is the only source accepted for custom events;
+	// empty means DefaultCustomEventSource.
+	CustomEventSource string
+	// MaxARNs bounds connectionArns per request; zero means DefaultMaxARNs.
+	MaxARNs int
+}
+
+func (o Options) withDefaults() Options {
+	if o.CustomEventSource == "" {
+		o.CustomEventSource = DefaultCustomEventSource
+	}
+	if o.MaxARNs <= 0 {
+		o.MaxARNs = DefaultMaxARNs
+	}
+	return o
+}
+
+// Invocation is a decoded payload: the requests to hand to the engine in one
+// run, and what Respond needs to answer the caller.
+type Invocation struct {
+	Kind Kind
+	// Requests go to the engine together, in one run. Empty when there is
+	// nothing to do (see Notes).
+	Requests []cleanup.Request
+	// Notes explain input that was accepted but needs no work (an App Runner
+	// operation other than a completed deletion, a duplicate SQS message).
+	// They are worth a log line, never a failure.
+	Notes []string
+
+	// messageIDs lists the SQS batch's distinct message IDs in order; only
+	// these may appear in the batch response.
+	messageIDs []string
+}
+
+// PayloadError says why a top-level payload was rejected: what was
+// received and which forms are accepted.
+type PayloadError struct {
+	// Received describes the payload ("a JSON number", "an EventBridge event
+	// from source aws.s3 ...") with an excerpt.
+	Received string
+	// Reason is what is wrong with it.
+	Reason string
+}
+
+func (e *PayloadError) Error() string {
+	return fmt.Sprintf("unsupported payload: received %s: %s; %s", e.Received, e.Reason, acceptedForms)
+}
+
+// Decode turns a raw Lambda payload into the requests it asks for.
+func Decode(payload []byte, opts Options) (Invocation, error) {
+	opts = opts.withDefaults()
+	trimmed := bytes.TrimSpace(payload)
+	if len(trimmed) == 0 {
+		return Invocation{}, &PayloadError{Received: "an empty payload", Reason: "there is nothing to decode"}
+	}
+	if trimmed[0] != '{' {
+		return Invocation{}, &PayloadError{
+			Received: describeJSON(trimmed),
+			Reason:   "the payload must be a JSON object",
+		}
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &probe); err != nil {
+		return Invocation{}, &PayloadError{
+			Received: "malformed JSON " + excerpt(trimmed),
+			Reason:   jsonProblem(err),
+		}
+	}
+	switch {
+	case len(probe) == 0:
+		return Invocation{}, &PayloadError{Received: "an empty JSON object {}", Reason: "it names no action or event"}
+	case has(probe, "Records"):
+		return decodeRecords(trimmed, opts)
+	case has(probe, "detail-type") || has(probe, "source") && has(probe, "detail"):
+		return decodeTopEvent(trimmed, opts)
+	case has(probe, "action"):
+		req, err := decodeRequest(trimmed, opts)
+		if err != nil {
+			return Invocation{}, &PayloadError{Received: "a JSON request " + excerpt(trimmed), Reason: err.Error()}
+		}
+		return Invocation{Kind: KindDirect, Requests: []cleanup.Request{req}}, nil
+	default:
+		return Invocation{}, &PayloadError{
+			Received: "a JSON object with fields " + fieldList(probe),
+			Reason:   "it is neither an event nor a request",
+		}
+	}
+}
+
+func has(m map[string]json.RawMessage, key string) bool {
+	_, ok := m[key]
+	return ok
+}
+
+// excerpt quotes at most excerptRunes runes of b, valid UTF-8, saying how
+// long the whole was when it was cut.
+func excerpt(b []byte) string {
+	return fmt.Sprintf("%q", shorten(b))
+}
+
+// shorten is excerpt without the quotes, for cleanup.Request.Raw.
+func shorten(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	if utf8.RuneCountInString(s) <= excerptRunes {
+		return s
+	}
+	r := []rune(s)
+	return fmt.Sprintf("%s… (%d bytes)", string(r[:excerptRunes]), len(b))
+}
+
+// describeJSON names the kind of a non-object payload.
+func describeJSON(b []byte) string {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return "non-JSON text " + excerpt(b)
+	}
+	switch v.(type) {
+	case nil:
+		return "JSON null"
+	case bool:
+		return "a JSON boolean " + string(b)
+	case float64:
+		return "a JSON number " + excerpt(b)
+	case string:
+		return "a JSON string " + excerpt(b)
+	case []any:
+		return "a JSON array " + excerpt(b)
+	}
+	return "JSON " + excerpt(b)
+}
+
+func fieldList(m map[string]json.RawMessage) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, fmt.Sprintf("%q", k))
+	}
+	slices.Sort(keys)
+	const most = 8
+	if len(keys) > most {
+		keys = append(keys[:most], "…")
+	}
+	return "[" + strings.Join(keys, ", ") + "]"
+}
