@@ -1,0 +1,125 @@
+// Package function assembles the cleanup function from its configuration:
+// the App Runner client, the engine, the trigger handler, reporting and
+// tracing. cmd/handler calls it and stays a thin main.
+package function
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/report"
+	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
+)
+
+// Config is the function's configuration, read from the environment.
+type Config struct {
+	DryRun            bool          // DRY_RUN
+	MinAge            time.Duration // MIN_CONNECTION_AGE
+	ProtectTagKey     string        // PROTECT_TAG_KEY; set but empty disables
+	NameInclude       []string      // NAME_INCLUDE, comma-separated globs
+	NameExclude       []string      // NAME_EXCLUDE, comma-separated globs
+	MaxConcurrency    int           // MAX_CONCURRENCY
+	IndexTTL          time.Duration // USAGE_INDEX_TTL
+	MetricsNamespace  string        // METRICS_NAMESPACE
+	CustomEventSource string        // CUSTOM_EVENT_SOURCE
+	// Account is the account whose connections the function cleans up
+	// (ACCOUNT_ID). Empty: asked of STS at start.
+	Account string
+	// LogLevel is Lambda's AWS_LAMBDA_LOG_LEVEL, which the metrics record
+	// must match to pass Lambda's log-level filter.
+	LogLevel string
+}
+
+// Defaults of the configuration. The SAM template deploys with DRY_RUN=true;
+// the code's default is false so that an operator's explicit command acts.
+const (
+	DefaultMinAge         = 24 * time.Hour
+	DefaultProtectTagKey  = "apprunner-cleanup:protect"
+	DefaultMaxConcurrency = 8
+	DefaultIndexTTL       = time.Minute
+)
+
+// LoadConfig reads the configuration with lookup (os.LookupEnv in
+// production) and reports every invalid value at once, naming the variable.
+func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
+	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
+	cfg := Config{
+		MinAge:            DefaultMinAge,
+		ProtectTagKey:     DefaultProtectTagKey,
+		MaxConcurrency:    DefaultMaxConcurrency,
+		IndexTTL:          DefaultIndexTTL,
+		MetricsNamespace:  report.DefaultNamespace,
+		CustomEventSource: trigger.DefaultCustomEventSource,
+		NameInclude:       cleanup.SplitGlobs(get("NAME_INCLUDE")),
+		NameExclude:       cleanup.SplitGlobs(get("NAME_EXCLUDE")),
+		Account:           get("ACCOUNT_ID"),
+		LogLevel:          get("AWS_LAMBDA_LOG_LEVEL"),
+	}
+	var errs []error
+	if v := get("DRY_RUN"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("DRY_RUN=%q: want true or false", v))
+		}
+		cfg.DryRun = b
+	}
+	duration := func(key string, dst *time.Duration) {
+		v := get(key)
+		if v == "" {
+			return
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a non-negative Go duration such as 24h or 90m", key, v))
+			return
+		}
+		*dst = d
+	}
+	duration("MIN_CONNECTION_AGE", &cfg.MinAge)
+	duration("USAGE_INDEX_TTL", &cfg.IndexTTL)
+	if v, ok := lookup("PROTECT_TAG_KEY"); ok {
+		cfg.ProtectTagKey = strings.TrimSpace(v)
+	}
+	if v := get("MAX_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			errs = append(errs, fmt.Errorf("MAX_CONCURRENCY=%q: want a whole number from 1 to 64", v))
+		}
+		cfg.MaxConcurrency = n
+	}
+	if v := get("METRICS_NAMESPACE"); v != "" {
+		cfg.MetricsNamespace = v
+	}
+	if v := get("CUSTOM_EVENT_SOURCE"); v != "" {
+		cfg.CustomEventSource = v
+	}
+	if cfg.Account != "" && !isAccount(cfg.Account) {
+		errs = append(errs, fmt.Errorf("ACCOUNT_ID=%q: want 12 digits", cfg.Account))
+	}
+	for _, g := range append(append([]string(nil), cfg.NameInclude...), cfg.NameExclude...) {
+		if _, err := path.Match(g, ""); err != nil {
+			errs = append(errs, fmt.Errorf("NAME_INCLUDE/NAME_EXCLUDE glob %q is malformed", g))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+func isAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,133 @@
+package function
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/report"
+	"github.com/apprunner-tools/connection-cleanup/internal/tracing"
+	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
+)
+
+// maxAttempts bounds the SDK's adaptive retries of one call (throttling,
+// 5xx, transient network errors) before the engine reports it failed.
+const maxAttempts = 5
+
+// Deps are the process's outside world, passed in so tests and the command
+// mode can redirect them.
+type Deps struct {
+	// Logger receives decision and summary lines.
+	Logger *slog.Logger
+	// Metrics receives the EMF records.
+	Metrics io.Writer
+	// Trace selects X-Ray tracing (inside Lambda).
+	Trace bool
+	// ForceDryRun makes every request a dry run, whatever it asks.
+	ForceDryRun bool
+}
+
+// New builds the function's handler. It loads the AWS configuration the
+// standard way, so AWS_REGION, credentials and AWS_ENDPOINT_URL_APPRUNNER
+// apply with no special code.
+func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
+	tracer, err := tracing.Setup(tracing.Options{Enabled: deps.Trace, Logger: deps.Logger})
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(func() aws.Retryer {
+		return retry.AddWithMaxAttempts(retry.NewAdaptiveMode(), maxAttempts)
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if awsCfg.Region == "" {
+		return nil, errors.New("no AWS region: set AWS_REGION")
+	}
+	if deps.Trace {
+		tracing.InstrumentAWS(&awsCfg)
+	}
+	if cfg.Account == "" {
+		if cfg.Account, err = callerAccount(ctx, awsCfg); err != nil {
+			return nil, err
+		}
+	}
+
+	engine, err := cleanup.New(apprunner.NewFromConfig(awsCfg), cleanup.Config{
+		Account:        cfg.Account,
+		Region:         awsCfg.Region,
+		DryRun:         cfg.DryRun || deps.ForceDryRun,
+		MinAge:         cfg.MinAge,
+		ProtectTagKey:  cfg.ProtectTagKey,
+		NameInclude:    cfg.NameInclude,
+		NameExclude:    cfg.NameExclude,
+		MaxConcurrency: cfg.MaxConcurrency,
+		IndexTTL:       cfg.IndexTTL,
+	}, tracer)
+	if err != nil {
+		return nil, err
+	}
+	var runner trigger.Runner = engine
+	if deps.ForceDryRun {
+		runner = dryRunner{engine}
+	}
+	pub := report.New(report.Options{
+		Namespace: cfg.MetricsNamespace,
+		Logger:    deps.Logger,
+		Metrics:   deps.Metrics,
+		LogLevel:  cfg.LogLevel,
+	})
+	return &trigger.Handler{
+		Runner:    runner,
+		Publisher: publisher{pub: pub, logger: deps.Logger},
+		Options:   trigger.Options{CustomEventSource: cfg.CustomEventSource},
+		Logger:    deps.Logger,
+	}, nil
+}
+
+// callerAccount asks STS which account the credentials belong to. It needs
+// no IAM permission.
+func callerAccount(ctx context.Context, awsCfg aws.Config) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := sts.NewFromConfig(awsCfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("find the account to clean up (set ACCOUNT_ID to skip this): %w", err)
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// dryRunner makes every request a dry run: the command's --dry-run must
+// win over a request's own "dryRun": false.
+type dryRunner struct{ r trigger.Runner }
+
+func (d dryRunner) Run(ctx context.Context, reqs []cleanup.Request) *cleanup.Report {
+	yes := true
+	for i := range reqs {
+		reqs[i].DryRun = &yes
+	}
+	return d.r.Run(ctx, reqs)
+}
+
+// publisher adapts report.Publisher to the trigger's hook. Reporting must
+// not fail an invocation whose work is done, so its error is logged.
+type publisher struct {
+	pub    *report.Publisher
+	logger *slog.Logger
+}
+
+func (p publisher) Publish(ctx context.Context, kind string, rep *cleanup.Report) {
+	if err := p.pub.Publish(ctx, report.Invocation{Trigger: kind, Report: rep}); err != nil && p.logger != nil {
+		p.logger.ErrorContext(ctx, "write metrics", "error", err)
+	}
+}
