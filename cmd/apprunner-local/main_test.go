@@ -41,6 +41,7 @@ func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
 	client := apprunner.New(apprunner.Options{
 		Region: "eu-west-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider("OTHER", "SECRET", ""),
+		HTTPClient:  apprunnerlocal.HTTPClient(),
 	})
 	out, err := client.ListConnections(ctx, &apprunner.ListConnectionsInput{})
 	if err != nil {

@@ -2,6 +2,7 @@ package apprunnerlocal_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +33,7 @@ func newClient(t *testing.T, url, accessKey, region string, optFns ...func(*appr
 		BaseEndpoint:     aws.String(url),
 		Credentials:      credentials.NewStaticCredentialsProvider(accessKey, "SECRET", ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       apprunnerlocal.HTTPClient(),
 	}, optFns...)
 }
 
@@ -59,3 +61,5 @@ func decodeJSON(resp *http.Response, v any) error {
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

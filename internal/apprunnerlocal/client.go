@@ -1,0 +1,42 @@
+package apprunnerlocal
+
+import (
+	"io"
+	"net/http"
+)
+
+// HTTPClient returns an HTTP client for SDK clients that talk to the
+// emulator (apprunner.Options.HTTPClient).
+//
+// aws-sdk-go-v2 closes a request body as soon as the response headers
+// arrive, while net/http's writer may still probe that body for extra bytes
+// through io.WriterTo; the SDK's closed body then answers io.EOF as an
+// error, and net/http closes the connection under the response being read
+// ("failed to decode response body ... use of closed network connection",
+// aws-sdk-go-v2 issue 2737). Against a server on loopback that answers in
+// microseconds this happens often for responses over 4 KiB. The SDK's
+// retryer hides it at the cost of extra calls; this client avoids it by
+// hiding io.WriterTo from request bodies.
+func HTTPClient() *http.Client {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	return &http.Client{Transport: readOnlyBodyTransport{base: base}}
+}
+
+type readOnlyBodyTransport struct {
+	base http.RoundTripper
+}
+
+// readOnlyBody exposes only Read and Close of a request body.
+type readOnlyBody struct {
+	io.ReadCloser
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t readOnlyBodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		r := req.Clone(req.Context())
+		r.Body = readOnlyBody{req.Body}
+		req = r
+	}
+	return t.base.RoundTrip(req)
+}
