@@ -61,6 +61,7 @@ type Options struct {
 	Env []string
 	// Output receives everything the emulator and the function print:
 	// the function's log lines and EMF records among them. Nil discards.
+	// Lines are also kept for NextLines.
 	Output io.Writer
 }
 
@@ -84,7 +85,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	sw := &syncWriter{w: out}
+	sw := &syncWriter{w: out, changed: make(chan struct{})}
 	cmd := exec.Command(opts.RIE, "--runtime-interface-emulator-address", addr, opts.Bootstrap)
 	cmd.Env = append(os.Environ(), opts.Env...)
 	cmd.Stdout, cmd.Stderr = sw, sw
@@ -178,14 +179,69 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// syncWriter serialises writes from the emulator's two output streams.
+// syncWriter serialises writes from the emulator's two output streams and
+// keeps the complete lines for NextLines.
 type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu      sync.Mutex
+	w       io.Writer
+	partial []byte
+	lines   []string
+	read    int
+	changed chan struct{} // closed and replaced on every new line
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.partial = append(s.partial, p...)
+	added := false
+	for {
+		i := bytes.IndexByte(s.partial, '\n')
+		if i < 0 {
+			break
+		}
+		s.lines = append(s.lines, string(s.partial[:i]))
+		s.partial = s.partial[i+1:]
+		added = true
+	}
+	if added {
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
 	return s.w.Write(p)
+}
+
+// NextLines returns the output lines not returned before, up to and
+// including the first that last accepts, waiting for it. The function's
+// output travels through the emulator's pipe, so it can arrive a moment
+// after the response: a caller waits for the line it knows comes last.
+func (r *Runtime) NextLines(ctx context.Context, last func(line string) bool) ([]string, error) {
+	s := r.out
+	for {
+		s.mu.Lock()
+		for i := s.read; i < len(s.lines); i++ {
+			if last(s.lines[i]) {
+				out := append([]string(nil), s.lines[s.read:i+1]...)
+				s.read = i + 1
+				s.mu.Unlock()
+				return out, nil
+			}
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-r.done:
+			return nil, fmt.Errorf("runtime interface emulator exited: %v", r.err)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for output: %w", ctx.Err())
+		}
+	}
+}
+
+// Lines returns every complete output line so far.
+func (r *Runtime) Lines() []string {
+	r.out.mu.Lock()
+	defer r.out.mu.Unlock()
+	return append([]string(nil), r.out.lines...)
 }

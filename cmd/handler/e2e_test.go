@@ -1,0 +1,224 @@
+package main_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/lambdarun"
+)
+
+// decision is the part of a decision log line the test checks.
+type decision struct {
+	Name    string `json:"connectionName"`
+	ARN     string `json:"connectionArn"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason"`
+}
+
+// TestBootstrapUnderRuntimeEmulator builds the bootstrap as it is deployed,
+// runs it under the Lambda Runtime Interface Emulator against the App
+// Runner emulator loaded with the demo data, and invokes every sample event
+// in order. The emulator's in-use guard is off, so only the function's own
+// checks stand between a used connection and its deletion.
+func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries and starts processes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	bins, err := lambdarun.Build(ctx, "../..", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu := apprunnerlocal.New(apprunnerlocal.Options{DisableInUseGuard: true})
+	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(emu)
+	t.Cleanup(hs.Close)
+
+	var output strings.Builder
+	rt, err := lambdarun.Start(ctx, lambdarun.Options{
+		Binaries: bins,
+		Env: []string{
+			"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo", "AWS_SESSION_TOKEN=",
+			"AWS_ENDPOINT_URL_APPRUNNER=" + hs.URL, "ACCOUNT_ID=123456789012",
+			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
+		},
+		Output: &output,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		rt.Close()
+		if t.Failed() {
+			t.Logf("function output:\n%s", output.String())
+		}
+	})
+
+	const (
+		storefront = "storefront-github"
+		billing    = "billing-github"
+		protected  = "platform-protected"
+		fresh      = "fresh-github"
+	)
+	tests := []struct {
+		file          string
+		want          map[string]string // connection name (or ARN prefix for invalid input) -> outcome
+		invalid       int
+		batchFailures []string // SQS only
+	}{
+		{file: "01-direct-dry-run.json", want: map[string]string{"legacy-github": "would_delete", storefront: "in_use"}},
+		{file: "02-custom-teardown.json", want: map[string]string{"teardown-target": "deleted", storefront: "in_use"}},
+		{
+			file: "03-sqs-batch.json",
+			want: map[string]string{"queue-target": "deleted", "broken-link": "deleted", "pending-handshake": "deleted", billing: "in_use"},
+			// A service ARN, another account's ARN, a garbage body and an
+			// empty body are invalid; billing-github is in use and its
+			// message asks to wait for its services.
+			invalid: 4,
+			batchFailures: []string{
+				"4e8a1c2b-7d5f-4e9a-b3c6-d0f1e2a3b534", "b7c1d2e3-f4a5-4b6c-8d7e-9f0a1b2c3d45",
+				"a2b3c4d5-e6f7-4a8b-9c0d-1e2f3a4b5c56", "e3f4a5b6-c7d8-4e9f-a0b1-c2d3e4f5a667",
+				"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c78",
+			},
+		},
+		{file: "04-apprunner-service-deleted.json", want: map[string]string{"retired-worker-github": "deleted"}},
+		{file: "05-scheduled-sweep.json", want: map[string]string{
+			"legacy-github": "deleted", "orphan-bitbucket": "deleted",
+			storefront: "in_use", billing: "in_use", protected: "protected", fresh: "too_young",
+		}},
+		{file: "06-scheduler-sweep.json", want: map[string]string{storefront: "in_use", billing: "in_use", protected: "protected", fresh: "too_young"}},
+	}
+	files, _ := filepath.Glob("../../events/*.json")
+	if len(files) != len(tests) {
+		t.Fatalf("events/ holds %d samples, the test expects %d: keep them in step", len(files), len(tests))
+	}
+
+	for _, tt := range tests {
+		event, err := os.ReadFile(filepath.Join("../../events", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := rt.Invoke(ctx, event)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.file, err)
+		}
+		lines, err := rt.NextLines(ctx, isMetrics)
+		if err != nil {
+			t.Fatalf("%s: no metrics record: %v", tt.file, err)
+		}
+		got, invalid := decisions(t, lines)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: decisions (-want +got):\n%s", tt.file, diff)
+		}
+		if invalid != tt.invalid {
+			t.Errorf("%s: %d invalid inputs, want %d", tt.file, invalid, tt.invalid)
+		}
+		checkResponse(t, tt.file, resp, tt.want, tt.batchFailures)
+	}
+
+	// The emulator's state agrees with the reports, and no connection a
+	// service used was deleted, though the emulator would have allowed it.
+	if u := emu.UnsafeDeletions(); len(u) != 0 {
+		t.Errorf("connections in use were deleted: %+v", u)
+	}
+	var live []string
+	for _, c := range emu.Connections("123456789012", "us-east-1") {
+		live = append(live, c.Name)
+	}
+	if diff := cmp.Diff([]string{protected, storefront, billing, fresh}, live, sortStrings); diff != "" {
+		t.Errorf("connections left (-want +got):\n%s", diff)
+	}
+
+	// A payload of no known form is an error naming what was received.
+	_, err = rt.Invoke(ctx, []byte(`{"Records":[{"EventSource":"aws:sns","Sns":{"Message":"hi"}}]}`))
+	var fe *lambdarun.FunctionError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Message, "sns") {
+		t.Errorf("SNS event: error %v, want a function error naming the SNS event", err)
+	}
+}
+
+func isMetrics(line string) bool {
+	var rec struct {
+		AWS *struct {
+			CloudWatchMetrics []json.RawMessage
+		} `json:"_aws"`
+	}
+	return json.Unmarshal([]byte(line), &rec) == nil && rec.AWS != nil && len(rec.AWS.CloudWatchMetrics) > 0
+}
+
+// decisions collects the decision log lines of one invocation.
+func decisions(t *testing.T, lines []string) (byName map[string]string, invalid int) {
+	t.Helper()
+	byName = map[string]string{}
+	for _, l := range lines {
+		var d struct {
+			Message string `json:"message"`
+			decision
+		}
+		if json.Unmarshal([]byte(l), &d) != nil || d.Message != "connection decision" {
+			continue
+		}
+		if d.Outcome == "invalid" {
+			invalid++
+			if d.Reason == "" {
+				t.Errorf("invalid input %q logged without a reason", d.ARN)
+			}
+			continue
+		}
+		if _, dup := byName[d.Name]; dup {
+			t.Errorf("%s decided twice in one invocation", d.Name)
+		}
+		byName[d.Name] = d.Outcome
+	}
+	return byName, invalid
+}
+
+func checkResponse(t *testing.T, file string, resp []byte, want map[string]string, batchFailures []string) {
+	t.Helper()
+	if batchFailures != nil {
+		var r events.SQSEventResponse
+		if err := json.Unmarshal(resp, &r); err != nil {
+			t.Fatalf("%s: response %s: %v", file, resp, err)
+		}
+		var ids []string
+		for _, f := range r.BatchItemFailures {
+			ids = append(ids, f.ItemIdentifier)
+		}
+		if diff := cmp.Diff(batchFailures, ids, sortStrings); diff != "" {
+			t.Errorf("%s: batch item failures (-want +got):\n%s", file, diff)
+		}
+		return
+	}
+	var rep struct {
+		Results []decision     `json:"results"`
+		Counts  map[string]int `json:"counts"`
+	}
+	if err := json.Unmarshal(resp, &rep); err != nil {
+		t.Fatalf("%s: response %s: %v", file, resp, err)
+	}
+	got := map[string]string{}
+	for _, r := range rep.Results {
+		got[r.Name] = r.Outcome
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s: response results (-want +got):\n%s", file, diff)
+	}
+}
+
+var sortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })
