@@ -19,7 +19,10 @@ import (
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
-var _ lambda.Handler = (*trigger.Handler)(nil)
+var (
+	_ lambda.Handler = (*trigger.Handler)(nil)
+	_ trigger.Runner = (*cleanup.Engine)(nil)
+)
 
 const (
 	arnPrefix = "arn:aws:apprunner:us-east-1:123456789012:connection/"
