@@ -1,0 +1,247 @@
+// Command demo shows the cleanup function at work without AWS: it starts the
+// local App Runner emulator with the demo data, runs the function's
+// bootstrap under the Lambda Runtime Interface Emulator, invokes it with
+// every sample event in events/, and prints what was deleted, kept and why.
+//
+// Run it from the repository root: go run ./cmd/demo (or make demo).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/lambdarun"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+const (
+	demoAccount = apprunnerlocal.DefaultAccount
+	demoRegion  = "us-east-1"
+)
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	eventsDir := fs.String("events", "events", "`directory` of sample events, invoked in name order")
+	binDir := fs.String("bin", "bin", "`directory` for the built bootstrap and runtime emulator")
+	verbose := fs.Bool("v", false, "print the function's own log lines and metrics records too")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := os.Stat("go.mod"); err != nil {
+		return errors.New("run the demo from the repository root (where go.mod is)")
+	}
+	files, err := filepath.Glob(filepath.Join(*eventsDir, "*.json"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no sample events in %s", *eventsDir)
+	}
+	sort.Strings(files)
+
+	emu := apprunnerlocal.New(apprunnerlocal.Options{})
+	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(l)
+	defer srv.Close()
+	emuURL := "http://" + l.Addr().String()
+
+	fmt.Fprintf(stdout, "App Runner connection cleanup: demo\n\n")
+	fmt.Fprintf(stdout, "  App Runner emulator  %s, demo data: %d connections, %d services in %s/%s\n",
+		emuURL, len(emu.Connections(demoAccount, demoRegion)), countServices(emu), demoAccount, demoRegion)
+	fmt.Fprintf(stdout, "  building             the bootstrap (as deployed) and the Lambda Runtime Interface Emulator...\n")
+	absBin, err := filepath.Abs(*binDir)
+	if err != nil {
+		return err
+	}
+	bins, err := lambdarun.Build(ctx, ".", absBin)
+	if err != nil {
+		return err
+	}
+	var out io.Writer = io.Discard
+	if *verbose {
+		out = prefixWriter{w: stdout, prefix: "      | "}
+	}
+	rt, err := lambdarun.Start(ctx, lambdarun.Options{
+		Binaries: bins,
+		Env: []string{
+			"AWS_REGION=" + demoRegion, "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo", "AWS_SESSION_TOKEN=",
+			"AWS_ENDPOINT_URL_APPRUNNER=" + emuURL, "ACCOUNT_ID=" + demoAccount,
+			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
+			"DRY_RUN=false", "MIN_CONNECTION_AGE=24h",
+		},
+		Output: out,
+	})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	fmt.Fprintf(stdout, "  function             %s under the runtime emulator; policy: minimum age 24h, protection tag apprunner-cleanup:protect, dry run off unless the event asks\n",
+		filepath.Join(*binDir, "bootstrap"))
+
+	totals := map[string]int{}
+	for _, f := range files {
+		if err := invoke(ctx, stdout, rt, f, totals); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintf(stdout, "\nSummary over %d invocations\n", len(files))
+	var parts []string
+	for _, o := range []string{"deleted", "would_delete", "already_deleted", "in_use", "protected", "too_young", "invalid", "failed"} {
+		if totals[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", o, totals[o]))
+		}
+	}
+	fmt.Fprintf(stdout, "  decisions            %s\n", strings.Join(parts, ", "))
+	var left []string
+	for _, c := range emu.Connections(demoAccount, demoRegion) {
+		left = append(left, c.Name)
+	}
+	fmt.Fprintf(stdout, "  connections left     %s\n", strings.Join(left, ", "))
+	fmt.Fprintf(stdout, "  App Runner calls     %d in all\n", emu.Stats().Total())
+	return nil
+}
+
+func countServices(emu *apprunnerlocal.Server) int {
+	n := 0
+	for _, s := range emu.Services(demoAccount, demoRegion) {
+		if s.Status != apprunnerlocal.ServiceDeleted {
+			n++
+		}
+	}
+	return n
+}
+
+// logLine is the part of the function's log lines the demo shows.
+type logLine struct {
+	Message  string   `json:"message"`
+	ARN      string   `json:"connectionArn"`
+	Name     string   `json:"connectionName"`
+	Outcome  string   `json:"outcome"`
+	Reason   string   `json:"reason"`
+	Trigger  string   `json:"trigger"`
+	InputIDs []string `json:"inputIds"`
+	AWS      *struct {
+		CloudWatchMetrics []json.RawMessage
+	} `json:"_aws"`
+}
+
+func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, file string, totals map[string]int) error {
+	event, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	resp, invokeErr := rt.Invoke(ctx, event)
+	var fe *lambdarun.FunctionError
+	if invokeErr != nil && !errors.As(invokeErr, &fe) {
+		return invokeErr
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	lines, err := rt.NextLines(waitCtx, func(l string) bool {
+		var ll logLine
+		return json.Unmarshal([]byte(l), &ll) == nil && ll.AWS != nil
+	})
+	if err != nil {
+		return err
+	}
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	trigger := "?"
+	for _, l := range lines {
+		var ll logLine
+		if json.Unmarshal([]byte(l), &ll) != nil {
+			continue
+		}
+		switch ll.Message {
+		case "connection decision":
+			totals[ll.Outcome]++
+			subject := ll.Name
+			if subject == "" {
+				subject = excerpt(ll.ARN, 40)
+			}
+			fmt.Fprintf(tw, "    %s\t%s\t%s\n", ll.Outcome, subject, excerpt(ll.Reason, 110))
+		case "invocation summary":
+			trigger = ll.Trigger
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "\n▶ %s  (trigger: %s)\n%s", filepath.Base(file), trigger, table.String())
+	if fe != nil {
+		fmt.Fprintf(stdout, "    the function returned an error: %s\n", fe.Message)
+	}
+	if resp != nil {
+		fmt.Fprintf(stdout, "    response: %s\n", summarise(resp))
+	}
+	return nil
+}
+
+// summarise says in a line what the function answered its caller.
+func summarise(resp []byte) string {
+	var r struct {
+		Failures *[]struct {
+			ID string `json:"itemIdentifier"`
+		} `json:"batchItemFailures"`
+		Results []json.RawMessage `json:"results"`
+	}
+	if json.Unmarshal(resp, &r) != nil {
+		return excerpt(string(resp), 120)
+	}
+	if r.Failures != nil {
+		if len(*r.Failures) == 0 {
+			return "SQS batch fully processed"
+		}
+		return fmt.Sprintf("%d SQS message(s) returned to the queue as batch item failures (retried, then moved to the DLQ)", len(*r.Failures))
+	}
+	return fmt.Sprintf("report with %d result(s)", len(r.Results))
+}
+
+func excerpt(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// prefixWriter indents the function's raw output under the demo's own.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line != "" {
+			fmt.Fprint(p.w, p.prefix+line)
+		}
+	}
+	return len(b), nil
+}
