@@ -358,24 +358,19 @@ func TestTracingIsActive(t *testing.T) {
 	}
 }
 
-func TestLoggingIsJSONAndNeverDropsMetricsRecords(t *testing.T) {
+func TestLoggingIsJSONWithAConfigurableLevel(t *testing.T) {
 	tmpl := loadTemplate(t)
 	cfg := at(t, function(t, tmpl), "LoggingConfig")
 	if got := at(t, cfg, "LogFormat"); got != "JSON" {
 		t.Errorf("LoggingConfig.LogFormat = %v, want JSON", got)
 	}
-	// Lambda files JSON lines without a "level" key, such as the Embedded
-	// Metric Format record, under INFO; a higher level would drop them.
-	level := at(t, cfg, "ApplicationLogLevel")
-	allowed := []string{fmt.Sprint(level)}
-	if ref, ok := level.(map[string]any); ok {
-		param := fmt.Sprint(at(t, ref, "Ref"))
-		allowed = stringList(t, at(t, tmpl, "Parameters", param, "AllowedValues"))
+	// The metrics record carries the configured level (internal/report), so
+	// operators may raise the level without losing metrics.
+	if diff := cmp.Diff(map[string]any{"Ref": "ApplicationLogLevel"}, at(t, cfg, "ApplicationLogLevel")); diff != "" {
+		t.Errorf("ApplicationLogLevel (-want +got):\n%s", diff)
 	}
-	for _, l := range allowed {
-		if l == "WARN" || l == "ERROR" || l == "FATAL" {
-			t.Errorf("ApplicationLogLevel may be %s, which would drop the metrics records", l)
-		}
+	if got := at(t, tmpl, "Parameters", "ApplicationLogLevel", "Default"); got != "INFO" {
+		t.Errorf("ApplicationLogLevel default = %v, want INFO so that every decision is logged", got)
 	}
 }
 
@@ -402,12 +397,16 @@ func TestEnvironmentComesFromParameters(t *testing.T) {
 		"MAX_CONCURRENCY":     "MaxConcurrency",
 		"METRICS_NAMESPACE":   "MetricsNamespace",
 		"CUSTOM_EVENT_SOURCE": "CustomEventSource",
+		"USAGE_INDEX_TTL":     "UsageIndexTTL",
 	}
 	for env, param := range tests {
 		if diff := cmp.Diff(map[string]any{"Ref": param}, at(t, vars, env)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", env, diff)
 		}
 		at(t, tmpl, "Parameters", param, "Default")
+	}
+	if diff := cmp.Diff(map[string]any{"Ref": "AWS::AccountId"}, at(t, vars, "ACCOUNT_ID")); diff != "" {
+		t.Errorf("ACCOUNT_ID (-want +got):\n%s", diff)
 	}
 }
 
