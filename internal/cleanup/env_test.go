@@ -27,14 +27,14 @@ var old = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // world is an emulator with the real SDK client pointed at it.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *apprunnerlocal.Server
 	client *apprunner.Client
 }
 
 // newWorld starts an emulator and a real App Runner client for it. Retries
 // are quick so that fault tests stay fast; maxAttempts 1 disables them.
-func newWorld(t *testing.T, opts apprunnerlocal.Options, maxAttempts int) *world {
+func newWorld(t testing.TB, opts apprunnerlocal.Options, maxAttempts int) *world {
 	t.Helper()
 	srv := apprunnerlocal.New(opts)
 	hs := httptest.NewServer(srv)
