@@ -125,7 +125,7 @@ func servicesOf(idx *usageIndex) int {
 	if idx == nil {
 		return 0
 	}
-	return idx.services
+	return len(idx.described)
 }
 
 // sweep is a sweep some requests asked for.

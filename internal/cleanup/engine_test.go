@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
@@ -290,40 +293,87 @@ func TestUsageIndexIsBuiltOncePerRunAcrossHundredsOfServices(t *testing.T) {
 	}
 }
 
-func TestFreshUsageIndexIsReusedAndRefusalInvalidatesIt(t *testing.T) {
-	w := newWorld(t, apprunnerlocal.Options{}, 3)
+func TestReusedUsageIndexDescribesOnlyNewServices(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{DisableInUseGuard: true}, 3)
 	now := time.Now()
 	clock := func() time.Time { return now }
-	a := w.conn(apprunnerlocal.SeedConnection{Name: "conn-a"})
-	b := w.conn(apprunnerlocal.SeedConnection{Name: "conn-b"})
-	c := w.conn(apprunnerlocal.SeedConnection{Name: "conn-c"})
+	var conns []string
+	for i := range 10 {
+		c := w.conn(apprunnerlocal.SeedConnection{Name: connName("conn", i)})
+		conns = append(conns, c)
+		w.service(connName("svc", i), apprunnerlocal.ServiceRunning, "")
+	}
 	e := w.engine(cleanup.Config{IndexTTL: time.Minute, Now: clock})
 
-	first := e.Run(ctx(t), []cleanup.Request{del("m1", a)})
-	// A service created after the index was built uses b: only App
-	// Runner's own refusal can tell, and it must map to in_use.
-	w.service("late-svc", apprunnerlocal.ServiceRunning, b)
-	second := e.Run(ctx(t), []cleanup.Request{del("m2", b)})
-	third := e.Run(ctx(t), []cleanup.Request{del("m3", c)})
+	first := e.Run(ctx(t), []cleanup.Request{del("m1", conns[0])})
+	// A service created after the index was built uses conns[1]: a warm
+	// run must see it, though App Runner's own guard is off.
+	w.service("late-svc", apprunnerlocal.ServiceRunning, conns[1])
+	second := e.Run(ctx(t), []cleanup.Request{del("m2", conns[1])})
 
-	if first.APICalls["ListServices"] != 1 || second.APICalls["ListServices"] != 0 {
-		t.Errorf("ListServices calls: first run %d, second run %d; want 1 then 0 (index reused)",
-			first.APICalls["ListServices"], second.APICalls["ListServices"])
+	if first.APICalls["DescribeService"] != 10 || second.APICalls["DescribeService"] != 1 {
+		t.Errorf("DescribeService calls: %d then %d; want 10, then 1 for the new service only",
+			first.APICalls["DescribeService"], second.APICalls["DescribeService"])
 	}
-	r := byARN(t, second)[b]
-	if r.Outcome != cleanup.OutcomeInUse || !strings.Contains(r.Reason, "refused") {
-		t.Errorf("refused deletion: %s (%s), want in_use by App Runner's refusal", r.Outcome, r.Reason)
+	if second.APICalls["ListServices"] != 1 {
+		t.Errorf("a reused index must still list services: %d ListServices calls", second.APICalls["ListServices"])
 	}
-	if !w.exists(b) {
-		t.Error("connection used by a late service was deleted")
-	}
-	if third.APICalls["ListServices"] != 1 {
-		t.Errorf("after a refusal the index must be rebuilt: ListServices calls %d, want 1", third.APICalls["ListServices"])
+	if r := byARN(t, second)[conns[1]]; r.Outcome != cleanup.OutcomeInUse || !w.exists(conns[1]) {
+		t.Errorf("connection of a service created since the index: %s (%s), exists %v", r.Outcome, r.Reason, w.exists(conns[1]))
 	}
 
 	now = now.Add(2 * time.Minute)
-	if rep := e.Run(ctx(t), []cleanup.Request{del("m4", c)}); rep.APICalls["ListServices"] != 1 {
-		t.Errorf("stale index reused: ListServices calls %d, want 1", rep.APICalls["ListServices"])
+	if rep := e.Run(ctx(t), []cleanup.Request{del("m3", conns[2])}); rep.APICalls["DescribeService"] != 11 {
+		t.Errorf("past the TTL every service is described again: %d DescribeService calls, want 11", rep.APICalls["DescribeService"])
+	}
+}
+
+// hidingAPI is the real client with one service missing from ListServices,
+// as when App Runner's listing lags behind a service just created.
+type hidingAPI struct {
+	cleanup.API
+	hide string
+}
+
+func (h hidingAPI) ListServices(ctx context.Context, in *apprunner.ListServicesInput, optFns ...func(*apprunner.Options)) (*apprunner.ListServicesOutput, error) {
+	out, err := h.API.ListServices(ctx, in, optFns...)
+	if err == nil {
+		out.ServiceSummaryList = slices.DeleteFunc(out.ServiceSummaryList, func(s types.ServiceSummary) bool {
+			return aws.ToString(s.ServiceArn) == h.hide
+		})
+	}
+	return out, err
+}
+
+func TestAppRunnersRefusalIsInUseAndDropsTheCachedIndex(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	a := w.conn(apprunnerlocal.SeedConnection{Name: "conn-a"})
+	b := w.conn(apprunnerlocal.SeedConnection{Name: "conn-b"})
+	hidden := w.service("unlisted", apprunnerlocal.ServiceRunning, a)
+	w.service("listed", apprunnerlocal.ServiceRunning, "")
+	e, err := cleanup.New(hidingAPI{API: w.client, hide: hidden}, cleanup.Config{
+		Account: account, Region: region, IndexTTL: time.Hour,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first := e.Run(ctx(t), []cleanup.Request{del("m1", a)})
+	second := e.Run(ctx(t), []cleanup.Request{del("m2", b)})
+
+	r := byARN(t, first)[a]
+	if r.Outcome != cleanup.OutcomeInUse || !strings.Contains(r.Reason, "refused") {
+		t.Errorf("deletion refused by App Runner: %s (%s), want in_use naming the refusal", r.Outcome, r.Reason)
+	}
+	if !w.exists(a) {
+		t.Error("connection of the unlisted service was deleted")
+	}
+	if second.APICalls["DescribeService"] != 1 {
+		t.Errorf("after a refusal the cached descriptions must not be reused: %d DescribeService calls, want 1",
+			second.APICalls["DescribeService"])
+	}
+	if got := byARN(t, second)[b].Outcome; got != cleanup.OutcomeDeleted {
+		t.Errorf("next connection: %s, want deleted", got)
 	}
 }
 
@@ -352,13 +402,12 @@ func TestSweepAfterServiceDeletionLooksOnlyAtItsConnection(t *testing.T) {
 
 func TestFaultsAreReportedAsFailedAndNothingIsLost(t *testing.T) {
 	w := newWorld(t, apprunnerlocal.Options{FaultRate: 0.2, FaultSeed: 7, DisableInUseGuard: true}, 1)
-	var all, used []string
+	var all []string
 	for i := range 80 {
 		c := w.conn(apprunnerlocal.SeedConnection{Name: connName("conn", i)})
 		all = append(all, c)
 		if i%4 == 0 {
 			w.service(connName("svc", i), apprunnerlocal.ServiceRunning, c)
-			used = append(used, c)
 		}
 	}
 	e := w.engine(cleanup.Config{})

@@ -62,10 +62,7 @@ func (r *run) discover(ctx context.Context, full *sweep, byService map[string]*s
 		return nil, nil
 	}
 	now := r.e.cfg.Now()
-	if idx := r.e.cache.get(now, r.e.cfg.IndexTTL); idx != nil {
-		return idx, nil
-	}
-	idx, err := buildIndex(ctx, r.api, r.e.cfg.MaxConcurrency, now)
+	idx, err := buildIndex(ctx, r.api, r.e.cfg.MaxConcurrency, now, r.e.cache.get(now, r.e.cfg.IndexTTL))
 	if err != nil {
 		return nil, err
 	}
