@@ -63,6 +63,11 @@ func decodeEvent(b []byte, opts Options) (decodedEvent, error) {
 		}
 	}
 	switch {
+	case ev.DetailType == "":
+		// Checked here so that a payload and an SQS body are held to the
+		// same rule.
+		return reject(`field "detail-type" is missing or empty: an EventBridge event needs "source", "detail-type" and "detail"`)
+
 	case ev.DetailType == scheduledDetailType && ev.Source == "aws.events":
 		return decodedEvent{kind: KindSchedule, req: &cleanup.Request{ID: ev.ID, Action: cleanup.ActionSweep}}, nil
 
@@ -109,6 +114,14 @@ func decodeEvent(b []byte, opts Options) (decodedEvent, error) {
 		return reject("of App Runner's events only %q is accepted", appRunnerDetailType)
 	}
 	return reject("no accepted source and detail-type pair matches")
+}
+
+// isEvent reports whether a JSON object is meant as an EventBridge event:
+// it has a detail-type, or a source with a detail. decodeEvent then
+// requires the detail-type, so an event missing it is refused with that
+// reason rather than taken for something else.
+func isEvent(probe map[string]json.RawMessage) bool {
+	return has(probe, "detail-type") || has(probe, "source") && has(probe, "detail")
 }
 
 // serviceOf finds the service ARN of an App Runner event.

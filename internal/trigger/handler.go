@@ -1,8 +1,10 @@
 package trigger
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -35,19 +37,35 @@ type Handler struct {
 }
 
 // Invoke handles one Lambda invocation.
+//
+// Every invocation is published, a rejected one too: a payload that
+// matches no accepted form becomes a report with one invalid result (kind
+// KindUnknown), so it has its decision log line and metrics record, and
+// Invoke then returns that report with the *PayloadError, without running
+// the engine.
+//
+// When the answer is an error that comes with a report (a *PayloadError,
+// or an *IncompleteError from Respond), Invoke returns the marshalled
+// report together with the error. Lambda ignores the payload once an error
+// is returned; a command-line caller can still print the report before
+// failing.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var requestID string
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		requestID = lc.AwsRequestID
+	}
 	inv, err := Decode(payload, h.Options)
 	if err != nil {
-		return nil, err
+		return h.reject(ctx, payload, requestID, err)
 	}
 	h.logNotes(ctx, inv)
 
 	// A direct invocation has no ID of its own: the Lambda request ID
 	// ties its results to the invocation's logs.
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
+	if requestID != "" {
 		for i := range inv.Requests {
 			if inv.Requests[i].ID == "" {
-				inv.Requests[i].ID = lc.AwsRequestID
+				inv.Requests[i].ID = requestID
 			}
 		}
 	}
@@ -62,14 +80,41 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		h.Publisher.Publish(ctx, string(inv.Kind), rep)
 	}
 	resp, respErr := inv.Respond(rep)
-	if respErr != nil {
-		return nil, respErr
-	}
 	out, err := json.Marshal(resp)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s response: %w", inv.Kind, err)
+		return nil, errors.Join(respErr, fmt.Errorf("encode %s response: %w", inv.Kind, err))
 	}
-	return out, nil
+	return out, respErr
+}
+
+// reject publishes a payload Decode refused as one invalid result and
+// returns that report with the decoding error.
+func (h *Handler) reject(ctx context.Context, payload []byte, requestID string, decodeErr error) ([]byte, error) {
+	reason := decodeErr.Error()
+	var pe *PayloadError
+	if errors.As(decodeErr, &pe) {
+		reason = pe.Error()
+	}
+	res := cleanup.Result{
+		ConnectionARN: shorten(bytes.TrimSpace(payload)),
+		Outcome:       cleanup.OutcomeInvalid,
+		Reason:        reason,
+	}
+	if requestID != "" {
+		res.RequestIDs = []string{requestID}
+	}
+	rep := &cleanup.Report{
+		Results: []cleanup.Result{res},
+		Counts:  map[cleanup.Outcome]int{cleanup.OutcomeInvalid: 1},
+	}
+	if h.Publisher != nil {
+		h.Publisher.Publish(ctx, string(KindUnknown), rep)
+	}
+	out, err := json.Marshal(rep)
+	if err != nil {
+		return nil, errors.Join(decodeErr, fmt.Errorf("encode rejection report: %w", err))
+	}
+	return out, decodeErr
 }
 
 func (h *Handler) logNotes(ctx context.Context, inv Invocation) {
@@ -86,7 +131,9 @@ func (h *Handler) logNotes(ctx context.Context, inv Invocation) {
 }
 
 // emptyReport is the answer to an invocation with nothing to do: zero
-// results, so it is distinguishable from a failure.
+// results, so it is distinguishable from a failure. Its action is empty,
+// as the engine's is for a run with no valid request: nothing was swept
+// and nothing deleted.
 func emptyReport() *cleanup.Report {
-	return &cleanup.Report{Action: cleanup.ActionSweep, Results: []cleanup.Result{}, Counts: map[cleanup.Outcome]int{}}
+	return &cleanup.Report{Results: []cleanup.Result{}, Counts: map[cleanup.Outcome]int{}}
 }

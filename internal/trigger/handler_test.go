@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -90,14 +91,16 @@ func (r *echoRunner) requests() [][]cleanup.Request {
 }
 
 type recordingPublisher struct {
-	mu    sync.Mutex
-	kinds []string
+	mu      sync.Mutex
+	kinds   []string
+	reports []*cleanup.Report
 }
 
-func (p *recordingPublisher) Publish(_ context.Context, kind string, _ *cleanup.Report) {
+func (p *recordingPublisher) Publish(_ context.Context, kind string, rep *cleanup.Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.kinds = append(p.kinds, kind)
+	p.reports = append(p.reports, rep)
 }
 
 func readFile(t *testing.T, path ...string) []byte {
@@ -208,7 +211,8 @@ func TestSQSWithoutReportRetriesEveryMessage(t *testing.T) {
 
 func TestSQSBatchOfNoOpEventsSucceedsWithoutRunningTheEngine(t *testing.T) {
 	runner := &echoRunner{}
-	h := &trigger.Handler{Runner: runner}
+	pub := &recordingPublisher{}
+	h := &trigger.Handler{Runner: runner, Publisher: pub}
 	body := string(readFile(t, "testdata", "eventbridge-apprunner-deploy-completed.json"))
 	got := invokeSQS(t, h, sqsPayload(t, [2]string{"a", body}))
 	if len(got) != 0 {
@@ -216,6 +220,9 @@ func TestSQSBatchOfNoOpEventsSucceedsWithoutRunningTheEngine(t *testing.T) {
 	}
 	if n := len(runner.requests()); n != 0 {
 		t.Errorf("runner called %d times, want 0", n)
+	}
+	if len(pub.reports) != 1 || pub.reports[0].Action != "" {
+		t.Errorf("published reports = %+v, want one with no action: nothing was swept or deleted", pub.reports)
 	}
 }
 
@@ -239,25 +246,6 @@ func TestDirectInvocationReturnsTheReportWithTheLambdaRequestID(t *testing.T) {
 	}
 }
 
-func TestEventDrivenTeardownWithFailuresReturnsAnError(t *testing.T) {
-	arn := arnPrefix + "teardown-target/08f786949203e5042414412c361f9e58"
-	h := &trigger.Handler{Runner: &echoRunner{outcomes: map[string]cleanup.Outcome{arn: cleanup.OutcomeFailed}}}
-	_, err := h.Invoke(context.Background(), readFile(t, "testdata", "eventbridge-custom.json"))
-	var inc *trigger.IncompleteError
-	if !errors.As(err, &inc) {
-		t.Fatalf("Invoke error = %v, want an *IncompleteError", err)
-	}
-	if inc.Failed != 1 || inc.Kind != trigger.KindCustom {
-		t.Errorf("error = %+v, want 1 failed custom cleanup", inc)
-	}
-
-	// A scheduled sweep is retried by the next schedule, not by Lambda.
-	h = &trigger.Handler{Runner: &echoRunner{outcomes: map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed}}}
-	if _, err := h.Invoke(context.Background(), readFile(t, "testdata", "eventbridge-scheduled.json")); err != nil {
-		t.Errorf("scheduled sweep with a failure: Invoke error = %v, want the report", err)
-	}
-}
-
 func TestAppRunnerOperationOtherThanDeletionIsANoOp(t *testing.T) {
 	runner := &echoRunner{}
 	pub := &recordingPublisher{}
@@ -272,6 +260,9 @@ func TestAppRunnerOperationOtherThanDeletionIsANoOp(t *testing.T) {
 	}
 	if rep.Results == nil || len(rep.Results) != 0 {
 		t.Errorf("report = %s, want an empty results list", out)
+	}
+	if rep.Action != "" {
+		t.Errorf("action = %q, want none: nothing was swept or deleted", rep.Action)
 	}
 	if n := len(runner.requests()); n != 0 {
 		t.Errorf("runner called %d times, want 0", n)
@@ -291,5 +282,135 @@ func TestUnknownPayloadIsAnErrorAndRunsNothing(t *testing.T) {
 	}
 	if n := len(runner.requests()); n != 0 {
 		t.Errorf("runner called %d times, want 0", n)
+	}
+}
+
+// customEvent is a custom cleanup event carrying the JSON request detail.
+func customEvent(t *testing.T, detail string) []byte {
+	t.Helper()
+	return []byte(`{"id":"ev-1","source":"` + trigger.DefaultCustomEventSource + `","detail-type":"` +
+		trigger.CustomDetailType + `","detail":` + detail + `}`)
+}
+
+func TestEventDrivenTeardownThatDidNotFinishReturnsTheReportWithAnIncompleteError(t *testing.T) {
+	deleteOf := func(arn string, extra string) string {
+		return `{"action":"delete","connectionArns":["` + arn + `"]` + extra + `}`
+	}
+	retiredSweep := "sweep:arn:aws:apprunner:us-east-1:123456789012:service/retired-worker/7a4e0c16c1fe5bf4b907967c84f19b80"
+	tests := []struct {
+		name     string
+		payload  []byte
+		outcomes map[string]cleanup.Outcome
+		want     *trigger.IncompleteError // nil: the report alone
+	}{
+		{"custom event with a failed connection", customEvent(t, deleteOf(legacy, "")),
+			map[string]cleanup.Outcome{legacy: cleanup.OutcomeFailed},
+			&trigger.IncompleteError{Kind: trigger.KindCustom, Failed: 1}},
+		{"custom event naming another account's connection", customEvent(t, deleteOf(otherAcct, "")),
+			map[string]cleanup.Outcome{otherAcct: cleanup.OutcomeInvalid},
+			&trigger.IncompleteError{Kind: trigger.KindCustom, Invalid: 1}},
+		{"custom event with failed and invalid connections", customEvent(t, `{"action":"delete","connectionArns":["`+legacy+`","`+otherAcct+`","`+svcStore+`"]}`),
+			map[string]cleanup.Outcome{legacy: cleanup.OutcomeFailed, otherAcct: cleanup.OutcomeInvalid, svcStore: cleanup.OutcomeInvalid},
+			&trigger.IncompleteError{Kind: trigger.KindCustom, Failed: 1, Invalid: 2}},
+		{"custom event waiting for a service to go", customEvent(t, deleteOf(billing, `,"waitForServices":true`)),
+			map[string]cleanup.Outcome{billing: cleanup.OutcomeInUse},
+			&trigger.IncompleteError{Kind: trigger.KindCustom, Waiting: 1}},
+		{"custom event not waiting for services", customEvent(t, deleteOf(billing, "")),
+			map[string]cleanup.Outcome{billing: cleanup.OutcomeInUse}, nil},
+		{"custom event that finished", customEvent(t, deleteOf(legacy, `,"waitForServices":true`)), nil, nil},
+		{"App Runner deletion with an invalid service ARN", readFile(t, "testdata", "eventbridge-apprunner-delete-completed.json"),
+			map[string]cleanup.Outcome{retiredSweep: cleanup.OutcomeInvalid},
+			&trigger.IncompleteError{Kind: trigger.KindAppRunner, Invalid: 1}},
+		{"scheduled sweep with a failure", readFile(t, "testdata", "eventbridge-scheduled.json"),
+			map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed}, nil},
+		{"direct request with an invalid ARN", []byte(deleteOf(otherAcct, "")),
+			map[string]cleanup.Outcome{otherAcct: cleanup.OutcomeInvalid}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &trigger.Handler{Runner: &echoRunner{outcomes: tt.outcomes}}
+			out, err := h.Invoke(context.Background(), tt.payload)
+			var inc *trigger.IncompleteError
+			switch {
+			case tt.want == nil && err != nil:
+				t.Errorf("Invoke error = %v, want the report alone", err)
+			case tt.want != nil && !errors.As(err, &inc):
+				t.Errorf("Invoke error = %v, want an *IncompleteError", err)
+			case tt.want != nil:
+				if d := cmp.Diff(tt.want, inc); d != "" {
+					t.Errorf("IncompleteError (-want +got):\n%s", d)
+				}
+			}
+			// The report comes back with the error too, for the command line.
+			var rep cleanup.Report
+			if err := json.Unmarshal(out, &rep); err != nil || len(rep.Results) == 0 {
+				t.Errorf("response %q (%v), want the report", out, err)
+			}
+		})
+	}
+}
+
+func TestIncompleteErrorSaysHowManyFailedAndHowManyWereInvalid(t *testing.T) {
+	err := &trigger.IncompleteError{Kind: trigger.KindCustom, Failed: 2, Invalid: 1, Waiting: 3}
+	for _, part := range []string{"custom cleanup incomplete", "2 failed", "1 invalid", "3 in use while the request waits for services", "dead-letter queue"} {
+		if !strings.Contains(err.Error(), part) {
+			t.Errorf("error %q does not say %q", err, part)
+		}
+	}
+}
+
+func TestRejectedPayloadIsPublishedAsOneInvalidResultAndReturnedWithTheError(t *testing.T) {
+	tests := []struct {
+		name      string
+		payload   []byte
+		requestID string
+	}{
+		{"SNS event under Lambda", readFile(t, "testdata", "sns-event.json"), "req-7"},
+		{"garbage without a Lambda context", []byte(strings.Repeat("not json ", 100)), ""},
+		{"empty payload", nil, "req-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runner := &echoRunner{}
+			pub := &recordingPublisher{}
+			h := &trigger.Handler{Runner: runner, Publisher: pub}
+			ctx := context.Background()
+			if tt.requestID != "" {
+				ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: tt.requestID})
+			}
+			out, err := h.Invoke(ctx, tt.payload)
+			var pe *trigger.PayloadError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Invoke error = %v, want a *PayloadError", err)
+			}
+			if n := len(runner.requests()); n != 0 {
+				t.Errorf("runner called %d times, want 0", n)
+			}
+			if d := cmp.Diff([]string{"unknown"}, pub.kinds); d != "" {
+				t.Fatalf("published kinds (-want +got):\n%s", d)
+			}
+			rep := pub.reports[0]
+			var wantIDs []string
+			if tt.requestID != "" {
+				wantIDs = []string{tt.requestID}
+			}
+			if len(rep.Results) != 1 {
+				t.Fatalf("published %d results, want 1", len(rep.Results))
+			}
+			res := rep.Results[0]
+			if res.Outcome != cleanup.OutcomeInvalid || res.Reason != pe.Error() || !cmp.Equal(wantIDs, res.RequestIDs) {
+				t.Errorf("result = %+v, want invalid, the payload error as reason and request IDs %v", res, wantIDs)
+			}
+			if len(res.ConnectionARN) > 200 {
+				t.Errorf("connectionArn holds %d bytes, want a short excerpt of the payload", len(res.ConnectionARN))
+			}
+			if d := cmp.Diff(map[cleanup.Outcome]int{cleanup.OutcomeInvalid: 1}, rep.Counts); d != "" {
+				t.Errorf("counts (-want +got):\n%s", d)
+			}
+			var got cleanup.Report
+			if err := json.Unmarshal(out, &got); err != nil || len(got.Results) != 1 || got.Results[0].Reason != pe.Error() {
+				t.Errorf("response %q (%v), want the published report", out, err)
+			}
+		})
 	}
 }

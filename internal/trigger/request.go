@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 )
 
-// requestFields lists the JSON request's fields, for error messages.
+// requestFields lists the JSON request's fields, exact case: the key
+// check reads them, and error messages name them.
 const requestFields = "action, connectionArns, dryRun, waitForServices"
 
 // wireRequest is the JSON request as callers write it. It is decoded
@@ -25,6 +27,9 @@ type wireRequest struct {
 
 // decodeRequest decodes and checks one JSON request.
 func decodeRequest(b []byte, opts Options) (cleanup.Request, error) {
+	if err := checkRequestKeys(b); err != nil {
+		return cleanup.Request{}, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var w wireRequest
@@ -65,6 +70,48 @@ func decodeRequest(b []byte, opts Options) (cleanup.Request, error) {
 		req.ConnectionARNs = append(req.ConnectionARNs, strings.TrimSpace(arn))
 	}
 	return req, nil
+}
+
+// checkRequestKeys rejects a request object whose keys are not exactly
+// the accepted names, or that names one twice. encoding/json matches
+// names case-insensitively and keeps the last of duplicates, so
+// {"dryRun":true,"DRYRUN":false} would decode as a real run although
+// every key looks accepted. Input that is not a well-formed object is
+// left to the decoder, which says what is wrong with it.
+func checkRequestKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	accepted := strings.Split(requestFields, ", ")
+	seen := make(map[string]bool, len(accepted))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil
+		}
+		if !slices.Contains(accepted, key) {
+			for _, f := range accepted {
+				if strings.EqualFold(f, key) {
+					return fmt.Errorf("unknown field %q (field names are case-sensitive: did you mean %q?); accepted fields are %s", key, f, requestFields)
+				}
+			}
+			return fmt.Errorf("unknown field %q; accepted fields are %s", key, requestFields)
+		}
+		if seen[key] {
+			return fmt.Errorf("field %q appears more than once: name each field once; accepted fields are %s", key, requestFields)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 // jsonProblem turns an encoding/json error into a sentence a person can

@@ -122,7 +122,7 @@ func decodeJSONBody(id string, body []byte, opts Options) (*cleanup.Request, str
 		r := invalid(id, body, fmt.Sprintf("the body is malformed JSON (%s); %s", jsonProblem(err), bodyForms))
 		return &r, ""
 	}
-	if has(probe, "detail-type") {
+	if isEvent(probe) {
 		ev, err := decodeEvent(body, opts)
 		if err != nil {
 			var pe *PayloadError
@@ -140,7 +140,7 @@ func decodeJSONBody(id string, body []byte, opts Options) (*cleanup.Request, str
 		ev.req.ID = id
 		return ev.req, ""
 	}
-	if !has(probe, "action") {
+	if !hasFold(probe, "action") {
 		r := invalid(id, body, fmt.Sprintf("the body is a JSON object with fields %s, neither a request nor an EventBridge event; %s", fieldList(probe), bodyForms))
 		return &r, ""
 	}

@@ -42,6 +42,10 @@ const (
 	// KindDirect is the JSON request itself, from a direct invocation or an
 	// EventBridge Scheduler schedule with an explicit input.
 	KindDirect Kind = "direct"
+	// KindUnknown is the kind a payload matching no accepted form is
+	// published under. It is one fixed value, whatever was received, so
+	// metric dimensions stay few.
+	KindUnknown Kind = "unknown"
 )
 
 // Names and limits of the accepted forms.
@@ -146,9 +150,9 @@ func Decode(payload []byte, opts Options) (Invocation, error) {
 		return Invocation{}, &PayloadError{Received: "an empty JSON object {}", Reason: "it names no action or event"}
 	case has(probe, "Records"):
 		return decodeRecords(trimmed, opts)
-	case has(probe, "detail-type") || has(probe, "source") && has(probe, "detail"):
+	case isEvent(probe):
 		return decodeTopEvent(trimmed, opts)
-	case has(probe, "action"):
+	case hasFold(probe, "action"):
 		req, err := decodeRequest(trimmed, opts)
 		if err != nil {
 			return Invocation{}, &PayloadError{Received: "a JSON request " + excerpt(trimmed), Reason: err.Error()}
@@ -165,6 +169,18 @@ func Decode(payload []byte, opts Options) (Invocation, error) {
 func has(m map[string]json.RawMessage, key string) bool {
 	_, ok := m[key]
 	return ok
+}
+
+// hasFold is has matching key in any case, so that a request spelling a
+// field in the wrong case reaches the request decoder and hears why it
+// is refused.
+func hasFold(m map[string]json.RawMessage, key string) bool {
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // excerpt quotes at most excerptRunes runes of b, valid UTF-8, saying how
