@@ -48,16 +48,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // to CloudWatch Logs.
 func serve(cfg function.Config) error {
 	ctx := context.Background()
-	h, err := function.New(ctx, cfg, function.Deps{
-		Logger:  slog.New(lambdacontext.NewLogHandler()),
-		Metrics: os.Stdout,
-		Trace:   tracing.InLambda(os.Getenv),
-	})
+	logger := slog.New(lambdacontext.NewLogHandler())
+	trace := tracing.InLambda(os.Getenv)
+	// Setup configures the X-Ray SDK's process-wide state: once, here.
+	tracer, err := tracing.Setup(tracing.Options{Enabled: trace, Logger: logger})
+	if err != nil {
+		return err
+	}
+	deps := function.Deps{Logger: logger, Metrics: os.Stdout, Tracer: tracer}
+	if trace {
+		deps.InstrumentAWS = tracing.InstrumentAWS
+	}
+	h, err := function.New(ctx, cfg, deps)
 	if err != nil {
 		return err
 	}
 	lambda.StartWithOptions(h, lambda.WithEnableSIGTERM())
-	return nil
+	return nil // not reached: the runtime loop ends the process
 }
 
 // once handles a single event as a command. The response alone goes to
@@ -87,26 +94,30 @@ func once(cfg function.Config, args []string, stdin io.Reader, stdout, stderr io
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	h, err := function.New(ctx, cfg, function.Deps{
-		Logger:      slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr})),
-		Metrics:     stderr,
-		ForceDryRun: *dryRun,
-	})
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
+	// Outside Lambda nothing is traced, and the X-Ray SDK must stay quiet.
+	tracer, err := tracing.Setup(tracing.Options{})
 	if err != nil {
 		return err
 	}
-	out, err := h.Invoke(ctx, event)
+	h, err := function.New(ctx, cfg, function.Deps{Logger: logger, Metrics: stderr, Tracer: tracer, ForceDryRun: *dryRun})
 	if err != nil {
 		return err
 	}
-	var pretty bytes.Buffer
-	if json.Indent(&pretty, out, "", "  ") != nil {
-		pretty.Reset()
-		pretty.Write(out)
+	// An incomplete teardown comes with its report: print both.
+	out, invokeErr := h.Invoke(ctx, event)
+	if len(out) > 0 {
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, out, "", "  ") != nil {
+			pretty.Reset()
+			pretty.Write(out)
+		}
+		pretty.WriteByte('\n')
+		if _, err := stdout.Write(pretty.Bytes()); err != nil {
+			return err
+		}
 	}
-	pretty.WriteByte('\n')
-	_, err = stdout.Write(pretty.Bytes())
-	return err
+	return invokeErr
 }
 
 func readEvent(name string, stdin io.Reader) ([]byte, error) {

@@ -6,15 +6,17 @@ import (
 	"strings"
 )
 
-// ConnectionARN is a parsed App Runner connection ARN:
-// arn:PARTITION:apprunner:REGION:ACCOUNT:connection/NAME/ID.
-type ConnectionARN struct {
-	Partition, Region, Account, Name, ID string
+// ARN is a parsed App Runner resource ARN:
+// arn:PARTITION:apprunner:REGION:ACCOUNT:RESOURCE/NAME/ID.
+type ARN struct {
+	Partition, Region, Account string
+	Resource                   string // "connection" or "service"
+	Name, ID                   string
 }
 
 // String returns the ARN in its canonical form.
-func (a ConnectionARN) String() string {
-	return fmt.Sprintf("arn:%s:apprunner:%s:%s:connection/%s/%s", a.Partition, a.Region, a.Account, a.Name, a.ID)
+func (a ARN) String() string {
+	return fmt.Sprintf("arn:%s:apprunner:%s:%s:%s/%s/%s", a.Partition, a.Region, a.Account, a.Resource, a.Name, a.ID)
 }
 
 var (
@@ -23,8 +25,9 @@ var (
 	accountRE   = regexp.MustCompile(`^\d{12}$`)
 	// Names follow ConnectionName in the API model; IDs are App Runner's
 	// 32 hexadecimal characters.
-	connNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9\-_]{3,31}$`)
-	connIDRE   = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	connNameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9\-_]{3,31}$`)
+	serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9\-_]{3,39}$`)
+	idRE          = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
 // maxARNLength is AppRunnerResourceArn's maximum length in the API model.
@@ -32,43 +35,52 @@ const maxARNLength = 1011
 
 // ParseConnectionARN checks that s is an App Runner connection ARN and
 // returns its parts. The error says what is wrong in words a person can act on.
-func ParseConnectionARN(s string) (ConnectionARN, error) {
+func ParseConnectionARN(s string) (ARN, error) {
+	return parseARN(s, "connection", connNameRE)
+}
+
+// parseServiceARN checks that s is an App Runner service ARN.
+func parseServiceARN(s string) (ARN, error) {
+	return parseARN(s, "service", serviceNameRE)
+}
+
+func parseARN(s, resource string, nameRE *regexp.Regexp) (ARN, error) {
 	if s == "" {
-		return ConnectionARN{}, fmt.Errorf("empty connection ARN")
+		return ARN{}, fmt.Errorf("empty %s ARN", resource)
 	}
 	if len(s) > maxARNLength {
-		return ConnectionARN{}, fmt.Errorf("%d characters is longer than an ARN can be (%d)", len(s), maxARNLength)
+		return ARN{}, fmt.Errorf("%d characters is longer than an ARN can be (%d)", len(s), maxARNLength)
 	}
 	parts := strings.SplitN(s, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" {
-		return ConnectionARN{}, fmt.Errorf("not an ARN: want arn:aws:apprunner:REGION:ACCOUNT:connection/NAME/ID")
+		return ARN{}, fmt.Errorf("not an ARN: want arn:aws:apprunner:REGION:ACCOUNT:%s/NAME/ID", resource)
 	}
-	a := ConnectionARN{Partition: parts[1], Region: parts[3], Account: parts[4]}
+	a := ARN{Partition: parts[1], Region: parts[3], Account: parts[4]}
 	if !partitionRE.MatchString(a.Partition) {
-		return ConnectionARN{}, fmt.Errorf("unknown partition %q", a.Partition)
+		return ARN{}, fmt.Errorf("unknown partition %q", a.Partition)
 	}
 	if parts[2] != "apprunner" {
-		return ConnectionARN{}, fmt.Errorf("ARN of service %q, not apprunner", parts[2])
+		return ARN{}, fmt.Errorf("ARN of service %q, not apprunner", parts[2])
 	}
 	if !regionRE.MatchString(a.Region) {
-		return ConnectionARN{}, fmt.Errorf("invalid region %q", a.Region)
+		return ARN{}, fmt.Errorf("invalid region %q", a.Region)
 	}
 	if !accountRE.MatchString(a.Account) {
-		return ConnectionARN{}, fmt.Errorf("invalid account %q: want 12 digits", a.Account)
+		return ARN{}, fmt.Errorf("invalid account %q: want 12 digits", a.Account)
 	}
-	resource := strings.Split(parts[5], "/")
-	if resource[0] != "connection" {
-		return ConnectionARN{}, fmt.Errorf("ARN of an App Runner %s, not a connection", resource[0])
+	fields := strings.Split(parts[5], "/")
+	if fields[0] != resource {
+		return ARN{}, fmt.Errorf("ARN of an App Runner %s, not a %s", fields[0], resource)
 	}
-	if len(resource) != 3 {
-		return ConnectionARN{}, fmt.Errorf("connection resource %q: want connection/NAME/ID", parts[5])
+	if len(fields) != 3 {
+		return ARN{}, fmt.Errorf("%s resource %q: want %s/NAME/ID", resource, parts[5], resource)
 	}
-	a.Name, a.ID = resource[1], resource[2]
-	if !connNameRE.MatchString(a.Name) {
-		return ConnectionARN{}, fmt.Errorf("invalid connection name %q", a.Name)
+	a.Resource, a.Name, a.ID = resource, fields[1], fields[2]
+	if !nameRE.MatchString(a.Name) {
+		return ARN{}, fmt.Errorf("invalid %s name %q", resource, a.Name)
 	}
-	if !connIDRE.MatchString(a.ID) {
-		return ConnectionARN{}, fmt.Errorf("invalid connection ID %q: want 32 hexadecimal characters", a.ID)
+	if !idRE.MatchString(a.ID) {
+		return ARN{}, fmt.Errorf("invalid %s ID %q: want 32 hexadecimal characters", resource, a.ID)
 	}
 	return a, nil
 }

@@ -11,13 +11,13 @@ func TestParseConnectionARN(t *testing.T) {
 	const id = "0123456789abcdef0123456789abcdef"
 	tests := []struct {
 		in      string
-		want    cleanup.ConnectionARN
+		want    cleanup.ARN
 		wantErr string
 	}{
 		{in: "arn:aws:apprunner:us-east-1:123456789012:connection/my-conn/" + id,
-			want: cleanup.ConnectionARN{Partition: "aws", Region: "us-east-1", Account: "123456789012", Name: "my-conn", ID: id}},
+			want: cleanup.ARN{Partition: "aws", Region: "us-east-1", Account: "123456789012", Resource: "connection", Name: "my-conn", ID: id}},
 		{in: "arn:aws-cn:apprunner:cn-north-1:123456789012:connection/my_conn/" + id,
-			want: cleanup.ConnectionARN{Partition: "aws-cn", Region: "cn-north-1", Account: "123456789012", Name: "my_conn", ID: id}},
+			want: cleanup.ARN{Partition: "aws-cn", Region: "cn-north-1", Account: "123456789012", Resource: "connection", Name: "my_conn", ID: id}},
 		{in: "", wantErr: "empty"},
 		{in: "my-conn", wantErr: "not an ARN"},
 		{in: "arn:aws:apprunner:us-east-1:123456789012:service/web-app/" + id, wantErr: "App Runner service, not a connection"},

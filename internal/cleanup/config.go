@@ -16,7 +16,7 @@ type Config struct {
 	Account, Region string
 
 	// DryRun decides nothing destructive: would_delete instead of deleted.
-	// A request may override it.
+	// Requests may ask for a dry run, never lift this one.
 	DryRun bool
 	// MinAge keeps connections created more recently than this out of
 	// sweeps (too_young). Explicitly named connections are not age-checked.
@@ -73,6 +73,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxConcurrency < 0 || c.MaxConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("max concurrency %d: want 1 to 64", c.MaxConcurrency))
+	}
+	if c.DeadlineMargin < 0 {
+		errs = append(errs, fmt.Errorf("deadline margin %s: must not be negative", c.DeadlineMargin))
 	}
 	if c.IndexTTL < 0 {
 		errs = append(errs, fmt.Errorf("index TTL %s: must not be negative", c.IndexTTL))

@@ -24,7 +24,8 @@ const (
 	// maxRawExcerpt bounds how much of an undecodable input a result repeats.
 	maxRawExcerpt = 200
 
-	reasonDeadline = "deadline: not started before the function's time ran out; it will be retried"
+	reasonDeadline  = "deadline: not started before the function's time ran out; it will be retried"
+	reasonCancelled = "cancelled: the run was stopped before this was done; it will be retried"
 )
 
 // Engine decides and deletes. It is safe for concurrent use; a warm Lambda
@@ -128,17 +129,23 @@ func servicesOf(idx *usageIndex) int {
 	return len(idx.described)
 }
 
-// sweep is a sweep some requests asked for.
+// sweep is a sweep some requests asked for. It is a dry run only if every
+// one of them asked for a dry run: the run would have deleted for any other
+// alone, and a request must not be acknowledged without its work done.
 type sweep struct {
 	ids    []string
 	dryRun bool
 }
 
 func (s *sweep) merge(id string, dryRun bool) {
+	if len(s.ids) == 0 {
+		s.dryRun = dryRun
+	} else {
+		s.dryRun = s.dryRun && dryRun
+	}
 	if !slices.Contains(s.ids, id) {
 		s.ids = append(s.ids, id)
 	}
-	s.dryRun = s.dryRun || dryRun
 }
 
 // collect turns requests into named targets and invalid results, and says
@@ -158,6 +165,12 @@ func (r *run) collect(reqs []Request) (full *sweep, byService map[string]*sweep)
 				r.invalid = append(r.invalid, invalidResult(strings.Join(req.ConnectionARNs, ","),
 					`a sweep looks at every connection and takes no connectionArns; use action "delete" to name connections`, req.ID))
 				continue
+			}
+			if req.ServiceARN != "" {
+				if why := r.checkServiceARN(req.ServiceARN); why != "" {
+					r.invalid = append(r.invalid, invalidResult(req.ServiceARN, why, req.ID))
+					continue
+				}
 			}
 			s := full
 			if req.ServiceARN != "" {
@@ -194,29 +207,45 @@ func (r *run) name(s string, req *Request) {
 		r.invalid = append(r.invalid, invalidResult(s, fmt.Sprintf("not an App Runner connection ARN: %v", err), req.ID))
 		return
 	}
-	if a.Account != r.e.cfg.Account || a.Region != r.e.cfg.Region {
-		r.invalid = append(r.invalid, invalidResult(s, fmt.Sprintf(
-			"connection of account %s in %s: this function cleans up account %s in %s only",
-			a.Account, a.Region, r.e.cfg.Account, r.e.cfg.Region), req.ID))
+	if why := r.foreign(a); why != "" {
+		r.invalid = append(r.invalid, invalidResult(s, why, req.ID))
 		return
 	}
 	t := r.add(a.String(), a.Name, []string{req.ID}, r.dryRun(req))
 	t.explicit = true
 }
 
-func (r *run) dryRun(req *Request) bool {
-	if req.DryRun != nil {
-		return *req.DryRun
+// dryRun is the configured dry run, or the request's: a request may ask for
+// a dry run, but not lift the one the function is deployed with.
+// foreign says why a is outside the engine's account and region, or "".
+func (r *run) foreign(a ARN) string {
+	if a.Account == r.e.cfg.Account && a.Region == r.e.cfg.Region {
+		return ""
 	}
-	return r.e.cfg.DryRun
+	return fmt.Sprintf("%s of account %s in %s: this function cleans up account %s in %s only",
+		a.Resource, a.Account, a.Region, r.e.cfg.Account, r.e.cfg.Region)
+}
+
+// checkServiceARN says why s cannot name the deleted service a sweep is
+// about, or "". A bad one must not widen into a sweep of everything.
+func (r *run) checkServiceARN(s string) string {
+	a, err := parseServiceARN(s)
+	if err != nil {
+		return fmt.Sprintf("not an App Runner service ARN: %v", err)
+	}
+	return r.foreign(a)
+}
+
+func (r *run) dryRun(req *Request) bool {
+	return r.e.cfg.DryRun || (req.DryRun != nil && *req.DryRun)
 }
 
 // add records a target once; a connection asked about twice keeps every
-// request's ID, and is a dry run if any of them asked for one.
+// request's ID, and is a dry run only if all of them asked for one (see sweep).
 func (r *run) add(arn, name string, ids []string, dryRun bool) *target {
 	t, ok := r.targets[arn]
 	if !ok {
-		t = &target{arn: arn, name: name}
+		t = &target{arn: arn, name: name, dryRun: dryRun}
 		r.targets[arn] = t
 		r.order = append(r.order, t)
 	}
@@ -225,13 +254,13 @@ func (r *run) add(arn, name string, ids []string, dryRun bool) *target {
 			t.requestIDs = append(t.requestIDs, id)
 		}
 	}
-	t.dryRun = t.dryRun || dryRun
+	t.dryRun = t.dryRun && dryRun
 	return t
 }
 
 func invalidResult(raw, reason, id string) Result {
 	if len(raw) > maxRawExcerpt {
-		raw = raw[:maxRawExcerpt] + "…"
+		raw = strings.ToValidUTF8(raw[:maxRawExcerpt], "") + "…"
 	}
 	return Result{ConnectionARN: raw, Outcome: OutcomeInvalid, Reason: reason, RequestIDs: []string{id}}
 }

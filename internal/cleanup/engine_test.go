@@ -76,8 +76,8 @@ func TestSweepDecidesEachConnectionOnce(t *testing.T) {
 	if rep.Counts[cleanup.OutcomeDeleted] != 4 || rep.Counts[cleanup.OutcomeInUse] != len(users) {
 		t.Errorf("counts = %v", rep.Counts)
 	}
-	if n := len(rep.Counts); n != len(cleanup.Outcomes) {
-		t.Errorf("counts has %d outcomes, want all %d (zeros included)", n, len(cleanup.Outcomes))
+	if n := len(rep.Counts); n != len(cleanup.Outcomes()) {
+		t.Errorf("counts has %d outcomes, want all %d (zeros included)", n, len(cleanup.Outcomes()))
 	}
 }
 
@@ -98,7 +98,7 @@ func TestDryRunDeletesNothing(t *testing.T) {
 	}
 }
 
-func TestRequestDryRunOverridesConfig(t *testing.T) {
+func TestRequestCannotLiftTheConfiguredDryRun(t *testing.T) {
 	w := newWorld(t, apprunnerlocal.Options{}, 3)
 	a := w.conn(apprunnerlocal.SeedConnection{Name: "conn-a"})
 	no := false
@@ -107,8 +107,52 @@ func TestRequestDryRunOverridesConfig(t *testing.T) {
 
 	rep := w.engine(cleanup.Config{DryRun: true}).Run(ctx(t), []cleanup.Request{req})
 
-	if got := byARN(t, rep)[a].Outcome; got != cleanup.OutcomeDeleted {
-		t.Errorf("outcome = %s, want deleted", got)
+	r := byARN(t, rep)[a]
+	if r.Outcome != cleanup.OutcomeWouldDelete || !strings.Contains(r.Reason, "DRY_RUN") || !w.exists(a) {
+		t.Errorf("outcome %s (%s), exists %v; want would_delete naming DRY_RUN", r.Outcome, r.Reason, w.exists(a))
+	}
+}
+
+func TestBatchDeletesWhenAnyRequesterAsksForARealDeletion(t *testing.T) {
+	yes := true
+	tests := []struct {
+		name string
+		reqs func(arn string) []cleanup.Request
+		want cleanup.Outcome
+	}{
+		{"dry-run sweep and a real delete", func(arn string) []cleanup.Request {
+			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep, DryRun: &yes}, del("d", arn)}
+		}, cleanup.OutcomeDeleted},
+		{"dry-run delete and a real delete", func(arn string) []cleanup.Request {
+			dry := del("d1", arn)
+			dry.DryRun = &yes
+			return []cleanup.Request{dry, del("d2", arn)}
+		}, cleanup.OutcomeDeleted},
+		{"real sweep and a dry-run delete", func(arn string) []cleanup.Request {
+			dry := del("d1", arn)
+			dry.DryRun = &yes
+			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep}, dry}
+		}, cleanup.OutcomeDeleted},
+		{"only dry runs", func(arn string) []cleanup.Request {
+			dry := del("d1", arn)
+			dry.DryRun = &yes
+			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep, DryRun: &yes}, dry}
+		}, cleanup.OutcomeWouldDelete},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, apprunnerlocal.Options{}, 3)
+			a := w.conn(apprunnerlocal.SeedConnection{Name: "conn-a"})
+
+			rep := w.engine(cleanup.Config{}).Run(ctx(t), tt.reqs(a))
+
+			if got := byARN(t, rep)[a].Outcome; got != tt.want {
+				t.Errorf("outcome %s, want %s", got, tt.want)
+			}
+			if (tt.want == cleanup.OutcomeDeleted) == w.exists(a) {
+				t.Errorf("outcome %s but exists = %v", tt.want, w.exists(a))
+			}
+		})
 	}
 }
 
@@ -391,6 +435,20 @@ func TestSweepAfterServiceDeletionLooksOnlyAtItsConnection(t *testing.T) {
 	}
 	if !w.exists(other) {
 		t.Error("an unrelated connection was touched")
+	}
+
+	for _, bad := range []string{
+		"garbage",
+		"arn:aws:apprunner:us-east-1:210987654321:service/theirs/0123456789abcdef0123456789abcdef",
+		other, // a connection, not a service
+	} {
+		rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{{ID: "bad", Action: cleanup.ActionSweep, ServiceARN: bad}})
+		if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeInvalid {
+			t.Errorf("service ARN %q: results %+v, want one invalid result and no sweep", bad, rep.Results)
+		}
+	}
+	if !w.exists(other) {
+		t.Fatal("a bad service ARN widened into a sweep")
 	}
 
 	unknown := "arn:aws:apprunner:us-east-1:123456789012:service/vanished/0123456789abcdef0123456789abcdef"

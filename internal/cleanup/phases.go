@@ -75,7 +75,7 @@ func (r *run) discover(ctx context.Context, full *sweep, byService map[string]*s
 func (r *run) connectionOfService(ctx context.Context, svcARN string, s *sweep) bool {
 	out, err := r.api.DescribeService(ctx, &apprunner.DescribeServiceInput{ServiceArn: aws.String(svcARN)})
 	if err != nil {
-		if classify(err) == errNotFound || classify(err) == errRefused {
+		if classify(err) == errNotFound {
 			return false
 		}
 		r.invalid = append(r.invalid, Result{
@@ -91,8 +91,8 @@ func (r *run) connectionOfService(ctx context.Context, svcARN string, s *sweep) 
 		return true // an image-based service uses no connection
 	}
 	a, err := ParseConnectionARN(conn)
-	if err != nil || a.Account != r.e.cfg.Account || a.Region != r.e.cfg.Region {
-		return true
+	if err != nil || r.foreign(a) != "" {
+		return true // not a connection this function may delete
 	}
 	r.add(a.String(), a.Name, s.ids, s.dryRun)
 	return true
@@ -147,7 +147,7 @@ func (r *run) lookupNamed(ctx context.Context) {
 			return
 		}
 		if ctx.Err() != nil {
-			t.decide(OutcomeFailed, reasonDeadline, nil)
+			t.decide(OutcomeFailed, stopReason(ctx.Err()), nil)
 			return
 		}
 		p := apprunner.NewListConnectionsPaginator(r.api, &apprunner.ListConnectionsInput{
@@ -208,7 +208,7 @@ func (r *run) decide(ctx context.Context, idx *usageIndex, idxErr error) []*targ
 	forEach(ctx, cfg.MaxConcurrency, len(candidates), func(ctx context.Context, i int) {
 		t := candidates[i]
 		if ctx.Err() != nil {
-			t.decide(OutcomeFailed, reasonDeadline, nil)
+			t.decide(OutcomeFailed, stopReason(ctx.Err()), nil)
 			return
 		}
 		out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(t.arn)})
@@ -244,11 +244,15 @@ func (r *run) delete(ctx context.Context, candidates []*target) {
 	forEach(ctx, r.e.cfg.MaxConcurrency, len(candidates), func(ctx context.Context, i int) {
 		t := candidates[i]
 		if t.dryRun {
-			t.decide(OutcomeWouldDelete, "dry run: no service uses it and policy allows deletion", nil)
+			why := "dry run requested"
+			if r.e.cfg.DryRun {
+				why = "dry run (DRY_RUN is on)"
+			}
+			t.decide(OutcomeWouldDelete, why+": no service uses it and policy allows deletion", nil)
 			return
 		}
 		if ctx.Err() != nil {
-			t.decide(OutcomeFailed, reasonDeadline, nil)
+			t.decide(OutcomeFailed, stopReason(ctx.Err()), nil)
 			return
 		}
 		out, err := r.api.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(t.arn)})
@@ -279,11 +283,11 @@ func (r *run) report(reqs []Request, start time.Time) *Report {
 	rep := &Report{
 		Action:   runAction(reqs),
 		DryRun:   r.allDryRun(reqs),
-		Counts:   make(map[Outcome]int, len(Outcomes)),
+		Counts:   make(map[Outcome]int, len(Outcomes())),
 		APICalls: r.api.counts(),
 		Duration: r.e.cfg.Now().Sub(start),
 	}
-	for _, o := range Outcomes {
+	for _, o := range Outcomes() {
 		rep.Counts[o] = 0
 	}
 	rep.Results = make([]Result, 0, len(r.order)+len(r.invalid))
@@ -333,12 +337,21 @@ func (r *run) allDryRun(reqs []Request) bool {
 // failedReason prefers the deadline explanation when the deadline caused err.
 func failedReason(err error, reason string) string {
 	if classify(err) == errDeadline {
-		return reasonDeadline
+		return stopReason(err)
 	}
 	if classify(err) == errThrottled {
 		return "throttled by App Runner after retries: " + reason
 	}
 	return reason
+}
+
+// stopReason explains work the run did not do because its context ended:
+// the deadline, or a cancellation (an operator's Ctrl-C, a runtime shutdown).
+func stopReason(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return reasonCancelled
+	}
+	return reasonDeadline
 }
 
 // errText is the App Runner error code and message without the SDK's

@@ -31,9 +31,11 @@ const (
 )
 
 // Outcomes lists every outcome in a stable order, for reports and metrics.
-var Outcomes = []Outcome{
-	OutcomeDeleted, OutcomeWouldDelete, OutcomeAlreadyDeleted, OutcomeInUse,
-	OutcomeProtected, OutcomeTooYoung, OutcomeInvalid, OutcomeFailed,
+func Outcomes() []Outcome {
+	return []Outcome{
+		OutcomeDeleted, OutcomeWouldDelete, OutcomeAlreadyDeleted, OutcomeInUse,
+		OutcomeProtected, OutcomeTooYoung, OutcomeInvalid, OutcomeFailed,
+	}
 }
 
 // Request is one unit of work handed to the engine: an SQS message, an
@@ -46,7 +48,8 @@ type Request struct {
 	Action         Action   `json:"action"`
 	ConnectionARNs []string `json:"connectionArns,omitempty"`
 
-	// DryRun overrides the function's configured default when set.
+	// DryRun, when true, asks for a dry run. It cannot lift the dry run
+	// the function is configured with: false means "as configured".
 	DryRun *bool `json:"dryRun,omitempty"`
 
 	// WaitForServices asks that in_use connections be retried later

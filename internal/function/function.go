@@ -16,7 +16,6 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/report"
-	"github.com/apprunner-tools/connection-cleanup/internal/tracing"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
@@ -31,8 +30,12 @@ type Deps struct {
 	Logger *slog.Logger
 	// Metrics receives the EMF records.
 	Metrics io.Writer
-	// Trace selects X-Ray tracing (inside Lambda).
-	Trace bool
+	// Tracer marks the engine's phases; nil traces nothing. When set, the
+	// AWS SDK calls are traced too (see tracing.InstrumentAWS).
+	Tracer cleanup.Tracer
+	// InstrumentAWS, when set, is applied to the AWS configuration before
+	// the App Runner client is made, to trace every call.
+	InstrumentAWS func(*aws.Config)
 	// ForceDryRun makes every request a dry run, whatever it asks.
 	ForceDryRun bool
 }
@@ -41,10 +44,6 @@ type Deps struct {
 // standard way, so AWS_REGION, credentials and AWS_ENDPOINT_URL_APPRUNNER
 // apply with no special code.
 func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
-	tracer, err := tracing.Setup(tracing.Options{Enabled: deps.Trace, Logger: deps.Logger})
-	if err != nil {
-		return nil, err
-	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(func() aws.Retryer {
 		return retry.AddWithMaxAttempts(retry.NewAdaptiveMode(), maxAttempts)
 	}))
@@ -54,13 +53,15 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	if awsCfg.Region == "" {
 		return nil, errors.New("no AWS region: set AWS_REGION")
 	}
-	if deps.Trace {
-		tracing.InstrumentAWS(&awsCfg)
-	}
+	// STS is asked before tracing is added: at start there is no
+	// invocation to attach the call to.
 	if cfg.Account == "" {
 		if cfg.Account, err = callerAccount(ctx, awsCfg); err != nil {
 			return nil, err
 		}
+	}
+	if deps.InstrumentAWS != nil {
+		deps.InstrumentAWS(&awsCfg)
 	}
 
 	engine, err := cleanup.New(apprunner.NewFromConfig(awsCfg), cleanup.Config{
@@ -73,13 +74,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		NameExclude:    cfg.NameExclude,
 		MaxConcurrency: cfg.MaxConcurrency,
 		IndexTTL:       cfg.IndexTTL,
-	}, tracer)
+	}, deps.Tracer)
 	if err != nil {
 		return nil, err
-	}
-	var runner trigger.Runner = engine
-	if deps.ForceDryRun {
-		runner = dryRunner{engine}
 	}
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,
@@ -88,7 +85,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		LogLevel:  cfg.LogLevel,
 	})
 	return &trigger.Handler{
-		Runner:    runner,
+		Runner:    engine,
 		Publisher: publisher{pub: pub, logger: deps.Logger},
 		Options:   trigger.Options{CustomEventSource: cfg.CustomEventSource},
 		Logger:    deps.Logger,
@@ -105,18 +102,6 @@ func callerAccount(ctx context.Context, awsCfg aws.Config) (string, error) {
 		return "", fmt.Errorf("find the account to clean up (set ACCOUNT_ID to skip this): %w", err)
 	}
 	return aws.ToString(out.Account), nil
-}
-
-// dryRunner makes every request a dry run: the command's --dry-run must
-// win over a request's own "dryRun": false.
-type dryRunner struct{ r trigger.Runner }
-
-func (d dryRunner) Run(ctx context.Context, reqs []cleanup.Request) *cleanup.Report {
-	yes := true
-	for i := range reqs {
-		reqs[i].DryRun = &yes
-	}
-	return d.r.Run(ctx, reqs)
 }
 
 // publisher adapts report.Publisher to the trigger's hook. Reporting must

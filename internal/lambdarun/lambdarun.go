@@ -16,8 +16,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -160,6 +162,11 @@ func (r *Runtime) Close() error {
 	select {
 	case <-r.done:
 	case <-time.After(5 * time.Second):
+		// The emulator starts the function in a process group of its
+		// own: kill it explicitly, or it would outlive the emulator.
+		for _, pid := range children(r.cmd.Process.Pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 		_ = r.cmd.Process.Kill()
 		<-r.done
 	}
@@ -168,6 +175,21 @@ func (r *Runtime) Close() error {
 		return r.err
 	}
 	return nil
+}
+
+// children lists the child processes of pid, where Linux's /proc tells.
+func children(pid int) []int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	return pids
 }
 
 func freeAddr() (string, error) {
@@ -217,6 +239,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // after the response: a caller waits for the line it knows comes last.
 func (r *Runtime) NextLines(ctx context.Context, last func(line string) bool) ([]string, error) {
 	s := r.out
+	exited := false
 	for {
 		s.mu.Lock()
 		for i := s.read; i < len(s.lines); i++ {
@@ -229,10 +252,13 @@ func (r *Runtime) NextLines(ctx context.Context, last func(line string) bool) ([
 		}
 		changed := s.changed
 		s.mu.Unlock()
+		if exited {
+			return nil, fmt.Errorf("runtime interface emulator exited: %v", r.err)
+		}
 		select {
 		case <-changed:
 		case <-r.done:
-			return nil, fmt.Errorf("runtime interface emulator exited: %v", r.err)
+			exited = true // look once more: the line may have come with the exit
 		case <-ctx.Done():
 			return nil, fmt.Errorf("wait for output: %w", ctx.Err())
 		}

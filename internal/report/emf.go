@@ -29,7 +29,9 @@ const (
 	dimDryRun  = "DryRun"
 )
 
-var dimensionSets = [][]string{{dimTrigger, dimDryRun}, {}}
+// dimensionSets returns the record's dimension sets, a fresh value each
+// time so that no caller can change another's record.
+func dimensionSets() [][]string { return [][]string{{dimTrigger, dimDryRun}, {}} }
 
 // OutcomeMetric is the name of the metric that counts an outcome: the
 // outcome in CamelCase, as CloudWatch metric names usually are
@@ -68,7 +70,7 @@ type metricDefinition struct {
 // that keep it past Lambda's log-level filter (see Publisher).
 func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *cleanup.Report, counts map[cleanup.Outcome]int, coldStart bool) map[string]any {
 	now := p.now()
-	defs := make([]metricDefinition, 0, len(cleanup.Outcomes)+3)
+	defs := make([]metricDefinition, 0, len(cleanup.Outcomes())+3)
 	rec := map[string]any{
 		dimTrigger:  trigger,
 		dimDryRun:   strconv.FormatBool(rep.DryRun),
@@ -79,7 +81,7 @@ func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *clea
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		rec["requestId"] = lc.AwsRequestID
 	}
-	for _, o := range cleanup.Outcomes {
+	for _, o := range cleanup.Outcomes() {
 		name := OutcomeMetric(o)
 		defs = append(defs, metricDefinition{Name: name, Unit: "Count"})
 		rec[name] = counts[o]
@@ -101,7 +103,7 @@ func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *clea
 		Timestamp: now.UnixMilli(),
 		CloudWatchMetrics: []metricDirective{{
 			Namespace:  p.namespace,
-			Dimensions: dimensionSets,
+			Dimensions: dimensionSets(),
 			Metrics:    defs,
 		}},
 	}

@@ -134,8 +134,8 @@ func (p *Publisher) Publish(ctx context.Context, inv Invocation) error {
 // countOutcomes returns the number of results per outcome, every outcome
 // present.
 func countOutcomes(rep *cleanup.Report) map[cleanup.Outcome]int {
-	counts := make(map[cleanup.Outcome]int, len(cleanup.Outcomes))
-	for _, o := range cleanup.Outcomes {
+	counts := make(map[cleanup.Outcome]int, len(cleanup.Outcomes()))
+	for _, o := range cleanup.Outcomes() {
 		counts[o] = 0
 	}
 	if rep.Counts == nil {

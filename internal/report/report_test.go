@@ -327,7 +327,7 @@ func TestOutcomeMetric(t *testing.T) {
 		cleanup.OutcomeProtected: "Protected", cleanup.OutcomeTooYoung: "TooYoung",
 		cleanup.OutcomeInvalid: "Invalid", cleanup.OutcomeFailed: "Failed",
 	}
-	for _, o := range cleanup.Outcomes {
+	for _, o := range cleanup.Outcomes() {
 		if got := OutcomeMetric(o); got != want[o] {
 			t.Errorf("OutcomeMetric(%q) = %q, want %q", o, got, want[o])
 		}
