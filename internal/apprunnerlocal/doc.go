@@ -11,6 +11,7 @@
 //		Region:       "us-east-1",
 //		BaseEndpoint: aws.String(srv.URL),
 //		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+//		HTTPClient:   apprunnerlocal.HTTPClient(), // avoids an SDK race, see HTTPClient
 //	})
 //
 // Covered operations: CreateConnection, ListConnections, DeleteConnection,
@@ -47,6 +48,7 @@
 //     moves a service to OPERATION_IN_PROGRESS and then to DELETED after
 //     [Options.DeleteServiceDelay] (default: at once). Deleted services leave
 //     ListServices but DescribeService keeps returning them as DELETED.
+//   - No service quotas: ServiceQuotaExceededException is never returned.
 //   - Only the members of each shape that the model defines are kept; auto
 //     scaling, VPC connectors, observability and custom domains are not
 //     modelled beyond echoing what CreateService received plus defaults.

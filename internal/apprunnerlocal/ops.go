@@ -210,12 +210,12 @@ func (s *Server) deleteConnection(c caller, body []byte) (any, *apiError) {
 	now := s.now()
 	if users := s.st.usersOf(conn, now); len(users) > 0 {
 		if !s.opts.DisableInUseGuard {
-			noun := "service"
+			what, advice := "service", "delete the service or change its source first"
 			if len(users) > 1 {
-				noun = "services"
+				what, advice = "services", "delete the services or change their sources first"
 			}
-			return nil, errInvalid("cannot delete connection %s: connection %s is used by %s %s; delete the %s or change their source first",
-				conn.name, conn.arn, noun, strings.Join(users, ", "), noun)
+			return nil, errInvalid("cannot delete connection %s: connection %s is used by %s %s; %s",
+				conn.name, conn.arn, what, strings.Join(users, ", "), advice)
 		}
 		s.st.unsafe = append(s.st.unsafe, UnsafeDeletion{ConnectionARN: conn.arn, ServiceARNs: users, At: now})
 	}
