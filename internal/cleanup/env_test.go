@@ -43,6 +43,7 @@ func newWorld(t testing.TB, opts apprunnerlocal.Options, maxAttempts int) *world
 		Region:       region,
 		BaseEndpoint: aws.String(hs.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", ""),
+		HTTPClient:   apprunnerlocal.HTTPClient(),
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = maxAttempts
 			o.MaxBackoff = 5 * time.Millisecond

@@ -13,6 +13,9 @@ const (
 	ActionSweep Action = "sweep"
 	// ActionDelete looks only at the connections named in the request.
 	ActionDelete Action = "delete"
+	// ActionOffboard looks at every connection of an account in the named
+	// regions, without the minimum age: the account is leaving App Runner.
+	ActionOffboard Action = "offboard"
 )
 
 // Outcome is the single decision taken for one connection.
@@ -60,6 +63,12 @@ type Request struct {
 	// narrows the sweep to the connection that service used, when it can
 	// still be learned; otherwise the sweep covers every connection.
 	ServiceARN string `json:"serviceArn,omitempty"`
+
+	// AccountID, RoleARN and Regions say, for ActionOffboard, which account
+	// (reached through the role) and which regions are offboarded.
+	AccountID string   `json:"accountId,omitempty"`
+	RoleARN   string   `json:"roleArn,omitempty"`
+	Regions   []string `json:"regions,omitempty"`
 
 	// Invalid, when not empty, says why the trigger could not decode this
 	// request; the engine reports it as one invalid result and does no work.

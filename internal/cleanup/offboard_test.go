@@ -1,0 +1,155 @@
+package cleanup_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+const (
+	leaving  = "210987654321"
+	roleARN  = "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"
+	otherKey = "AKIDLEAVING"
+)
+
+// offboardWorld is an emulator holding the home account and a leaving one,
+// with a factory that reaches the leaving account the way the function does
+// after assuming its role: a client whose credentials belong to it.
+func offboardWorld(t *testing.T) (*world, *cleanup.Dispatcher, *int) {
+	t.Helper()
+	w := newWorld(t, apprunnerlocal.Options{Accounts: map[string]string{otherKey: leaving}}, 3)
+	hs := httptest.NewServer(w.srv)
+	t.Cleanup(hs.Close)
+	made := 0
+	factory := func(ctx context.Context, s cleanup.Scope) (cleanup.Runner, error) {
+		if s.RoleARN != roleARN {
+			return nil, errors.New("AccessDenied: not authorized to perform sts:AssumeRole")
+		}
+		made++
+		client := apprunner.New(apprunner.Options{
+			Region:       s.Region,
+			BaseEndpoint: aws.String(hs.URL),
+			Credentials:  credentials.NewStaticCredentialsProvider(otherKey, "SECRET", ""),
+			HTTPClient:   apprunnerlocal.HTTPClient(),
+		})
+		return cleanup.New(client, cleanup.Config{Account: s.Account, Region: s.Region, ProtectTagKey: "apprunner-cleanup:protect"}, nil)
+	}
+	home := w.engine(cleanup.Config{})
+	return w, cleanup.NewDispatcher(home, account, region, factory, []string{roleARN, "arn:aws:iam::210987654321:role/Broken"}), &made
+}
+
+func (w *world) connIn(acct, reg string, c apprunnerlocal.SeedConnection) string {
+	w.t.Helper()
+	arn, err := w.srv.AddConnection(acct, reg, c)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return arn
+}
+
+func TestOffboardingDeletesEveryFreeConnectionOfTheAccountInEachRegion(t *testing.T) {
+	w, d, made := offboardWorld(t)
+	east := w.connIn(leaving, "us-east-1", apprunnerlocal.SeedConnection{Name: "east-conn", CreatedAgo: 1}) // young: offboarding has no minimum age
+	west := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "west-conn", CreatedAt: old})
+	kept := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "kept-conn", CreatedAt: old, Tags: map[string]string{"apprunner-cleanup:protect": "yes"}})
+	used := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "used-conn", CreatedAt: old})
+	if _, err := w.srv.AddService(leaving, "eu-west-1", apprunnerlocal.SeedService{Name: "last-app", ConnectionARN: used}); err != nil {
+		t.Fatal(err)
+	}
+	home := w.conn(apprunnerlocal.SeedConnection{Name: "home-conn"})
+
+	rep := d.Run(ctx(t), []cleanup.Request{
+		{ID: "off", Action: cleanup.ActionOffboard, RoleARN: roleARN, Regions: []string{"us-east-1", "eu-west-1", "eu-west-1"}},
+		del("home", home),
+	})
+
+	want := map[string]cleanup.Outcome{
+		east: cleanup.OutcomeDeleted, west: cleanup.OutcomeDeleted, kept: cleanup.OutcomeProtected,
+		used: cleanup.OutcomeInUse, home: cleanup.OutcomeDeleted,
+	}
+	got := byARN(t, rep)
+	for arn, o := range want {
+		if got[arn].Outcome != o {
+			t.Errorf("%s: %s (%s), want %s", arn, got[arn].Outcome, got[arn].Reason, o)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d results, want %d: %+v", len(got), len(want), rep.Results)
+	}
+	if *made != 2 {
+		t.Errorf("%d engines made, want one per region", *made)
+	}
+	if rep.Counts[cleanup.OutcomeDeleted] != 3 || rep.APICalls["DeleteConnection"] != 3 {
+		t.Errorf("merged counts %v, API calls %v", rep.Counts, rep.APICalls)
+	}
+	if rep.Action != cleanup.ActionBatch {
+		t.Errorf("action %q, want batch", rep.Action)
+	}
+}
+
+func TestOffboardingRequestsAreCheckedBeforeAnyCall(t *testing.T) {
+	tests := []struct {
+		name   string
+		req    cleanup.Request
+		reason string
+	}{
+		{"no regions", cleanup.Request{RoleARN: roleARN}, `needs "regions"`},
+		{"bad region", cleanup.Request{RoleARN: roleARN, Regions: []string{"moon-1"}}, "not a region name"},
+		{"role not allowed", cleanup.Request{RoleARN: "arn:aws:iam::210987654321:role/Other", Regions: []string{"us-east-1"}}, "OFFBOARD_ROLE_ARNS"},
+		{"not a role", cleanup.Request{RoleARN: "arn:aws:iam::210987654321:user/bob", Regions: []string{"us-east-1"}}, "not an IAM role ARN"},
+		{"role of another account", cleanup.Request{AccountID: "111111111111", RoleARN: roleARN, Regions: []string{"us-east-1"}}, "belongs to account 210987654321"},
+		{"other account without a role", cleanup.Request{AccountID: leaving, Regions: []string{"us-east-1"}}, "only through a role"},
+		{"other region without a role", cleanup.Request{Regions: []string{"eu-west-1"}}, "only through a role"},
+		{"connection ARNs", cleanup.Request{RoleARN: roleARN, Regions: []string{"us-east-1"}, ConnectionARNs: []string{"x"}}, "takes no connectionArns"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, d, made := offboardWorld(t)
+			tt.req.ID, tt.req.Action = "m1", cleanup.ActionOffboard
+
+			rep := d.Run(ctx(t), []cleanup.Request{tt.req})
+
+			if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeInvalid || !strings.Contains(rep.Results[0].Reason, tt.reason) {
+				t.Fatalf("results %+v, want one invalid result mentioning %q", rep.Results, tt.reason)
+			}
+			if *made != 0 || w.srv.Stats().Total() != 0 {
+				t.Errorf("an invalid request reached App Runner: %d engines, %d calls", *made, w.srv.Stats().Total())
+			}
+		})
+	}
+}
+
+func TestOffboardingTheHomeRegionNeedsNoRole(t *testing.T) {
+	w, d, _ := offboardWorld(t)
+	young := w.conn(apprunnerlocal.SeedConnection{Name: "young-conn", CreatedAgo: 1})
+	d = cleanup.NewDispatcher(w.engine(cleanup.Config{}), account, region, func(ctx context.Context, s cleanup.Scope) (cleanup.Runner, error) {
+		return cleanup.New(w.client, cleanup.Config{Account: s.Account, Region: s.Region}, nil)
+	}, nil)
+
+	rep := d.Run(ctx(t), []cleanup.Request{{ID: "m1", Action: cleanup.ActionOffboard, Regions: []string{region}}})
+
+	if got := byARN(t, rep)[young].Outcome; got != cleanup.OutcomeDeleted {
+		t.Errorf("young connection in an offboarded region: %s, want deleted", got)
+	}
+}
+
+func TestUnreachableScopeFailsItsRequestsForRetry(t *testing.T) {
+	_, d, _ := offboardWorld(t)
+
+	rep := d.Run(ctx(t), []cleanup.Request{{ID: "m1", Action: cleanup.ActionOffboard,
+		RoleARN: "arn:aws:iam::210987654321:role/Broken", Regions: []string{"us-east-1"}}})
+
+	if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeFailed ||
+		!strings.Contains(rep.Results[0].Reason, "AccessDenied") || rep.Results[0].RequestIDs[0] != "m1" {
+		t.Errorf("results %+v, want one failed result for m1 naming the error", rep.Results)
+	}
+}
