@@ -23,7 +23,8 @@ type Runner interface {
 }
 
 // EngineFactory returns the engine of an offboarded scope. Such engines
-// sweep without a minimum age; the factory may keep them for reuse.
+// sweep without a minimum age; the factory may keep them for reuse. It is
+// called for several scopes at once.
 type EngineFactory func(ctx context.Context, s Scope) (Runner, error)
 
 // maxOffboardRegions bounds the regions one request may name; App Runner is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,17 +25,17 @@ const (
 // offboardWorld is an emulator holding the home account and a leaving one,
 // with a factory that reaches the leaving account the way the function does
 // after assuming its role: a client whose credentials belong to it.
-func offboardWorld(t *testing.T) (*world, *cleanup.Dispatcher, *int) {
+func offboardWorld(t *testing.T) (*world, *cleanup.Dispatcher, *atomic.Int32) {
 	t.Helper()
 	w := newWorld(t, apprunnerlocal.Options{Accounts: map[string]string{otherKey: leaving}}, 3)
 	hs := httptest.NewServer(w.srv)
 	t.Cleanup(hs.Close)
-	made := 0
+	var made atomic.Int32
 	factory := func(ctx context.Context, s cleanup.Scope) (cleanup.Runner, error) {
 		if s.RoleARN != roleARN {
 			return nil, errors.New("AccessDenied: not authorized to perform sts:AssumeRole")
 		}
-		made++
+		made.Add(1)
 		client := apprunner.New(apprunner.Options{
 			Region:       s.Region,
 			BaseEndpoint: aws.String(hs.URL),
@@ -85,8 +86,8 @@ func TestOffboardingDeletesEveryFreeConnectionOfTheAccountInEachRegion(t *testin
 	if len(got) != len(want) {
 		t.Errorf("%d results, want %d: %+v", len(got), len(want), rep.Results)
 	}
-	if *made != 2 {
-		t.Errorf("%d engines made, want one per region", *made)
+	if made.Load() != 2 {
+		t.Errorf("%d engines made, want one per region", made.Load())
 	}
 	if rep.Counts[cleanup.OutcomeDeleted] != 3 || rep.APICalls["DeleteConnection"] != 3 {
 		t.Errorf("merged counts %v, API calls %v", rep.Counts, rep.APICalls)
@@ -121,8 +122,8 @@ func TestOffboardingRequestsAreCheckedBeforeAnyCall(t *testing.T) {
 			if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeInvalid || !strings.Contains(rep.Results[0].Reason, tt.reason) {
 				t.Fatalf("results %+v, want one invalid result mentioning %q", rep.Results, tt.reason)
 			}
-			if *made != 0 || w.srv.Stats().Total() != 0 {
-				t.Errorf("an invalid request reached App Runner: %d engines, %d calls", *made, w.srv.Stats().Total())
+			if made.Load() != 0 || w.srv.Stats().Total() != 0 {
+				t.Errorf("an invalid request reached App Runner: %d engines, %d calls", made.Load(), w.srv.Stats().Total())
 			}
 		})
 	}
