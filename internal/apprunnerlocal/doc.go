@@ -20,6 +20,11 @@
 // input validation of the API model (required members, patterns, lengths,
 // MaxResults ranges, NextToken checks).
 //
+// It also answers STS GetCallerIdentity and AssumeRole (sts.go), in STS's
+// Query protocol, so that a client pointed here with AWS_ENDPOINT_URL_STS
+// can learn its account and reach other accounts through a role, as the
+// cleanup function does when it offboards an account.
+//
 // The protocol layer (server.go, ops.go) is separate from the store
 // (store.go), which keeps every account and region apart under one mutex.
 // Test knobs ([Options]) add latency, per-operation token-bucket throttling,

@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,8 +29,11 @@ const maxBodyBytes = 1 << 20
 // emulator. Change options of a running server with [Server.SetOptions].
 type Options struct {
 	// Accounts maps access key IDs to account IDs. Keys not listed belong to
-	// DefaultAccount.
+	// DefaultAccount, unless STS AssumeRole issued them (see sts.go).
 	Accounts map[string]string
+	// AssumableRoles lists the IAM role ARNs that STS AssumeRole grants;
+	// nil grants every well-formed role ARN.
+	AssumableRoles []string
 	// DisableInUseGuard lets DeleteConnection delete connections that a
 	// service still references; such deletions are recorded and returned by
 	// Server.UnsafeDeletions. It exists to prove that a client checks usage
@@ -91,6 +95,8 @@ type Server struct {
 	jitRNG   *mrand.Rand
 	buckets  map[string]*bucket
 	stats    Stats
+	// issued maps access keys that AssumeRole handed out to their account.
+	issued map[string]string
 }
 
 type bucket struct {
@@ -107,6 +113,7 @@ func New(opts Options) *Server {
 	s.reseed()
 	s.buckets = map[string]*bucket{}
 	s.stats = emptyStats()
+	s.issued = map[string]string{}
 	return s
 }
 
@@ -116,6 +123,7 @@ func emptyStats() Stats {
 
 func cloneOptions(o Options) Options {
 	o.Accounts = maps.Clone(o.Accounts)
+	o.AssumableRoles = slices.Clone(o.AssumableRoles)
 	o.RateLimits = maps.Clone(o.RateLimits)
 	return o
 }
@@ -229,6 +237,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found: the App Runner API is POST /", http.StatusNotFound)
 		return
 	}
+	if r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		s.serveSTS(w, r)
+		return
+	}
 	target := r.Header.Get("X-Amz-Target")
 	op, ok := strings.CutPrefix(target, "AppRunner.")
 	if !ok || op == "" {
@@ -292,6 +304,11 @@ func writeJSON(w http.ResponseWriter, status int, data []byte) {
 // authenticate reads region and account from the SigV4 credential scope.
 // The signature itself is not verified.
 func (s *Server) authenticate(r *http.Request) (caller, *apiError) {
+	return s.authenticateFor(r, "apprunner")
+}
+
+// authenticateFor is authenticate for the credential scope of service.
+func (s *Server) authenticateFor(r *http.Request, service string) (caller, *apiError) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
 		return caller{}, &apiError{http.StatusForbidden, "MissingAuthenticationTokenException", "missing Authentication Token: sign the request with AWS Signature Version 4"}
@@ -300,11 +317,14 @@ func (s *Server) authenticate(r *http.Request) (caller, *apiError) {
 	if m == nil || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
 		return caller{}, &apiError{http.StatusForbidden, "IncompleteSignatureException", "authorization header is not a SigV4 signature with Credential=AKID/DATE/REGION/SERVICE/aws4_request"}
 	}
-	if m[4] != "apprunner" {
-		return caller{}, &apiError{http.StatusForbidden, "InvalidSignatureException", fmt.Sprintf("credential should be scoped to service 'apprunner', not %q", m[4])}
+	if m[4] != service {
+		return caller{}, &apiError{http.StatusForbidden, "InvalidSignatureException", fmt.Sprintf("credential should be scoped to service '%s', not %q", service, m[4])}
 	}
 	s.mu.Lock()
 	account, ok := s.opts.Accounts[m[1]]
+	if !ok {
+		account, ok = s.issued[m[1]]
+	}
 	s.mu.Unlock()
 	if !ok {
 		account = DefaultAccount

@@ -1,0 +1,156 @@
+package apprunnerlocal
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The emulator answers the two STS operations the cleanup function makes,
+// in STS's own Query protocol (form-encoded request, XML response), so that
+// the real SDK's STS client, pointed here with AWS_ENDPOINT_URL_STS, works
+// unchanged:
+//
+//   - GetCallerIdentity names the caller's account (the access key's, as for
+//     App Runner calls);
+//   - AssumeRole of arn:aws:iam::ACCOUNT:role/NAME hands out temporary
+//     credentials whose access key belongs to ACCOUNT, so that a client
+//     using them sees that account's connections and services. IAM is not
+//     modelled: any well-formed role may be assumed unless
+//     Options.AssumableRoles lists the ones that may.
+
+const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+var stsRoleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::(\d{12}):role/([\w+=,.@/-]{1,512})$`)
+
+type stsCredentials struct {
+	AccessKeyID     string `xml:"AccessKeyId"`
+	SecretAccessKey string `xml:"SecretAccessKey"`
+	SessionToken    string `xml:"SessionToken"`
+	Expiration      string `xml:"Expiration"`
+}
+
+type assumeRoleResponse struct {
+	XMLName xml.Name `xml:"AssumeRoleResponse"`
+	Xmlns   string   `xml:"xmlns,attr"`
+	Result  struct {
+		Credentials     stsCredentials `xml:"Credentials"`
+		AssumedRoleUser struct {
+			AssumedRoleID string `xml:"AssumedRoleId"`
+			ARN           string `xml:"Arn"`
+		} `xml:"AssumedRoleUser"`
+	} `xml:"AssumeRoleResult"`
+	RequestID string `xml:"ResponseMetadata>RequestId"`
+}
+
+type callerIdentityResponse struct {
+	XMLName xml.Name `xml:"GetCallerIdentityResponse"`
+	Xmlns   string   `xml:"xmlns,attr"`
+	Result  struct {
+		ARN     string `xml:"Arn"`
+		UserID  string `xml:"UserId"`
+		Account string `xml:"Account"`
+	} `xml:"GetCallerIdentityResult"`
+	RequestID string `xml:"ResponseMetadata>RequestId"`
+}
+
+type stsErrorResponse struct {
+	XMLName xml.Name `xml:"ErrorResponse"`
+	Xmlns   string   `xml:"xmlns,attr"`
+	Error   struct {
+		Type    string `xml:"Type"`
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	} `xml:"Error"`
+	RequestID string `xml:"RequestId"`
+}
+
+func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		s.stsFail(w, "unknown", http.StatusBadRequest, "InvalidInput", "cannot read request body")
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		s.stsFail(w, "unknown", http.StatusBadRequest, "InvalidInput", "request body is not form-encoded")
+		return
+	}
+	op := form.Get("Action")
+	c, aerr := s.authenticateFor(r, "sts")
+	if aerr != nil {
+		s.stsFail(w, op, aerr.status, aerr.code, aerr.msg)
+		return
+	}
+	switch op {
+	case "GetCallerIdentity":
+		var resp callerIdentityResponse
+		resp.Xmlns, resp.RequestID = stsNamespace, newUUID()
+		resp.Result.Account = c.account
+		resp.Result.ARN = fmt.Sprintf("arn:aws:iam::%s:user/apprunner-local", c.account)
+		resp.Result.UserID = "AIDA" + strings.ToUpper(randomHex(16))
+		s.stsOK(w, op, resp)
+	case "AssumeRole":
+		role, session := form.Get("RoleArn"), form.Get("RoleSessionName")
+		m := stsRoleARNRE.FindStringSubmatch(role)
+		if m == nil || session == "" {
+			s.stsFail(w, op, http.StatusBadRequest, "ValidationError", "RoleArn must be an IAM role ARN and RoleSessionName is required")
+			return
+		}
+		s.mu.Lock()
+		allowed := s.opts.AssumableRoles == nil || slices.Contains(s.opts.AssumableRoles, role)
+		key := "ASIA" + strings.ToUpper(randomHex(16))
+		if allowed {
+			s.issued[key] = m[2]
+		}
+		now := s.now()
+		s.mu.Unlock()
+		if !allowed {
+			s.stsFail(w, op, http.StatusForbidden, "AccessDenied",
+				fmt.Sprintf("User: arn:aws:iam::%s:user/apprunner-local is not authorized to perform: sts:AssumeRole on resource: %s", c.account, role))
+			return
+		}
+		var resp assumeRoleResponse
+		resp.Xmlns, resp.RequestID = stsNamespace, newUUID()
+		resp.Result.Credentials = stsCredentials{
+			AccessKeyID:     key,
+			SecretAccessKey: randomHex(40),
+			SessionToken:    randomHex(64),
+			Expiration:      now.Add(time.Hour).UTC().Format(time.RFC3339),
+		}
+		resp.Result.AssumedRoleUser.AssumedRoleID = "AROA" + strings.ToUpper(randomHex(16)) + ":" + session
+		resp.Result.AssumedRoleUser.ARN = fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", m[2], m[3], session)
+		s.stsOK(w, op, resp)
+	default:
+		s.stsFail(w, op, http.StatusBadRequest, "InvalidAction", fmt.Sprintf("the STS action %q is not emulated: only GetCallerIdentity and AssumeRole are", op))
+	}
+}
+
+func (s *Server) stsOK(w http.ResponseWriter, op string, v any) {
+	data, _ := xml.Marshal(v)
+	s.mu.Lock()
+	s.record("sts:"+op, "ok")
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append([]byte(xml.Header), data...))
+}
+
+func (s *Server) stsFail(w http.ResponseWriter, op string, status int, code, msg string) {
+	var resp stsErrorResponse
+	resp.Xmlns, resp.RequestID = stsNamespace, newUUID()
+	resp.Error.Type, resp.Error.Code, resp.Error.Message = "Sender", code, msg
+	data, _ := xml.Marshal(resp)
+	s.mu.Lock()
+	s.record("sts:"+op, code)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	_, _ = w.Write(append([]byte(xml.Header), data...))
+}
