@@ -162,6 +162,9 @@ type statement struct {
 	Effect   string
 	Actions  []string
 	Resource any
+	// Condition names the template condition under which the statement
+	// exists (an !If whose other branch is AWS::NoValue); empty means always.
+	Condition string
 }
 
 func policyStatements(t *testing.T, tmpl map[string]any) []statement {
@@ -181,14 +184,42 @@ func policyStatements(t *testing.T, tmpl map[string]any) []statement {
 			t.Fatalf("%s: policy Statement is not a list", templatePath)
 		}
 		for _, s := range stmts {
+			condition, s := conditional(t, s)
 			out = append(out, statement{
-				Effect:   fmt.Sprint(at(t, s, "Effect")),
-				Actions:  stringList(t, at(t, s, "Action")),
-				Resource: at(t, s, "Resource"),
+				Effect:    fmt.Sprint(at(t, s, "Effect")),
+				Actions:   stringList(t, at(t, s, "Action")),
+				Resource:  at(t, s, "Resource"),
+				Condition: condition,
 			})
 		}
 	}
 	return out
+}
+
+// conditional unwraps a statement of the form !If [Condition, statement,
+// !Ref AWS::NoValue]; any other !If would hide a statement from the checks.
+func conditional(t *testing.T, s any) (condition string, stmt any) {
+	t.Helper()
+	m, ok := s.(map[string]any)
+	if !ok {
+		t.Fatalf("%s: policy statement %v is %T, want a mapping", templatePath, s, s)
+	}
+	fnIf, ok := m["Fn::If"]
+	if !ok {
+		return "", s
+	}
+	branches, ok := fnIf.([]any)
+	if !ok || len(branches) != 3 {
+		t.Fatalf("%s: policy statement %v: !If needs [condition, statement, else]", templatePath, s)
+	}
+	name, ok := branches[0].(string)
+	if !ok {
+		t.Fatalf("%s: policy statement %v: !If condition is %T, want a name", templatePath, s, branches[0])
+	}
+	if diff := cmp.Diff(map[string]any{"Ref": "AWS::NoValue"}, branches[2]); diff != "" {
+		t.Fatalf("%s: conditional policy statement under %s must fall back to AWS::NoValue (-want +got):\n%s", templatePath, name, diff)
+	}
+	return name, branches[1]
 }
 
 func events(t *testing.T, tmpl map[string]any, eventType string) map[string]map[string]any {
@@ -232,6 +263,10 @@ func getAttResource(t *testing.T, v any, attr string) string {
 	return fmt.Sprint(ga[0])
 }
 
+// otherActions are the non-App Runner actions the function may be granted;
+// each has its own test of how it is scoped.
+var otherActions = []string{"sts:AssumeRole"}
+
 func TestIAMGrantsExactlyTheAppRunnerOperationsTheEngineCalls(t *testing.T) {
 	tmpl := loadTemplate(t)
 	var got []string
@@ -239,7 +274,14 @@ func TestIAMGrantsExactlyTheAppRunnerOperationsTheEngineCalls(t *testing.T) {
 		if s.Effect != "Allow" {
 			continue
 		}
-		got = append(got, s.Actions...)
+		for _, a := range s.Actions {
+			switch {
+			case strings.HasPrefix(a, "apprunner:"):
+				got = append(got, a)
+			case !slices.Contains(otherActions, a):
+				t.Errorf("inline policy grants %s, which is neither an App Runner operation nor one of %v", a, otherActions)
+			}
+		}
 	}
 	slices.Sort(got)
 	var want []string
@@ -279,11 +321,58 @@ func TestIAMScopesEachAppRunnerActionToItsResources(t *testing.T) {
 				if diff := cmp.Diff(tt.want, s.Resource); diff != "" {
 					t.Errorf("Resource of %s (-want +got):\n%s", tt.action, diff)
 				}
+				if s.Condition != "" {
+					t.Errorf("%s is granted only under condition %s; the function needs it in its own account always", tt.action, s.Condition)
+				}
 			}
 			if found != 1 {
 				t.Errorf("%s appears in %d statements, want 1", tt.action, found)
 			}
 		})
+	}
+}
+
+func TestAssumeRoleIsGrantedOnlyOnTheOffboardRolesAndOnlyWhenSomeAreGiven(t *testing.T) {
+	tmpl := loadTemplate(t)
+	param := at(t, tmpl, "Parameters", "OffboardRoleArns")
+	if got := at(t, param, "Type"); got != "CommaDelimitedList" {
+		t.Errorf("OffboardRoleArns Type = %v, want CommaDelimitedList", got)
+	}
+	// Cross-account offboarding is opt-in: by default no role may be assumed.
+	if got := at(t, param, "Default"); got != "" {
+		t.Errorf("OffboardRoleArns Default = %#v, want \"\"", got)
+	}
+	wantCondition := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{
+		map[string]any{"Fn::Join": []any{",", map[string]any{"Ref": "OffboardRoleArns"}}},
+		"",
+	}}}}
+	if diff := cmp.Diff(wantCondition, at(t, tmpl, "Conditions", "HasOffboardRoles")); diff != "" {
+		t.Errorf("Conditions.HasOffboardRoles (-want +got):\n%s", diff)
+	}
+
+	var found int
+	for _, s := range policyStatements(t, tmpl) {
+		if !slices.ContainsFunc(s.Actions, func(a string) bool { return a == "sts:AssumeRole" || a == "sts:*" || a == "*" }) {
+			continue
+		}
+		found++
+		if diff := cmp.Diff([]string{"sts:AssumeRole"}, s.Actions); diff != "" {
+			t.Errorf("actions of the statement granting sts:AssumeRole (-want +got):\n%s", diff)
+		}
+		if s.Effect != "Allow" {
+			t.Errorf("sts:AssumeRole statement Effect = %s, want Allow", s.Effect)
+		}
+		// Never "*": the function may assume only the roles the operator listed.
+		if diff := cmp.Diff(map[string]any{"Ref": "OffboardRoleArns"}, s.Resource); diff != "" {
+			t.Errorf("sts:AssumeRole Resource (-want +got):\n%s", diff)
+		}
+		// An empty list would otherwise yield Resource [""], which IAM rejects.
+		if s.Condition != "HasOffboardRoles" {
+			t.Errorf("sts:AssumeRole is granted under condition %q, want HasOffboardRoles", s.Condition)
+		}
+	}
+	if found != 1 {
+		t.Errorf("sts:AssumeRole appears in %d statements, want 1", found)
 	}
 }
 
@@ -408,6 +497,12 @@ func TestEnvironmentComesFromParameters(t *testing.T) {
 	if diff := cmp.Diff(map[string]any{"Ref": "AWS::AccountId"}, at(t, vars, "ACCOUNT_ID")); diff != "" {
 		t.Errorf("ACCOUNT_ID (-want +got):\n%s", diff)
 	}
+	// The function reads a comma-separated string; the parameter is a list.
+	wantRoles := map[string]any{"Fn::Join": []any{",", map[string]any{"Ref": "OffboardRoleArns"}}}
+	if diff := cmp.Diff(wantRoles, at(t, vars, "OFFBOARD_ROLE_ARNS")); diff != "" {
+		t.Errorf("OFFBOARD_ROLE_ARNS (-want +got):\n%s", diff)
+	}
+	at(t, tmpl, "Parameters", "OffboardRoleArns", "Default")
 }
 
 func TestFunctionBuildsWithTheMakefile(t *testing.T) {
