@@ -60,10 +60,3 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
-
-func TestSplitGlobs(t *testing.T) {
-	got := cleanup.SplitGlobs(" prod-*, ,legacy-?  ,")
-	if strings.Join(got, "|") != "prod-*|legacy-?" {
-		t.Errorf("SplitGlobs = %q", got)
-	}
-}

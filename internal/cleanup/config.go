@@ -88,17 +88,6 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// SplitGlobs parses a comma-separated list of globs, ignoring blanks.
-func SplitGlobs(s string) []string {
-	var out []string
-	for _, g := range strings.Split(s, ",") {
-		if g = strings.TrimSpace(g); g != "" {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
 // nameVerdict says why a name is kept by the name globs, or "" if it is not.
 func (c *Config) nameVerdict(name string) string {
 	for _, g := range c.NameExclude {

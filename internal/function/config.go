@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/report"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
@@ -30,6 +30,9 @@ type Config struct {
 	// Account is the account whose connections the function cleans up
 	// (ACCOUNT_ID). Empty: asked of STS at start.
 	Account string
+	// OffboardRoles are the IAM roles offboarding requests may name
+	// (OFFBOARD_ROLE_ARNS, comma-separated).
+	OffboardRoles []string
 	// LogLevel is Lambda's AWS_LAMBDA_LOG_LEVEL, which the metrics record
 	// must match to pass Lambda's log-level filter.
 	LogLevel string
@@ -55,9 +58,10 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		IndexTTL:          DefaultIndexTTL,
 		MetricsNamespace:  report.DefaultNamespace,
 		CustomEventSource: trigger.DefaultCustomEventSource,
-		NameInclude:       cleanup.SplitGlobs(get("NAME_INCLUDE")),
-		NameExclude:       cleanup.SplitGlobs(get("NAME_EXCLUDE")),
+		NameInclude:       splitList(get("NAME_INCLUDE")),
+		NameExclude:       splitList(get("NAME_EXCLUDE")),
 		Account:           get("ACCOUNT_ID"),
+		OffboardRoles:     splitList(get("OFFBOARD_ROLE_ARNS")),
 		LogLevel:          get("AWS_LAMBDA_LOG_LEVEL"),
 	}
 	var errs []error
@@ -101,6 +105,11 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	if cfg.Account != "" && !isAccount(cfg.Account) {
 		errs = append(errs, fmt.Errorf("ACCOUNT_ID=%q: want 12 digits", cfg.Account))
 	}
+	for _, r := range cfg.OffboardRoles {
+		if !roleARNRE.MatchString(r) {
+			errs = append(errs, fmt.Errorf("OFFBOARD_ROLE_ARNS: %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", r))
+		}
+	}
 	for _, g := range append(append([]string(nil), cfg.NameInclude...), cfg.NameExclude...) {
 		if _, err := path.Match(g, ""); err != nil {
 			errs = append(errs, fmt.Errorf("NAME_INCLUDE/NAME_EXCLUDE glob %q is malformed", g))
@@ -111,6 +120,19 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// splitList parses a comma-separated list, ignoring blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, g := range strings.Split(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+var roleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
 
 func isAccount(s string) bool {
 	if len(s) != 12 {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -64,7 +66,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		deps.InstrumentAWS(&awsCfg)
 	}
 
-	engine, err := cleanup.New(apprunner.NewFromConfig(awsCfg), cleanup.Config{
+	policy := cleanup.Config{
 		Account:        cfg.Account,
 		Region:         awsCfg.Region,
 		DryRun:         cfg.DryRun || deps.ForceDryRun,
@@ -74,10 +76,13 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		NameExclude:    cfg.NameExclude,
 		MaxConcurrency: cfg.MaxConcurrency,
 		IndexTTL:       cfg.IndexTTL,
-	}, deps.Tracer)
+	}
+	home, err := cleanup.New(apprunner.NewFromConfig(awsCfg), policy, deps.Tracer)
 	if err != nil {
 		return nil, err
 	}
+	scopes := &scopeEngines{base: awsCfg, policy: policy, tracer: deps.Tracer, engines: map[cleanup.Scope]*cleanup.Engine{}}
+	runner := cleanup.NewDispatcher(home, cfg.Account, awsCfg.Region, scopes.engine, cfg.OffboardRoles)
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,
 		Logger:    deps.Logger,
@@ -85,7 +90,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		LogLevel:  cfg.LogLevel,
 	})
 	return &trigger.Handler{
-		Runner:    engine,
+		Runner:    runner,
 		Publisher: publisher{pub: pub, logger: deps.Logger},
 		Options:   trigger.Options{CustomEventSource: cfg.CustomEventSource},
 		Logger:    deps.Logger,
@@ -102,6 +107,50 @@ func callerAccount(ctx context.Context, awsCfg aws.Config) (string, error) {
 		return "", fmt.Errorf("find the account to clean up (set ACCOUNT_ID to skip this): %w", err)
 	}
 	return aws.ToString(out.Account), nil
+}
+
+// scopeEngines makes and keeps the engines of offboarded scopes: one per
+// account and region, reused by later invocations of a warm function with
+// their usage index and their credentials cache.
+type scopeEngines struct {
+	base    aws.Config
+	policy  cleanup.Config
+	tracer  cleanup.Tracer
+	mu      sync.Mutex
+	engines map[cleanup.Scope]*cleanup.Engine
+}
+
+// roleSessionName names the function's sessions in the offboarded account's
+// CloudTrail.
+const roleSessionName = "apprunner-connection-cleanup"
+
+func (s *scopeEngines) engine(_ context.Context, sc cleanup.Scope) (cleanup.Runner, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.engines[sc]; ok {
+		return e, nil
+	}
+	cfg := s.base.Copy()
+	cfg.Region = sc.Region
+	if sc.RoleARN != "" {
+		// Credentials are fetched on the first call and refreshed before
+		// they expire; a role that cannot be assumed fails that call, and
+		// the scope's requests end failed with the reason.
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(s.base), sc.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = roleSessionName
+		})
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	policy := s.policy
+	policy.Account, policy.Region = sc.Account, sc.Region
+	// The account is leaving App Runner: no connection is too young to go.
+	policy.MinAge = 0
+	e, err := cleanup.New(apprunner.NewFromConfig(cfg), policy, s.tracer)
+	if err != nil {
+		return nil, err
+	}
+	s.engines[sc] = e
+	return e, nil
 }
 
 // publisher adapts report.Publisher to the trigger's hook. Reporting must

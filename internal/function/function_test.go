@@ -43,6 +43,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"DRY_RUN": "true", "MIN_CONNECTION_AGE": "90m", "PROTECT_TAG_KEY": "", "NAME_INCLUDE": "legacy-*, old-?",
 		"NAME_EXCLUDE": "prod-*", "MAX_CONCURRENCY": "3", "USAGE_INDEX_TTL": "0", "METRICS_NAMESPACE": "Team/Cleanup",
 		"CUSTOM_EVENT_SOURCE": "com.example.pipeline", "ACCOUNT_ID": "123456789012", "AWS_LAMBDA_LOG_LEVEL": "WARN",
+		"OFFBOARD_ROLE_ARNS": "arn:aws:iam::210987654321:role/Cleanup, arn:aws:iam::111122223333:role/Cleanup",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +52,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		DryRun: true, MinAge: 90 * time.Minute, ProtectTagKey: "", NameInclude: []string{"legacy-*", "old-?"},
 		NameExclude: []string{"prod-*"}, MaxConcurrency: 3, IndexTTL: 0, MetricsNamespace: "Team/Cleanup",
 		CustomEventSource: "com.example.pipeline", Account: "123456789012", LogLevel: "WARN",
+		OffboardRoles: []string{"arn:aws:iam::210987654321:role/Cleanup", "arn:aws:iam::111122223333:role/Cleanup"},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -61,11 +63,12 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 	_, err := function.LoadConfig(lookup(map[string]string{
 		"DRY_RUN": "yes please", "MIN_CONNECTION_AGE": "1 day", "MAX_CONCURRENCY": "0",
 		"USAGE_INDEX_TTL": "-1s", "ACCOUNT_ID": "12345", "NAME_EXCLUDE": "[oops",
+		"OFFBOARD_ROLE_ARNS": "arn:aws:iam::210987654321:user/bob",
 	}))
 	if err == nil {
-		t.Fatal("no error for six bad variables")
+		t.Fatal("no error for seven bad variables")
 	}
-	for _, v := range []string{"DRY_RUN", "MIN_CONNECTION_AGE", "MAX_CONCURRENCY", "USAGE_INDEX_TTL", "ACCOUNT_ID", "[oops"} {
+	for _, v := range []string{"DRY_RUN", "MIN_CONNECTION_AGE", "MAX_CONCURRENCY", "USAGE_INDEX_TTL", "ACCOUNT_ID", "[oops", "OFFBOARD_ROLE_ARNS"} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s:\n%v", v, err)
 		}
