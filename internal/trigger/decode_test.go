@@ -27,6 +27,9 @@ const (
 	otherAcct  = "arn:aws:apprunner:eu-west-1:210987654321:connection/other-account-conn/b38a73dfc7b965992616f4109dedfb95"
 	svcStore   = "arn:aws:apprunner:us-east-1:123456789012:service/storefront/e924861fb4ac77d6cf32419f8ae674c8"
 	svcRetired = "arn:aws:apprunner:us-east-1:123456789012:service/retired-worker/7a4e0c16c1fe5bf4b907967c84f19b80"
+
+	offboardAccount = "210987654321"
+	offboardRole    = "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"
 )
 
 func msgID(i int) string { return fmt.Sprintf("3b8e9f21-5c1d-4a7e-9b0f-%012d", i) }
@@ -91,10 +94,13 @@ func TestDecodeTestdata(t *testing.T) {
 		{file: "direct-sweep.json", kind: KindDirect, requests: []cleanup.Request{{Action: cleanup.ActionSweep}}},
 		{file: "direct-sweep-wait.json", kind: KindDirect, requests: []cleanup.Request{
 			{Action: cleanup.ActionSweep, DryRun: ptr(false), WaitForServices: true}}},
-		{file: "direct-unknown-field.json", errorPart: `unknown field "dry_run"; accepted fields are action, connectionArns, dryRun, waitForServices`},
+		{file: "direct-offboard.json", kind: KindDirect, requests: []cleanup.Request{
+			{Action: cleanup.ActionOffboard, AccountID: offboardAccount, RoleARN: offboardRole, Regions: []string{"eu-west-1"},
+				DryRun: ptr(false), WaitForServices: true}}},
+		{file: "direct-unknown-field.json", errorPart: `unknown field "dry_run"; accepted fields are action, connectionArns, dryRun, waitForServices, accountId, roleArn, regions`},
 		{file: "direct-delete-no-arns.json", errorPart: `action "delete" needs at least one ARN`},
 		{file: "direct-sweep-with-arns.json", errorPart: `action "sweep" takes no "connectionArns"`},
-		{file: "direct-unknown-action.json", errorPart: `unknown action "purge": use "sweep" or "delete"`},
+		{file: "direct-unknown-action.json", errorPart: `unknown action "purge": use "sweep", "delete" or "offboard"`},
 		{file: "direct-wrong-type.json", errorPart: `field "dryRun" must be a boolean (true or false), got a JSON string`},
 		{file: "direct-too-many-arns.json", errorPart: "names 1001 ARNs, more than the 1000"},
 
@@ -106,6 +112,9 @@ func TestDecodeTestdata(t *testing.T) {
 			{ID: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", Action: cleanup.ActionDelete, ConnectionARNs: []string{teardown, storefront}}}},
 		{file: "eventbridge-custom-dry-run.json", kind: KindCustom, requests: []cleanup.Request{
 			{ID: "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e", Action: cleanup.ActionDelete, ConnectionARNs: []string{legacy}, DryRun: ptr(true)}}},
+		{file: "eventbridge-custom-offboard.json", kind: KindCustom, requests: []cleanup.Request{
+			{ID: "d4e5f6a7-b8c9-4d0e-9f1a-3b4c5d6e7f80", Action: cleanup.ActionOffboard, AccountID: offboardAccount, RoleARN: offboardRole,
+				Regions: []string{"eu-west-1"}, WaitForServices: true}}},
 		{file: "eventbridge-custom-string-detail.json", kind: KindCustom, requests: []cleanup.Request{
 			{ID: "c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f", Action: cleanup.ActionSweep}}},
 		{file: "eventbridge-custom-wrong-source.json", errorPart: `source "com.example.deploy"`},
@@ -271,7 +280,7 @@ func TestDecodeUnknownPayloadNamesWhatWasReceivedAndWhatIsAccepted(t *testing.T)
 				t.Fatalf("Decode error = %v, want a *PayloadError", err)
 			}
 			msg := err.Error()
-			for _, part := range []string{tt.received, "accepted: an SQS event", "aws.events", "aws.scheduler", CustomDetailType, "aws.apprunner", `"action":"sweep"|"delete"`} {
+			for _, part := range []string{tt.received, "accepted: an SQS event", "aws.events", "aws.scheduler", CustomDetailType, "aws.apprunner", `"action":"sweep"|"delete"|"offboard"`, `"regions"`} {
 				if !strings.Contains(msg, part) {
 					t.Errorf("error %q does not say %q", msg, part)
 				}
@@ -406,7 +415,7 @@ func checkOnePath(t *testing.T, ev events.SQSEvent, inv Invocation) {
 	reqs := map[string]int{}
 	for _, r := range inv.Requests {
 		reqs[r.ID]++
-		if r.Invalid == "" && r.Action != cleanup.ActionSweep && r.Action != cleanup.ActionDelete {
+		if r.Invalid == "" && r.Action != cleanup.ActionSweep && r.Action != cleanup.ActionDelete && r.Action != cleanup.ActionOffboard {
 			t.Errorf("request %s is valid but has action %q", r.ID, r.Action)
 		}
 		if r.Invalid != "" && !json.Valid(mustJSON(t, r.Raw)) {
@@ -464,12 +473,14 @@ func mustJSON(t *testing.T, v any) []byte {
 func FuzzDecode(f *testing.F) {
 	// Small seeds: the fuzzer minimises every new input it finds, which
 	// takes long on large ones.
-	for _, name := range []string{"sqs-single-arn.json", "eventbridge-scheduler-default.json", "direct-delete.json"} {
+	for _, name := range []string{"sqs-single-arn.json", "eventbridge-scheduler-default.json", "direct-delete.json", "direct-offboard.json"} {
 		f.Add(readTestdata(f, name), "")
 	}
 	for _, body := range []string{"", "  ", queue, `"` + queue + `"`, "garbage", `[1]`, `{"foo":1}`,
 		`{"action":"delete","connectionArns":["` + broken + `"],"waitForServices":true,"dryRun":false}`,
 		`{"action":"sweep","connectionArns":[]}`,
+		`{"action":"offboard","accountId":"` + offboardAccount + `","roleArn":"` + offboardRole + `","regions":["eu-west-1"]}`,
+		`{"action":"sweep","regions":["eu-west-1"]}`,
 		`{"detail-type":"Connection Cleanup Requested","source":"apprunner.connection-cleanup","detail":"{\"action\":\"sweep\"}"}`,
 		`{"detail-type":"AppRunner Service Operation Status Change","source":"aws.apprunner","resources":["` + svcRetired + `"],"detail":{"operationStatus":"DeleteServiceCompletedSuccessfully"}}`,
 		`{"detail-type":"AppRunner Service Operation Status Change","source":"aws.apprunner","detail":{"operationStatus":"PauseServiceCompletedSuccessfully"}}`,

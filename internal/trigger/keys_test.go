@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 )
@@ -137,5 +138,86 @@ func TestDecodeEventWithoutDetailTypeIsRefusedAlikeAsPayloadAndSQSBody(t *testin
 				t.Errorf("as an SQS body: reason %q, want it to say %q", reason, want)
 			}
 		})
+	}
+}
+
+func TestDecodeOffboardRequestInEveryForm(t *testing.T) {
+	const (
+		account = `"accountId":"` + offboardAccount + `"`
+		role    = `"roleArn":"` + offboardRole + `"`
+		regions = `"regions":["us-east-1","eu-west-1"]`
+	)
+	tests := []struct {
+		name       string
+		request    string
+		want       cleanup.Request
+		reasonPart string // when set, the request is refused with this reason
+	}{
+		{name: "account, role and regions",
+			request: `{"action":"offboard",` + account + `,` + role + `,` + regions + `,"dryRun":false,"waitForServices":true}`,
+			want: cleanup.Request{Action: cleanup.ActionOffboard, AccountID: offboardAccount, RoleARN: offboardRole,
+				Regions: []string{"us-east-1", "eu-west-1"}, DryRun: ptr(false), WaitForServices: true}},
+		{name: "regions alone, for the function's own account",
+			request: `{"action":"offboard","regions":["us-east-1"]}`,
+			want:    cleanup.Request{Action: cleanup.ActionOffboard, Regions: []string{"us-east-1"}}},
+		{name: "whitespace is trimmed",
+			request: `{"action":"offboard","accountId":" ` + offboardAccount + ` ","roleArn":"\t` + offboardRole + `\n","regions":[" eu-west-1 "]}`,
+			want: cleanup.Request{Action: cleanup.ActionOffboard, AccountID: offboardAccount, RoleARN: offboardRole,
+				Regions: []string{"eu-west-1"}}},
+		// The engine, not the decoder, checks the role's form, the account
+		// match and the regions, with the reason it knows best.
+		{name: "role of another account is left to the engine",
+			request: `{"action":"offboard","accountId":"123456789012",` + role + `,"regions":["mars-north-1"]}`,
+			want: cleanup.Request{Action: cleanup.ActionOffboard, AccountID: "123456789012", RoleARN: offboardRole,
+				Regions: []string{"mars-north-1"}}},
+
+		{name: "offboard without regions", request: `{"action":"offboard",` + account + `,` + role + `}`,
+			reasonPart: `action "offboard" needs at least one region in "regions"`},
+		{name: "offboard with empty regions", request: `{"action":"offboard",` + account + `,"regions":[]}`,
+			reasonPart: `action "offboard" needs at least one region in "regions"`},
+		{name: "offboard with null regions", request: `{"action":"offboard",` + account + `,"regions":null}`,
+			reasonPart: `action "offboard" needs at least one region in "regions"`},
+		{name: "offboard with connectionArns", request: `{"action":"offboard",` + regions + `,"connectionArns":["` + legacy + `"]}`,
+			reasonPart: `action "offboard" takes no "connectionArns" (got 1)`},
+		{name: "regions with sweep", request: `{"action":"sweep",` + regions + `}`,
+			reasonPart: `field "regions" applies to action "offboard" only`},
+		{name: "accountId with sweep", request: `{"action":"sweep",` + account + `}`,
+			reasonPart: `field "accountId" applies to action "offboard" only`},
+		{name: "roleArn with delete", request: `{"action":"delete","connectionArns":["` + legacy + `"],` + role + `}`,
+			reasonPart: `field "roleArn" applies to action "offboard" only`},
+		{name: "empty accountId with sweep", request: `{"action":"sweep","accountId":""}`,
+			reasonPart: `field "accountId" applies to action "offboard" only`},
+		{name: "regions as a string", request: `{"action":"offboard","regions":"eu-west-1"}`,
+			reasonPart: `field "regions" must be an array of strings, got a JSON string`},
+		{name: "accountId as a number", request: `{"action":"offboard","accountId":210987654321,"regions":["eu-west-1"]}`,
+			reasonPart: `field "accountId" must be a string, got a JSON number`},
+		{name: "regions in the wrong case", request: `{"action":"offboard","Regions":["eu-west-1"]}`,
+			reasonPart: `unknown field "Regions" (field names are case-sensitive: did you mean "regions"?)`},
+		{name: "roleArn in the wrong case", request: `{"action":"offboard","roleARN":"` + offboardRole + `",` + regions + `}`,
+			reasonPart: `did you mean "roleArn"?`},
+		{name: "accountId twice", request: `{"action":"offboard",` + account + `,"accountId":"123456789012",` + regions + `}`,
+			reasonPart: `field "accountId" appears more than once`},
+		{name: "unknown action lists offboard", request: `{"action":"offboarding",` + regions + `}`,
+			reasonPart: `unknown action "offboarding": use "sweep", "delete" or "offboard"`},
+	}
+	for _, form := range requestForms() {
+		for _, tt := range tests {
+			t.Run(form.name+"/"+tt.name, func(t *testing.T) {
+				req, reason := form.decode(t, tt.request)
+				if tt.reasonPart != "" {
+					if !strings.Contains(reason, tt.reasonPart) {
+						t.Errorf("reason %q does not say %q", reason, tt.reasonPart)
+					}
+					return
+				}
+				if reason != "" {
+					t.Fatalf("refused: %s", reason)
+				}
+				req.ID = ""
+				if d := cmp.Diff(tt.want, req); d != "" {
+					t.Errorf("request (-want +got):\n%s", d)
+				}
+			})
+		}
 	}
 }

@@ -14,15 +14,32 @@ import (
 
 // requestFields lists the JSON request's fields, exact case: the key
 // check reads them, and error messages name them.
-const requestFields = "action, connectionArns, dryRun, waitForServices"
+const requestFields = "action, connectionArns, dryRun, waitForServices, accountId, roleArn, regions"
+
+// actions lists the accepted actions for error messages.
+const actions = `"sweep", "delete" or "offboard"`
 
 // wireRequest is the JSON request as callers write it. It is decoded
 // strictly: a misspelt field must not turn a dry run into a real one.
+//
+//	{"action":"sweep"}
+//	{"action":"delete","connectionArns":["arn:aws:apprunner:..."]}
+//	{"action":"offboard","accountId":"210987654321",
+//	 "roleArn":"arn:aws:iam::210987654321:role/NAME","regions":["eu-west-1"]}
+//
+// each with optional "dryRun" and "waitForServices".
 type wireRequest struct {
 	Action          *string  `json:"action"`
 	ConnectionARNs  []string `json:"connectionArns"`
 	DryRun          *bool    `json:"dryRun"`
 	WaitForServices *bool    `json:"waitForServices"`
+
+	// Offboarding only. The engine checks them against its configuration
+	// (allowed roles, known regions, the role's account); the decoder only
+	// says which action they belong to.
+	AccountID *string  `json:"accountId"`
+	RoleARN   *string  `json:"roleArn"`
+	Regions   []string `json:"regions"`
 }
 
 // decodeRequest decodes and checks one JSON request.
@@ -40,7 +57,7 @@ func decodeRequest(b []byte, opts Options) (cleanup.Request, error) {
 		return cleanup.Request{}, errors.New("unexpected data after the JSON request object")
 	}
 	if w.Action == nil {
-		return cleanup.Request{}, errors.New(`field "action" is missing: use "sweep" or "delete"`)
+		return cleanup.Request{}, errors.New(`field "action" is missing: use ` + actions)
 	}
 	req := cleanup.Request{
 		Action: cleanup.Action(*w.Action),
@@ -50,16 +67,39 @@ func decodeRequest(b []byte, opts Options) (cleanup.Request, error) {
 		req.WaitForServices = *w.WaitForServices
 	}
 	switch req.Action {
+	case cleanup.ActionOffboard:
+		if len(w.ConnectionARNs) > 0 {
+			return cleanup.Request{}, fmt.Errorf(`action "offboard" takes no "connectionArns" (got %d): it covers every connection of the account in "regions"`, len(w.ConnectionARNs))
+		}
+		if len(w.Regions) == 0 {
+			return cleanup.Request{}, errors.New(`action "offboard" needs at least one region in "regions", e.g. ["us-east-1","eu-west-1"]`)
+		}
+		if w.AccountID != nil {
+			req.AccountID = strings.TrimSpace(*w.AccountID)
+		}
+		if w.RoleARN != nil {
+			req.RoleARN = strings.TrimSpace(*w.RoleARN)
+		}
+		req.Regions = make([]string, len(w.Regions))
+		for i, r := range w.Regions {
+			req.Regions[i] = strings.TrimSpace(r)
+		}
 	case cleanup.ActionDelete:
+		if err := offboardOnly(w); err != nil {
+			return cleanup.Request{}, err
+		}
 		if len(w.ConnectionARNs) == 0 {
 			return cleanup.Request{}, errors.New(`action "delete" needs at least one ARN in "connectionArns"`)
 		}
 	case cleanup.ActionSweep:
+		if err := offboardOnly(w); err != nil {
+			return cleanup.Request{}, err
+		}
 		if len(w.ConnectionARNs) > 0 {
 			return cleanup.Request{}, fmt.Errorf(`action "sweep" takes no "connectionArns" (got %d): use action "delete" to name connections`, len(w.ConnectionARNs))
 		}
 	default:
-		return cleanup.Request{}, fmt.Errorf(`unknown action %s: use "sweep" or "delete"`, excerpt([]byte(*w.Action)))
+		return cleanup.Request{}, fmt.Errorf("unknown action %s: use %s", excerpt([]byte(*w.Action)), actions)
 	}
 	if len(w.ConnectionARNs) > opts.MaxARNs {
 		return cleanup.Request{}, fmt.Errorf(`"connectionArns" names %d ARNs, more than the %d one request may name: split the request`, len(w.ConnectionARNs), opts.MaxARNs)
@@ -70,6 +110,21 @@ func decodeRequest(b []byte, opts Options) (cleanup.Request, error) {
 		req.ConnectionARNs = append(req.ConnectionARNs, strings.TrimSpace(arn))
 	}
 	return req, nil
+}
+
+// offboardOnly refuses the offboarding fields in a request of another
+// action: a sweep or delete naming an account would run against the
+// function's own account instead, so they are refused, not ignored.
+func offboardOnly(w wireRequest) error {
+	for _, f := range []struct {
+		name    string
+		present bool
+	}{{"accountId", w.AccountID != nil}, {"roleArn", w.RoleARN != nil}, {"regions", w.Regions != nil}} {
+		if f.present {
+			return fmt.Errorf(`field %q applies to action "offboard" only`, f.name)
+		}
+	}
+	return nil
 }
 
 // checkRequestKeys rejects a request object whose keys are not exactly

@@ -4,6 +4,12 @@
 // builds the Lambda response from the engine's report: a partial batch
 // response for SQS, the report itself otherwise.
 //
+// The JSON request, accepted as a direct invocation, an SQS message body
+// or a custom event's detail, asks for a sweep, the deletion of named
+// connections, or the offboarding of an account in named regions. The
+// decoder checks its shape only; the engine judges accounts, roles and
+// regions against its configuration.
+//
 // Decoding never drops input silently. A top-level payload that matches no
 // accepted form is an error returned to the caller (asynchronous invocations
 // then reach the function's dead-letter queue or on-failure destination);
@@ -73,7 +79,8 @@ const acceptedForms = "accepted: an SQS event (Records with eventSource aws:sqs)
 	"an EventBridge event (source aws.events or aws.scheduler with detail-type \"Scheduled Event\", " +
 	"detail-type \"" + CustomDetailType + "\" from the configured source, " +
 	"or source aws.apprunner with detail-type \"" + appRunnerDetailType + "\"); " +
-	"or a JSON request {\"action\":\"sweep\"|\"delete\",\"connectionArns\":[...],\"dryRun\":bool,\"waitForServices\":bool}"
+	"or a JSON request {\"action\":\"sweep\"|\"delete\"|\"offboard\",\"connectionArns\":[...],\"dryRun\":bool,\"waitForServices\":bool} " +
+	"(offboard names \"regions\":[...] and optionally \"accountId\" and \"roleArn\", and no connectionArns)"
 
 // Options tune decoding.
 type Options struct {
