@@ -40,6 +40,9 @@ func main() {
 const (
 	demoAccount = apprunnerlocal.DefaultAccount
 	demoRegion  = "us-east-1"
+	// leavingAccount is offboarded by events/07-custom-offboard.json.
+	leavingAccount = "210987654321"
+	offboardRole   = "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"
 )
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -92,7 +95,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		Binaries: bins,
 		Env: []string{
 			"AWS_REGION=" + demoRegion, "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo", "AWS_SESSION_TOKEN=",
-			"AWS_ENDPOINT_URL_APPRUNNER=" + emuURL, "ACCOUNT_ID=" + demoAccount,
+			"AWS_ENDPOINT_URL_APPRUNNER=" + emuURL, "AWS_ENDPOINT_URL_STS=" + emuURL, "ACCOUNT_ID=",
+			"OFFBOARD_ROLE_ARNS=" + offboardRole,
 			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
 			"DRY_RUN=false", "MIN_CONNECTION_AGE=24h",
 		},
@@ -120,13 +124,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "  decisions            %s\n", strings.Join(parts, ", "))
-	var left []string
-	for _, c := range emu.Connections(demoAccount, demoRegion) {
-		left = append(left, c.Name)
+	fmt.Fprintf(stdout, "  connections left     %s/%s: %s\n", demoAccount, demoRegion, names(emu, demoAccount, demoRegion))
+	for _, r := range []string{"us-east-1", "eu-west-1"} {
+		fmt.Fprintf(stdout, "                       %s/%s (offboarded): %s\n", leavingAccount, r, names(emu, leavingAccount, r))
 	}
-	fmt.Fprintf(stdout, "  connections left     %s\n", strings.Join(left, ", "))
-	fmt.Fprintf(stdout, "  App Runner calls     %d in all\n", emu.Stats().Total())
+	fmt.Fprintf(stdout, "  API calls            %d to the emulator (App Runner and STS)\n", emu.Stats().Total())
 	return nil
+}
+
+func names(emu *apprunnerlocal.Server, account, region string) string {
+	var out []string
+	for _, c := range emu.Connections(account, region) {
+		out = append(out, c.Name)
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 func countServices(emu *apprunnerlocal.Server) int {

@@ -55,7 +55,10 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 		Binaries: bins,
 		Env: []string{
 			"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo", "AWS_SESSION_TOKEN=",
-			"AWS_ENDPOINT_URL_APPRUNNER=" + hs.URL, "ACCOUNT_ID=123456789012",
+			// The emulator answers STS too: the function learns its account
+			// from GetCallerIdentity and offboards through AssumeRole.
+			"AWS_ENDPOINT_URL_APPRUNNER=" + hs.URL, "AWS_ENDPOINT_URL_STS=" + hs.URL, "ACCOUNT_ID=",
+			"OFFBOARD_ROLE_ARNS=arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup",
 			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
 		},
 		Output: &output,
@@ -103,6 +106,10 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 			storefront: "in_use", billing: "in_use", protected: "protected", fresh: "too_young",
 		}},
 		{file: "06-scheduler-sweep.json", want: map[string]string{storefront: "in_use", billing: "in_use", protected: "protected", fresh: "too_young"}},
+		{file: "07-custom-offboard.json", want: map[string]string{
+			// No minimum age when offboarding: the 2-hour-old one goes too.
+			"batch-jobs-bitbucket": "deleted", "other-account-conn": "deleted", "legacy-api-github": "in_use",
+		}},
 	}
 	files, _ := filepath.Glob("../../events/*.json")
 	if len(files) != len(tests) {
@@ -143,6 +150,15 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{protected, storefront, billing, fresh}, live, sortStrings); diff != "" {
 		t.Errorf("connections left (-want +got):\n%s", diff)
+	}
+	live = nil
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		for _, c := range emu.Connections("210987654321", region) {
+			live = append(live, c.Name)
+		}
+	}
+	if diff := cmp.Diff([]string{"legacy-api-github"}, live); diff != "" {
+		t.Errorf("connections left in the offboarded account (-want +got):\n%s", diff)
 	}
 
 	// A payload of no known form is an error naming what was received.
