@@ -56,7 +56,7 @@ test: ## go vet, the race-enabled tests, then the template checks when cfn-lint 
 		echo "skipping template validation: cfn-lint not installed"; \
 	fi
 
-demo: bin/aws-lambda-rie ## run the function on every sample event against the local emulator with demo data
+demo: ## run the function on every sample event against the local emulator with demo data
 	$(GO) run ./cmd/demo
 
 bench: ## run the benchmarks and write them, with the command, to BENCHMARKS.md
