@@ -172,7 +172,7 @@ func scopeFailed(s Scope, reqs []Request, reason string) *Report {
 		ids = append(ids, r.ID)
 	}
 	return &Report{Results: []Result{{
-		ConnectionARN: fmt.Sprintf("arn:aws:apprunner:%s:%s:connection/*", s.Region, s.Account),
+		ConnectionARN: everyConnection(s.Region, s.Account),
 		Outcome:       OutcomeFailed,
 		Reason:        reason,
 		RequestIDs:    ids,
@@ -184,12 +184,8 @@ func merge(reqs []Request, reports []*Report, took time.Duration) *Report {
 	out := &Report{
 		Action:   runAction(reqs),
 		DryRun:   true,
-		Counts:   make(map[Outcome]int, len(Outcomes())),
 		APICalls: map[string]int{},
 		Duration: took,
-	}
-	for _, o := range Outcomes() {
-		out.Counts[o] = 0
 	}
 	any := false
 	for _, r := range reports {
@@ -203,8 +199,6 @@ func merge(reqs []Request, reports []*Report, took time.Duration) *Report {
 		}
 	}
 	out.DryRun = out.DryRun && any
-	for _, res := range out.Results {
-		out.Counts[res.Outcome]++
-	}
+	out.tally()
 	return out
 }

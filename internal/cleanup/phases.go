@@ -39,7 +39,7 @@ func (r *run) discover(ctx context.Context, full *sweep, byService map[string]*s
 			reason := "list connections: " + errText(err)
 			if full != nil {
 				r.invalid = append(r.invalid, Result{
-					ConnectionARN: fmt.Sprintf("arn:aws:apprunner:%s:%s:connection/*", r.e.cfg.Region, r.e.cfg.Account),
+					ConnectionARN: everyConnection(r.e.cfg.Region, r.e.cfg.Account),
 					Outcome:       OutcomeFailed,
 					Reason:        failedReason(err, reason),
 					RequestIDs:    full.ids,
@@ -283,12 +283,8 @@ func (r *run) report(reqs []Request, start time.Time) *Report {
 	rep := &Report{
 		Action:   runAction(reqs),
 		DryRun:   r.allDryRun(reqs),
-		Counts:   make(map[Outcome]int, len(Outcomes())),
 		APICalls: r.api.counts(),
 		Duration: r.e.cfg.Now().Sub(start),
-	}
-	for _, o := range Outcomes() {
-		rep.Counts[o] = 0
 	}
 	rep.Results = make([]Result, 0, len(r.order)+len(r.invalid))
 	for _, t := range r.order {
@@ -298,10 +294,25 @@ func (r *run) report(reqs []Request, start time.Time) *Report {
 		rep.Results = append(rep.Results, *t.result)
 	}
 	rep.Results = append(rep.Results, r.invalid...)
+	rep.tally()
+	return rep
+}
+
+// tally counts the results by outcome, every outcome present, zeros included.
+func (rep *Report) tally() {
+	rep.Counts = make(map[Outcome]int, len(Outcomes()))
+	for _, o := range Outcomes() {
+		rep.Counts[o] = 0
+	}
 	for _, res := range rep.Results {
 		rep.Counts[res.Outcome]++
 	}
-	return rep
+}
+
+// everyConnection stands, in a result, for all the connections of an account
+// and region: the subject of a listing that failed.
+func everyConnection(region, account string) string {
+	return fmt.Sprintf("arn:aws:apprunner:%s:%s:connection/*", region, account)
 }
 
 func runAction(reqs []Request) Action {
