@@ -130,9 +130,9 @@ func TestOffboardingRequestsAreCheckedBeforeAnyCall(t *testing.T) {
 }
 
 func TestOffboardingTheHomeRegionNeedsNoRole(t *testing.T) {
-	w, d, _ := offboardWorld(t)
+	w, _, _ := offboardWorld(t)
 	young := w.conn(apprunnerlocal.SeedConnection{Name: "young-conn", CreatedAgo: 1})
-	d = cleanup.NewDispatcher(w.engine(cleanup.Config{}), account, region, func(ctx context.Context, s cleanup.Scope) (cleanup.Runner, error) {
+	d := cleanup.NewDispatcher(w.engine(cleanup.Config{}), account, region, func(ctx context.Context, s cleanup.Scope) (cleanup.Runner, error) {
 		return cleanup.New(w.client, cleanup.Config{Account: s.Account, Region: s.Region}, nil)
 	}, nil)
 
