@@ -30,7 +30,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
@@ -39,9 +39,11 @@ func main() {
 	}
 }
 
-// run parses flags, serves until ctx ends, then shuts down gracefully.
-func run(ctx context.Context, args []string, stdout io.Writer) error {
+// run parses flags (their errors and usage go to stderr), serves until ctx
+// ends, then shuts down gracefully.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("apprunner-local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var (
 		addr        = fs.String("addr", "127.0.0.1:8792", "address to listen on (port 0 picks a free one)")
 		seedFile    = fs.String("seed", "", "JSON seed file to load")

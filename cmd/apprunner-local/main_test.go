@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo", "-accounts", "OTHER=210987654321"}, pw)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo", "-accounts", "OTHER=210987654321"}, pw, io.Discard)
 		pw.Close()
 	}()
 
@@ -47,8 +48,12 @@ func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ListConnections: %v", err)
 	}
-	if len(out.ConnectionSummaryList) != 1 || aws.ToString(out.ConnectionSummaryList[0].ConnectionName) != "other-account-conn" {
-		t.Errorf("connections = %+v, want other-account-conn", out.ConnectionSummaryList)
+	var names []string
+	for _, c := range out.ConnectionSummaryList {
+		names = append(names, aws.ToString(c.ConnectionName))
+	}
+	if want := []string{"legacy-api-github", "other-account-conn"}; !slices.Equal(names, want) {
+		t.Errorf("the other account's connections = %q, want %q", names, want)
 	}
 
 	cancel()
@@ -74,13 +79,13 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard)
+			err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, io.Discard)
 			if err == nil {
 				t.Errorf("run(%q) = nil, want an error", args)
 			}
 		})
 	}
-	if err := run(context.Background(), []string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+	if err := run(context.Background(), []string{"-h"}, io.Discard, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("run(-h) = %v, want flag.ErrHelp", err)
 	}
 }
