@@ -47,8 +47,7 @@ dist/bootstrap-arm64.zip: build-CleanupFunction ## the deployable Lambda package
 	fi
 	@echo "wrote $@"
 
-test: ## go vet, the race-enabled tests, then the template checks when cfn-lint is installed
-	$(GO) vet ./...
+test: lint ## lint (gofmt, go vet, staticcheck), the race-enabled tests, then the template checks when cfn-lint is installed
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	@if command -v cfn-lint >/dev/null; then \
 		$(MAKE) --no-print-directory validate; \

@@ -17,6 +17,19 @@ trap 'rm -f "$raw"' EXIT
 	echo "# Benchmarks"
 	echo
 	echo "Written by \`make bench\` on $(date -u +%Y-%m-%d) with $(go version | cut -d' ' -f3-)."
+	echo
+	echo "The machines these run on are shared and noisy: compare the ratios within one run,"
+	echo "not absolute times across runs. What each benchmark answers:"
+	echo
+	echo "- \`DryRunSweep\`: a whole sweep decision (index, policy, tags) against the emulator,"
+	echo "  with the usage index rebuilt (a cold function) and reused (a warm one within"
+	echo "  \`USAGE_INDEX_TTL\`). \`calls/run\` is App Runner calls per sweep; reused should need"
+	echo "  about a third of the calls and time of rebuilt."
+	echo "- \`IndexConcurrency\`: the same sweep with 2 ms added to every call, one call at a time"
+	echo "  versus the default eight; eight should be several times faster."
+	echo "- \`DeleteNamed\`: named deletions among 200 connections and services: a filtered lookup"
+	echo "  per name for a few, one full listing above ten."
+	echo
 	echo "Command:"
 	echo
 	echo '```sh'
@@ -24,7 +37,7 @@ trap 'rm -f "$raw"' EXIT
 	echo '```'
 	echo
 	echo '```'
-	grep -Ev '^(\?|PASS$)' "$raw" || true
+	grep -Ev '^(\?|PASS$|ok )' "$raw" || true
 	echo '```'
 } >"$out"
 echo "wrote $out"
