@@ -58,10 +58,14 @@ type target struct {
 	arn        string
 	name       string
 	requestIDs []string
-	// explicit is true when a request named the connection; only
-	// connections found by a sweep are held to the minimum age.
-	explicit bool
-	dryRun   bool
+	// Who asked about the connection, and whether any of them for real:
+	// requests that named it, and sweeps that found it. Only sweeps are
+	// held to the minimum age, and a dry-run request never causes a
+	// deletion that the others would not have made on their own.
+	named, namedReal bool
+	swept, sweptReal bool
+	// dryRun is decided with the policy (see decide).
+	dryRun bool
 
 	// From App Runner's listing, when it was looked up.
 	found     bool
@@ -211,12 +215,9 @@ func (r *run) name(s string, req *Request) {
 		r.invalid = append(r.invalid, invalidResult(s, why, req.ID))
 		return
 	}
-	t := r.add(a.String(), a.Name, []string{req.ID}, r.dryRun(req))
-	t.explicit = true
+	r.add(a.String(), a.Name, []string{req.ID}, r.dryRun(req), true)
 }
 
-// dryRun is the configured dry run, or the request's: a request may ask for
-// a dry run, but not lift the one the function is deployed with.
 // foreign says why a is outside the engine's account and region, or "".
 func (r *run) foreign(a ARN) string {
 	if a.Account == r.e.cfg.Account && a.Region == r.e.cfg.Region {
@@ -236,25 +237,31 @@ func (r *run) checkServiceARN(s string) string {
 	return r.foreign(a)
 }
 
+// dryRun is the configured dry run, or the request's: a request may ask for
+// a dry run, but not lift the one the function is deployed with.
 func (r *run) dryRun(req *Request) bool {
 	return r.e.cfg.DryRun || (req.DryRun != nil && *req.DryRun)
 }
 
 // add records a target once; a connection asked about twice keeps every
-// request's ID, and is a dry run only if all of them asked for one (see sweep).
-func (r *run) add(arn, name string, ids []string, dryRun bool) *target {
+// request's ID and what each kind of requester wants.
+func (r *run) add(arn, name string, ids []string, dryRun, named bool) *target {
 	t, ok := r.targets[arn]
 	if !ok {
-		t = &target{arn: arn, name: name, dryRun: dryRun}
+		t = &target{arn: arn, name: name}
 		r.targets[arn] = t
 		r.order = append(r.order, t)
+	}
+	if named {
+		t.named, t.namedReal = true, t.namedReal || !dryRun
+	} else {
+		t.swept, t.sweptReal = true, t.sweptReal || !dryRun
 	}
 	for _, id := range ids {
 		if !slices.Contains(t.requestIDs, id) {
 			t.requestIDs = append(t.requestIDs, id)
 		}
 	}
-	t.dryRun = t.dryRun && dryRun
 	return t
 }
 

@@ -116,33 +116,48 @@ func TestRequestCannotLiftTheConfiguredDryRun(t *testing.T) {
 func TestBatchDeletesWhenAnyRequesterAsksForARealDeletion(t *testing.T) {
 	yes := true
 	tests := []struct {
-		name string
-		reqs func(arn string) []cleanup.Request
-		want cleanup.Outcome
+		name  string
+		young bool
+		reqs  func(arn string) []cleanup.Request
+		want  cleanup.Outcome
 	}{
-		{"dry-run sweep and a real delete", func(arn string) []cleanup.Request {
+		{"dry-run sweep and a real delete", false, func(arn string) []cleanup.Request {
 			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep, DryRun: &yes}, del("d", arn)}
 		}, cleanup.OutcomeDeleted},
-		{"dry-run delete and a real delete", func(arn string) []cleanup.Request {
+		{"dry-run delete and a real delete", false, func(arn string) []cleanup.Request {
 			dry := del("d1", arn)
 			dry.DryRun = &yes
 			return []cleanup.Request{dry, del("d2", arn)}
 		}, cleanup.OutcomeDeleted},
-		{"real sweep and a dry-run delete", func(arn string) []cleanup.Request {
+		{"real sweep and a dry-run delete", false, func(arn string) []cleanup.Request {
 			dry := del("d1", arn)
 			dry.DryRun = &yes
 			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep}, dry}
 		}, cleanup.OutcomeDeleted},
-		{"only dry runs", func(arn string) []cleanup.Request {
+		{"only dry runs", false, func(arn string) []cleanup.Request {
 			dry := del("d1", arn)
 			dry.DryRun = &yes
 			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep, DryRun: &yes}, dry}
 		}, cleanup.OutcomeWouldDelete},
+		// The sweep alone would keep it (too young), the delete alone
+		// would not delete it (dry run): together they must not delete it.
+		{"real sweep of a young connection and a dry-run delete", true, func(arn string) []cleanup.Request {
+			dry := del("d1", arn)
+			dry.DryRun = &yes
+			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep}, dry}
+		}, cleanup.OutcomeWouldDelete},
+		{"real sweep of a young connection and a real delete", true, func(arn string) []cleanup.Request {
+			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep}, del("d1", arn)}
+		}, cleanup.OutcomeDeleted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, apprunnerlocal.Options{}, 3)
-			a := w.conn(apprunnerlocal.SeedConnection{Name: "conn-a"})
+			c := apprunnerlocal.SeedConnection{Name: "conn-a"}
+			if tt.young {
+				c.CreatedAgo = time.Minute
+			}
+			a := w.conn(c)
 
 			rep := w.engine(cleanup.Config{}).Run(ctx(t), tt.reqs(a))
 

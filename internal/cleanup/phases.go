@@ -94,14 +94,14 @@ func (r *run) connectionOfService(ctx context.Context, svcARN string, s *sweep) 
 	if err != nil || r.foreign(a) != "" {
 		return true // not a connection this function may delete
 	}
-	r.add(a.String(), a.Name, s.ids, s.dryRun)
+	r.add(a.String(), a.Name, s.ids, s.dryRun, false)
 	return true
 }
 
 func (r *run) explicitCount() int {
 	n := 0
 	for _, t := range r.order {
-		if t.explicit {
+		if t.named {
 			n++
 		}
 	}
@@ -128,9 +128,9 @@ func (r *run) listAll(ctx context.Context, full *sweep) error {
 				if full == nil {
 					continue
 				}
-				t = r.add(arn, aws.ToString(c.ConnectionName), full.ids, full.dryRun)
+				t = r.add(arn, aws.ToString(c.ConnectionName), full.ids, full.dryRun, false)
 			} else if full != nil {
-				r.add(arn, t.name, full.ids, full.dryRun)
+				r.add(arn, t.name, full.ids, full.dryRun, false)
 			}
 			t.found, t.status, t.createdAt = true, c.Status, c.CreatedAt
 		}
@@ -179,6 +179,7 @@ func (r *run) decide(ctx context.Context, idx *usageIndex, idxErr error) []*targ
 		if t.result != nil {
 			continue
 		}
+		young := t.createdAt == nil || now.Sub(*t.createdAt) < cfg.MinAge
 		switch {
 		case !t.found:
 			t.decide(OutcomeAlreadyDeleted, "not found: already deleted", nil)
@@ -186,9 +187,9 @@ func (r *run) decide(ctx context.Context, idx *usageIndex, idxErr error) []*targ
 			t.decide(OutcomeAlreadyDeleted, "status DELETED: already deleted", nil)
 		case cfg.nameVerdict(t.name) != "":
 			t.decide(OutcomeProtected, cfg.nameVerdict(t.name), nil)
-		case !t.explicit && t.createdAt == nil:
+		case !t.named && t.createdAt == nil:
 			t.decide(OutcomeTooYoung, "creation time unknown: kept until its age can be told", nil)
-		case !t.explicit && now.Sub(*t.createdAt) < cfg.MinAge:
+		case !t.named && young:
 			t.decide(OutcomeTooYoung, fmt.Sprintf("created %s ago, less than the minimum age %s",
 				now.Sub(*t.createdAt).Round(time.Second), cfg.MinAge), nil)
 		case idxErr != nil:
@@ -197,6 +198,9 @@ func (r *run) decide(ctx context.Context, idx *usageIndex, idxErr error) []*targ
 			users := idx.users[t.arn]
 			t.decide(OutcomeInUse, usedByReason(users), users)
 		default:
+			// Deleted for real only if a request that named it asked so,
+			// or a real sweep whose minimum age it passes.
+			t.dryRun = !(t.namedReal || (t.sweptReal && !young))
 			candidates = append(candidates, t)
 		}
 	}
