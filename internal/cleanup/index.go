@@ -69,7 +69,7 @@ func buildIndex(ctx context.Context, api API, limit int, now time.Time, prev *us
 			return
 		}
 		if prev != nil {
-			if d, ok := prev.described[arn]; ok && s.UpdatedAt != nil && s.UpdatedAt.Equal(d.updatedAt) {
+			if d, ok := prev.described[arn]; ok && reusable(s, d) {
 				mu.Lock()
 				idx.described[arn] = d
 				mu.Unlock()
@@ -120,6 +120,14 @@ func buildIndex(ctx context.Context, api API, limit int, now time.Time, prev *us
 	return idx, nil
 }
 
+// reusable reports whether an earlier description of a service still holds:
+// nothing suggests a change (same UpdatedAt, same status) and no operation
+// is under way that may repoint it.
+func reusable(s types.ServiceSummary, d describedService) bool {
+	return s.UpdatedAt != nil && s.UpdatedAt.Equal(d.updatedAt) &&
+		string(s.Status) == d.ref.Status && s.Status != types.ServiceStatusOperationInProgress
+}
+
 // connectionOf returns the connection ARN a service's source uses, if any.
 func connectionOf(svc *types.Service) string {
 	if svc.SourceConfiguration == nil || svc.SourceConfiguration.AuthenticationConfiguration == nil {
@@ -149,29 +157,37 @@ func forEach(ctx context.Context, limit, n int, fn func(ctx context.Context, i i
 }
 
 // indexCache keeps the last usage index, whose descriptions a later run
-// reuses while they are fresh.
+// reuses while they are fresh. Its generation moves on every invalidation,
+// so that a run that started from a since-dropped index cannot put it back.
 type indexCache struct {
 	mu  sync.Mutex
 	idx *usageIndex
+	gen uint64
 }
 
-func (c *indexCache) get(now time.Time, ttl time.Duration) *usageIndex {
+func (c *indexCache) get(now time.Time, ttl time.Duration) (*usageIndex, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.idx == nil || ttl <= 0 || now.Sub(c.idx.builtAt) >= ttl {
-		return nil
+		return nil, c.gen
 	}
-	return c.idx
+	return c.idx, c.gen
 }
 
-func (c *indexCache) put(idx *usageIndex) {
+// put keeps idx unless the cache was invalidated since generation gen.
+func (c *indexCache) put(idx *usageIndex, gen uint64) {
 	c.mu.Lock()
-	c.idx = idx
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.idx = idx
+	}
 }
 
 // invalidate drops the cached index: App Runner has shown it to be stale
 // in a way the service listing did not reveal.
 func (c *indexCache) invalidate() {
-	c.put(nil)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idx = nil
+	c.gen++
 }

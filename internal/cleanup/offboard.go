@@ -41,17 +41,17 @@ var roleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[\w+=,
 // every other request to the home engine, and merges what they report.
 type Dispatcher struct {
 	home     Runner
-	scope    Scope // the home engine's account and region
 	factory  EngineFactory
 	allowed  []string
 	parallel int
 }
 
 // NewDispatcher returns a dispatcher. roles lists the IAM roles offboarding
-// requests may name; with none, only the home account's home region can be
-// offboarded (no other can be reached).
-func NewDispatcher(home Runner, account, region string, factory EngineFactory, roles []string) *Dispatcher {
-	return &Dispatcher{home: home, scope: Scope{Account: account, Region: region}, factory: factory, allowed: roles, parallel: scopeParallelism}
+// requests may name; with none, offboarding is off. The home account too is
+// offboarded only through a listed role: dropping the minimum age is an
+// operator's decision, not a message sender's.
+func NewDispatcher(home Runner, factory EngineFactory, roles []string) *Dispatcher {
+	return &Dispatcher{home: home, factory: factory, allowed: roles, parallel: scopeParallelism}
 }
 
 // Run runs the requests and returns one report for them all.
@@ -71,7 +71,15 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 			continue
 		}
 		for _, s := range scopes {
-			byScope[s] = append(byScope[s], Request{
+			// One engine per account and region, whichever allowed role
+			// reaches it: two would sweep the same connections at once.
+			key := s
+			for k := range byScope {
+				if k.Account == s.Account && k.Region == s.Region {
+					key = k
+				}
+			}
+			byScope[key] = append(byScope[key], Request{
 				ID: req.ID, Action: ActionSweep, DryRun: req.DryRun, WaitForServices: req.WaitForServices,
 			})
 		}
@@ -94,7 +102,7 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 		add(d.home.Run(ctx, homeReqs))
 	}
 	scopes := slices.SortedFunc(maps.Keys(byScope), func(a, b Scope) int {
-		return strings.Compare(a.Account+a.Region, b.Account+b.Region)
+		return strings.Compare(a.Account+a.Region+a.RoleARN, b.Account+b.Region+b.RoleARN)
 	})
 	forEach(ctx, d.parallel, len(scopes), func(ctx context.Context, i int) {
 		s := scopes[i]
@@ -120,27 +128,19 @@ func (d *Dispatcher) scopes(req Request) ([]Scope, string) {
 	if len(req.Regions) > maxOffboardRegions {
 		return nil, fmt.Sprintf("%d regions: at most %d per request", len(req.Regions), maxOffboardRegions)
 	}
-	account := req.AccountID
-	if req.RoleARN != "" {
-		m := roleARNRE.FindStringSubmatch(req.RoleARN)
-		if m == nil {
-			return nil, fmt.Sprintf("roleArn %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", req.RoleARN)
-		}
-		if account == "" {
-			account = m[2]
-		}
-		if m[2] != account {
-			return nil, fmt.Sprintf("roleArn %s belongs to account %s, not to accountId %s", req.RoleARN, m[2], account)
-		}
-		if !slices.Contains(d.allowed, req.RoleARN) {
-			return nil, fmt.Sprintf("role %s is not one this function may assume (OFFBOARD_ROLE_ARNS)", req.RoleARN)
-		}
+	if req.RoleARN == "" {
+		return nil, `offboarding needs "roleArn": an IAM role of the account to offboard, listed in OFFBOARD_ROLE_ARNS`
 	}
-	if account == "" {
-		account = d.scope.Account
+	m := roleARNRE.FindStringSubmatch(req.RoleARN)
+	if m == nil {
+		return nil, fmt.Sprintf("roleArn %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", req.RoleARN)
 	}
-	if !accountRE.MatchString(account) {
-		return nil, fmt.Sprintf("accountId %q: want 12 digits", account)
+	account := m[2]
+	if req.AccountID != "" && req.AccountID != account {
+		return nil, fmt.Sprintf("roleArn %s belongs to account %s, not to accountId %s", req.RoleARN, account, req.AccountID)
+	}
+	if !slices.Contains(d.allowed, req.RoleARN) {
+		return nil, fmt.Sprintf("role %s is not one this function may assume (OFFBOARD_ROLE_ARNS)", req.RoleARN)
 	}
 	var out []Scope
 	for _, r := range req.Regions {
@@ -149,10 +149,6 @@ func (d *Dispatcher) scopes(req Request) ([]Scope, string) {
 			return nil, fmt.Sprintf("region %q is not a region name such as us-east-1", r)
 		}
 		s := Scope{Account: account, Region: r, RoleARN: req.RoleARN}
-		if req.RoleARN == "" && (account != d.scope.Account || r != d.scope.Region) {
-			return nil, fmt.Sprintf("account %s in %s is reachable only through a role: name one in roleArn (the function's own permissions cover account %s in %s)",
-				account, r, d.scope.Account, d.scope.Region)
-		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
@@ -168,10 +164,12 @@ func describeOffboard(req Request) string {
 // so SQS (or the caller) retries them.
 func scopeFailed(s Scope, reqs []Request, reason string) *Report {
 	var ids []string
+	dry := true
 	for _, r := range reqs {
 		ids = append(ids, r.ID)
+		dry = dry && r.DryRun != nil && *r.DryRun
 	}
-	return &Report{Results: []Result{{
+	return &Report{DryRun: dry, Results: []Result{{
 		ConnectionARN: everyConnection(s.Region, s.Account),
 		Outcome:       OutcomeFailed,
 		Reason:        reason,
@@ -179,26 +177,54 @@ func scopeFailed(s Scope, reqs []Request, reason string) *Report {
 	}}}
 }
 
-// merge combines the reports of one dispatch.
+// mergePrecedence orders the outcomes two engines of one dispatch may give
+// the same connection (the home engine and an offboarding engine of the
+// same account and region): the goal reached first, then what must be
+// retried, then what kept it.
+var mergePrecedence = map[Outcome]int{
+	OutcomeDeleted: 0, OutcomeAlreadyDeleted: 1, OutcomeFailed: 2, OutcomeInUse: 3,
+	OutcomeProtected: 4, OutcomeTooYoung: 5, OutcomeWouldDelete: 6,
+}
+
+// merge combines the reports of one dispatch, one result per connection:
+// where two engines decided the same connection, the outcome first in
+// mergePrecedence stands for the requests of both. Invalid results are about
+// an input, not a connection, and are all kept.
 func merge(reqs []Request, reports []*Report, took time.Duration) *Report {
 	out := &Report{
 		Action:   runAction(reqs),
-		DryRun:   true,
+		DryRun:   len(reports) > 0,
 		APICalls: map[string]int{},
 		Duration: took,
 	}
-	any := false
+	at := map[string]int{} // connection ARN -> index in out.Results
 	for _, r := range reports {
-		out.Results = append(out.Results, r.Results...)
+		out.DryRun = out.DryRun && r.DryRun
 		for op, n := range r.APICalls {
 			out.APICalls[op] += n
 		}
-		if len(r.Results) > 0 {
-			any = true
-			out.DryRun = out.DryRun && r.DryRun
+		for _, res := range r.Results {
+			i, seen := at[res.ConnectionARN]
+			if res.Outcome == OutcomeInvalid || !seen {
+				if res.Outcome != OutcomeInvalid {
+					at[res.ConnectionARN] = len(out.Results)
+				}
+				out.Results = append(out.Results, res)
+				continue
+			}
+			prev := &out.Results[i]
+			ids := slices.Concat(prev.RequestIDs, res.RequestIDs)
+			if mergePrecedence[res.Outcome] < mergePrecedence[prev.Outcome] {
+				*prev = res
+			}
+			prev.RequestIDs = nil
+			for _, id := range ids {
+				if !slices.Contains(prev.RequestIDs, id) {
+					prev.RequestIDs = append(prev.RequestIDs, id)
+				}
+			}
 		}
 	}
-	out.DryRun = out.DryRun && any
 	out.tally()
 	return out
 }

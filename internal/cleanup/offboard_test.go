@@ -20,6 +20,8 @@ const (
 	leaving  = "210987654321"
 	roleARN  = "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"
 	otherKey = "AKIDLEAVING"
+	// roleARN2 is a second allowed role into the same account.
+	roleARN2 = "arn:aws:iam::210987654321:role/PlatformAdmin"
 )
 
 // offboardWorld is an emulator holding the home account and a leaving one,
@@ -32,7 +34,7 @@ func offboardWorld(t *testing.T) (*world, *cleanup.Dispatcher, *atomic.Int32) {
 	t.Cleanup(hs.Close)
 	var made atomic.Int32
 	factory := func(ctx context.Context, s cleanup.Scope) (cleanup.Runner, error) {
-		if s.RoleARN != roleARN {
+		if s.RoleARN != roleARN && s.RoleARN != roleARN2 {
 			return nil, errors.New("AccessDenied: not authorized to perform sts:AssumeRole")
 		}
 		made.Add(1)
@@ -45,7 +47,7 @@ func offboardWorld(t *testing.T) (*world, *cleanup.Dispatcher, *atomic.Int32) {
 		return cleanup.New(client, cleanup.Config{Account: s.Account, Region: s.Region, ProtectTagKey: "apprunner-cleanup:protect"}, nil)
 	}
 	home := w.engine(cleanup.Config{})
-	return w, cleanup.NewDispatcher(home, account, region, factory, []string{roleARN, "arn:aws:iam::210987654321:role/Broken"}), &made
+	return w, cleanup.NewDispatcher(home, factory, []string{roleARN, roleARN2, "arn:aws:iam::210987654321:role/Broken"}), &made
 }
 
 func (w *world) connIn(acct, reg string, c apprunnerlocal.SeedConnection) string {
@@ -108,8 +110,8 @@ func TestOffboardingRequestsAreCheckedBeforeAnyCall(t *testing.T) {
 		{"role not allowed", cleanup.Request{RoleARN: "arn:aws:iam::210987654321:role/Other", Regions: []string{"us-east-1"}}, "OFFBOARD_ROLE_ARNS"},
 		{"not a role", cleanup.Request{RoleARN: "arn:aws:iam::210987654321:user/bob", Regions: []string{"us-east-1"}}, "not an IAM role ARN"},
 		{"role of another account", cleanup.Request{AccountID: "111111111111", RoleARN: roleARN, Regions: []string{"us-east-1"}}, "belongs to account 210987654321"},
-		{"other account without a role", cleanup.Request{AccountID: leaving, Regions: []string{"us-east-1"}}, "only through a role"},
-		{"other region without a role", cleanup.Request{Regions: []string{"eu-west-1"}}, "only through a role"},
+		{"no role", cleanup.Request{AccountID: leaving, Regions: []string{"us-east-1"}}, `needs "roleArn"`},
+		{"home account without a role", cleanup.Request{Regions: []string{region}}, `needs "roleArn"`},
 		{"connection ARNs", cleanup.Request{RoleARN: roleARN, Regions: []string{"us-east-1"}, ConnectionARNs: []string{"x"}}, "takes no connectionArns"},
 	}
 	for _, tt := range tests {
@@ -129,17 +131,52 @@ func TestOffboardingRequestsAreCheckedBeforeAnyCall(t *testing.T) {
 	}
 }
 
-func TestOffboardingTheHomeRegionNeedsNoRole(t *testing.T) {
-	w, _, _ := offboardWorld(t)
+func TestOffboardingTheHomeAccountDecidesEachConnectionOnceWithTheHomeEngine(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	homeRole := "arn:aws:iam::123456789012:role/OffboardSelf"
 	young := w.conn(apprunnerlocal.SeedConnection{Name: "young-conn", CreatedAgo: 1})
-	d := cleanup.NewDispatcher(w.engine(cleanup.Config{}), account, region, func(ctx context.Context, s cleanup.Scope) (cleanup.Runner, error) {
+	d := cleanup.NewDispatcher(w.engine(cleanup.Config{}), func(ctx context.Context, s cleanup.Scope) (cleanup.Runner, error) {
 		return cleanup.New(w.client, cleanup.Config{Account: s.Account, Region: s.Region}, nil)
-	}, nil)
+	}, []string{homeRole})
 
-	rep := d.Run(ctx(t), []cleanup.Request{{ID: "m1", Action: cleanup.ActionOffboard, Regions: []string{region}}})
+	// The scheduled sweep keeps the young connection; the offboarding,
+	// which an operator allowed by listing the role, takes it.
+	rep := d.Run(ctx(t), []cleanup.Request{
+		{ID: "sweep", Action: cleanup.ActionSweep},
+		{ID: "off", Action: cleanup.ActionOffboard, RoleARN: homeRole, Regions: []string{region}},
+	})
 
-	if got := byARN(t, rep)[young].Outcome; got != cleanup.OutcomeDeleted {
-		t.Errorf("young connection in an offboarded region: %s, want deleted", got)
+	got := byARN(t, rep)
+	if r := got[young]; r.Outcome != cleanup.OutcomeDeleted || len(r.RequestIDs) != 2 {
+		t.Errorf("young connection: %s for %v, want deleted once for both requests", r.Outcome, r.RequestIDs)
+	}
+	if rep.Counts[cleanup.OutcomeDeleted] != 1 || rep.Counts[cleanup.OutcomeTooYoung] != 0 {
+		t.Errorf("counts %v: one connection, one outcome", rep.Counts)
+	}
+}
+
+func TestTwoRolesIntoOneAccountShareOneEngine(t *testing.T) {
+	w, d, made := offboardWorld(t)
+	c := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "west-conn", CreatedAt: old})
+
+	rep := d.Run(ctx(t), []cleanup.Request{
+		{ID: "a", Action: cleanup.ActionOffboard, RoleARN: roleARN, Regions: []string{"eu-west-1"}},
+		{ID: "b", Action: cleanup.ActionOffboard, RoleARN: roleARN2, Regions: []string{"eu-west-1"}},
+	})
+
+	if made.Load() != 1 || len(rep.Results) != 1 || rep.Results[0].ConnectionARN != c || len(rep.Results[0].RequestIDs) != 2 {
+		t.Errorf("%d engines, results %+v; want one engine deciding %s once for both requests", made.Load(), rep.Results, c)
+	}
+}
+
+func TestOffboardingAnEmptyAccountKeepsTheDryRun(t *testing.T) {
+	_, d, _ := offboardWorld(t)
+	yes := true
+
+	rep := d.Run(ctx(t), []cleanup.Request{{ID: "m1", Action: cleanup.ActionOffboard, RoleARN: roleARN, Regions: []string{"ap-south-1"}, DryRun: &yes}})
+
+	if len(rep.Results) != 0 || !rep.DryRun {
+		t.Errorf("empty account: results %+v, dryRun %v; want none and a dry run", rep.Results, rep.DryRun)
 	}
 }
 

@@ -62,11 +62,12 @@ func (r *run) discover(ctx context.Context, full *sweep, byService map[string]*s
 		return nil, nil
 	}
 	now := r.e.cfg.Now()
-	idx, err := buildIndex(ctx, r.api, r.e.cfg.MaxConcurrency, now, r.e.cache.get(now, r.e.cfg.IndexTTL))
+	prev, gen := r.e.cache.get(now, r.e.cfg.IndexTTL)
+	idx, err := buildIndex(ctx, r.api, r.e.cfg.MaxConcurrency, now, prev)
 	if err != nil {
 		return nil, err
 	}
-	r.e.cache.put(idx)
+	r.e.cache.put(idx, gen)
 	return idx, nil
 }
 

@@ -82,7 +82,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		return nil, err
 	}
 	scopes := &scopeEngines{base: awsCfg, policy: policy, tracer: deps.Tracer, engines: map[cleanup.Scope]*cleanup.Engine{}}
-	runner := cleanup.NewDispatcher(home, cfg.Account, awsCfg.Region, scopes.engine, cfg.OffboardRoles)
+	runner := cleanup.NewDispatcher(home, scopes.engine, cfg.OffboardRoles)
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,
 		Logger:    deps.Logger,
