@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	scopes := &scopeEngines{base: awsCfg, policy: policy, tracer: deps.Tracer, engines: map[cleanup.Scope]*cleanup.Engine{}}
+	scopes := &scopeEngines{base: awsCfg, policy: policy, tracer: deps.Tracer, engines: map[cleanup.Scope]*cleanup.Engine{}, creds: map[string]*aws.CredentialsCache{}}
 	runner := cleanup.NewDispatcher(home, scopes.engine, cfg.OffboardRoles)
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,
@@ -118,6 +118,7 @@ type scopeEngines struct {
 	tracer  cleanup.Tracer
 	mu      sync.Mutex
 	engines map[cleanup.Scope]*cleanup.Engine
+	creds   map[string]*aws.CredentialsCache // by role ARN, shared by its regions
 }
 
 // roleSessionName names the function's sessions in the offboarded account's
@@ -133,13 +134,18 @@ func (s *scopeEngines) engine(_ context.Context, sc cleanup.Scope) (cleanup.Runn
 	cfg := s.base.Copy()
 	cfg.Region = sc.Region
 	if sc.RoleARN != "" {
-		// Credentials are fetched on the first call and refreshed before
-		// they expire; a role that cannot be assumed fails that call, and
-		// the scope's requests end failed with the reason.
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(s.base), sc.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = roleSessionName
-		})
-		cfg.Credentials = aws.NewCredentialsCache(provider)
+		// Credentials are fetched on the first call and refreshed a minute
+		// before they expire; a role that cannot be assumed fails that
+		// call, and the scope's requests end failed with the reason.
+		creds, ok := s.creds[sc.RoleARN]
+		if !ok {
+			provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(s.base), sc.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+				o.RoleSessionName = roleSessionName
+			})
+			creds = aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = time.Minute })
+			s.creds[sc.RoleARN] = creds
+		}
+		cfg.Credentials = creds
 	}
 	policy := s.policy
 	policy.Account, policy.Region = sc.Account, sc.Region
