@@ -373,11 +373,27 @@ func stopReason(err error) string {
 // errText is the App Runner error code and message without the SDK's
 // request metadata, which is in the trace already.
 func errText(err error) string {
+	prefix := ""
+	if viaSTS(err) {
+		// The call never reached App Runner: its credentials could not be
+		// had, which for an offboarded account means the role's trust.
+		prefix = "getting credentials from STS (the offboarding role's trust policy?): "
+	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+		return prefix + apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
 	}
-	return err.Error()
+	return prefix + err.Error()
+}
+
+// viaSTS reports whether err went through a failed STS call.
+func viaSTS(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if oe, ok := e.(*smithy.OperationError); ok && oe.ServiceID == "STS" {
+			return true
+		}
+	}
+	return false
 }
 
 type noopTracer struct{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -132,5 +133,61 @@ func TestHandlerCleansUpThroughTheRealSDKConfiguration(t *testing.T) {
 	// A payload of no known form is an error for the caller, not a crash.
 	if _, err := h.Invoke(ctx, []byte(`42`)); err == nil {
 		t.Error("no error for a number payload")
+	}
+}
+
+// TestOffboardingAssumesTheRoleThroughSTS runs an offboarding through the
+// SDK's real STS client: the emulator hands out credentials of the role's
+// account, and refuses a role it does not know.
+func TestOffboardingAssumesTheRoleThroughSTS(t *testing.T) {
+	const allowed, refused = "arn:aws:iam::210987654321:role/Allowed", "arn:aws:iam::210987654321:role/Refused"
+	emu := apprunnerlocal.New(apprunnerlocal.Options{AssumableRoles: []string{allowed}})
+	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(emu)
+	t.Cleanup(hs.Close)
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_APPRUNNER": hs.URL, "AWS_ENDPOINT_URL_STS": hs.URL, "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
+		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	// No ACCOUNT_ID: the function asks STS, which the emulator answers.
+	cfg, err := function.LoadConfig(lookup(map[string]string{"OFFBOARD_ROLE_ARNS": allowed + "," + refused}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	h, err := function.New(ctx, cfg, function.Deps{Logger: slog.New(slog.DiscardHandler), Metrics: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		Name    string `json:"connectionName"`
+		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
+	}
+	invoke := func(role string) []result {
+		t.Helper()
+		out, _ := h.Invoke(ctx, []byte(`{"action":"offboard","roleArn":"`+role+`","regions":["eu-west-1"]}`))
+		var rep struct{ Results []result }
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatalf("response %s: %v", out, err)
+		}
+		return rep.Results
+	}
+
+	got := invoke(refused)
+	if len(got) != 1 || got[0].Outcome != "failed" || !strings.Contains(got[0].Reason, "STS") || !strings.Contains(got[0].Reason, "AccessDenied") {
+		t.Errorf("refused role: %+v, want one failed result that blames STS", got)
+	}
+	outcomes := map[string]string{}
+	for _, r := range invoke(allowed) {
+		outcomes[r.Name] = r.Outcome
+	}
+	if diff := cmp.Diff(map[string]string{"other-account-conn": "deleted", "legacy-api-github": "in_use"}, outcomes); diff != "" {
+		t.Errorf("offboarding through the allowed role (-want +got):\n%s", diff)
 	}
 }
