@@ -15,8 +15,9 @@
 //	})
 //
 // Covered operations: CreateConnection, ListConnections, DeleteConnection,
-// CreateService, DescribeService, ListServices, DeleteService, PauseService,
-// ResumeService, TagResource, UntagResource and ListTagsForResource, with the
+// CreateService, DescribeService, ListServices, UpdateService (its source
+// only), DeleteService, PauseService, ResumeService, TagResource,
+// UntagResource and ListTagsForResource, with the
 // input validation of the API model (required members, patterns, lengths,
 // MaxResults ranges, NextToken checks).
 //

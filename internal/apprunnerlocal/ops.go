@@ -27,6 +27,8 @@ func handlerFor(op string) (handler, bool) {
 		return (*Server).listServices, true
 	case "DeleteService":
 		return (*Server).deleteService, true
+	case "UpdateService":
+		return (*Server).updateService, true
 	case "PauseService":
 		return (*Server).pauseService, true
 	case "ResumeService":
@@ -537,6 +539,52 @@ func (s *Server) deleteService(c caller, body []byte) (any, *apiError) {
 		sv.status = ServiceDeleted
 		sv.deletedAt = now
 	}
+	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
+}
+
+// updateServiceInput is the part of UpdateService the emulator models: a new
+// source, which may point the service at another connection. Other members
+// are accepted and ignored.
+type updateServiceInput struct {
+	ServiceArn          *string
+	SourceConfiguration *sourceConfiguration
+}
+
+// updateService completes at once: the service stays RUNNING with a new
+// UpdatedAt, as the real one is once its OPERATION_IN_PROGRESS is over.
+func (s *Server) updateService(c caller, body []byte) (any, *apiError) {
+	var in updateServiceInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v validator
+	if v.required("ServiceArn", in.ServiceArn != nil) {
+		v.arn("serviceArn", in.ServiceArn)
+	}
+	if in.SourceConfiguration != nil {
+		validateSource(&v, in.SourceConfiguration)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	sv := s.st.services[*in.ServiceArn]
+	if sv == nil || sv.scope != c.scope() {
+		return nil, errNotFound("service %s not found", *in.ServiceArn)
+	}
+	sv.settle(now)
+	if sv.status != ServiceRunning {
+		return nil, errState("cannot update service %s: its status is %s, not RUNNING", sv.arn, sv.status)
+	}
+	if in.SourceConfiguration != nil {
+		if err := s.checkServiceConnection(sv.scope, in.SourceConfiguration); err != nil {
+			return nil, err
+		}
+		sv.cfg.Source = *in.SourceConfiguration
+	}
+	sv.updatedAt = now
 	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
 }
 

@@ -384,3 +384,46 @@ func TestManyServicesAndConnectionsFromGo(t *testing.T) {
 		t.Errorf("%d services, want 2000", got)
 	}
 }
+
+func TestUpdateServiceRepointsTheServiceToAnotherConnection(t *testing.T) {
+	ctx := context.Background()
+	s, hs := newServer(t, apprunnerlocal.Options{})
+	client := newClient(t, hs.URL, "AKID", "us-east-1")
+	before := mustAddConnection(t, s, acct, "us-east-1", apprunnerlocal.SeedConnection{Name: "before-conn"})
+	after := mustAddConnection(t, s, acct, "us-east-1", apprunnerlocal.SeedConnection{Name: "after-conn"})
+	pending := mustAddConnection(t, s, acct, "us-east-1", apprunnerlocal.SeedConnection{Name: "pending-conn", Status: "PENDING_HANDSHAKE"})
+	created, err := client.CreateService(ctx, &apprunner.CreateServiceInput{ServiceName: aws.String("web-app"), SourceConfiguration: codeSource(before)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := created.Service.ServiceArn
+
+	out, err := client.UpdateService(ctx, &apprunner.UpdateServiceInput{ServiceArn: svc, SourceConfiguration: codeSource(after)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(out.Service.SourceConfiguration.AuthenticationConfiguration.ConnectionArn); got != after {
+		t.Errorf("updated service uses %s, want %s", got, after)
+	}
+	if !out.Service.UpdatedAt.After(*created.Service.UpdatedAt) {
+		t.Errorf("UpdatedAt %v not after %v", out.Service.UpdatedAt, created.Service.UpdatedAt)
+	}
+	var invalid *types.InvalidRequestException
+	if _, err := client.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(after)}); !errors.As(err, &invalid) {
+		t.Errorf("deleting the new connection: %v, want InvalidRequestException", err)
+	}
+	if _, err := client.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(before)}); err != nil {
+		t.Errorf("deleting the connection the service left: %v", err)
+	}
+
+	if _, err := client.UpdateService(ctx, &apprunner.UpdateServiceInput{ServiceArn: svc, SourceConfiguration: codeSource(pending)}); !errors.As(err, &invalid) {
+		t.Errorf("repointing to a PENDING_HANDSHAKE connection: %v, want InvalidRequestException", err)
+	}
+	if _, err := client.PauseService(ctx, &apprunner.PauseServiceInput{ServiceArn: svc}); err != nil {
+		t.Fatal(err)
+	}
+	var state *types.InvalidStateException
+	if _, err := client.UpdateService(ctx, &apprunner.UpdateServiceInput{ServiceArn: svc, SourceConfiguration: codeSource(after)}); !errors.As(err, &state) {
+		t.Errorf("updating a paused service: %v, want InvalidStateException", err)
+	}
+}

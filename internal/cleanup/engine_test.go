@@ -387,6 +387,42 @@ func TestReusedUsageIndexDescribesOnlyNewServices(t *testing.T) {
 	}
 }
 
+func TestReusedUsageIndexSeesAServiceRepointedSince(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{DisableInUseGuard: true}, 3)
+	before := w.conn(apprunnerlocal.SeedConnection{Name: "before-conn"})
+	after := w.conn(apprunnerlocal.SeedConnection{Name: "after-conn"})
+	other := w.conn(apprunnerlocal.SeedConnection{Name: "other-conn"})
+	svc := w.service("web-app", apprunnerlocal.ServiceRunning, before)
+	e := w.engine(cleanup.Config{IndexTTL: time.Hour})
+
+	e.Run(ctx(t), []cleanup.Request{del("m1", other)})
+	_, err := w.client.UpdateService(ctx(t), &apprunner.UpdateServiceInput{
+		ServiceArn: aws.String(svc),
+		SourceConfiguration: &types.SourceConfiguration{
+			AuthenticationConfiguration: &types.AuthenticationConfiguration{ConnectionArn: aws.String(after)},
+			CodeRepository: &types.CodeRepository{
+				RepositoryUrl:     aws.String("https://github.com/example/web"),
+				SourceCodeVersion: &types.SourceCodeVersion{Type: types.SourceCodeVersionTypeBranch, Value: aws.String("main")},
+			},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := e.Run(ctx(t), []cleanup.Request{del("m2", before, after)})
+
+	got := byARN(t, rep)
+	if got[before].Outcome != cleanup.OutcomeDeleted || got[after].Outcome != cleanup.OutcomeInUse {
+		t.Errorf("after repointing: %s is %s, %s is %s; want deleted and in_use", before, got[before].Outcome, after, got[after].Outcome)
+	}
+	if u := w.srv.UnsafeDeletions(); len(u) != 0 {
+		t.Errorf("deleted in use: %+v", u)
+	}
+	if n := rep.APICalls["DescribeService"]; n != 1 {
+		t.Errorf("%d DescribeService calls, want 1 for the updated service", n)
+	}
+}
+
 // hidingAPI is the real client with one service missing from ListServices,
 // as when App Runner's listing lags behind a service just created.
 type hidingAPI struct {
