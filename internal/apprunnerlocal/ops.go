@@ -542,39 +542,27 @@ func (s *Server) deleteService(c caller, body []byte) (any, *apiError) {
 	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
 }
 
-// updateServiceInput is the part of UpdateService the emulator models: a new
-// source, which may point the service at another connection. Other members
-// are accepted and ignored.
-type updateServiceInput struct {
-	ServiceArn          *string
-	SourceConfiguration *sourceConfiguration
-}
-
-// updateService completes at once: the service stays RUNNING with a new
-// UpdatedAt, as the real one is once its OPERATION_IN_PROGRESS is over.
+// updateService models the part of UpdateService that matters here: a new
+// source, which may point the service at another connection; other members
+// are accepted and ignored. It completes at once: the service stays RUNNING
+// with a new UpdatedAt, as the real one is once its operation is over.
 func (s *Server) updateService(c caller, body []byte) (any, *apiError) {
-	var in updateServiceInput
+	var in struct{ SourceConfiguration *sourceConfiguration }
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	var v validator
-	if v.required("ServiceArn", in.ServiceArn != nil) {
-		v.arn("serviceArn", in.ServiceArn)
-	}
 	if in.SourceConfiguration != nil {
+		var v validator
 		validateSource(&v, in.SourceConfiguration)
+		if err := v.err(); err != nil {
+			return nil, err
+		}
 	}
-	if err := v.err(); err != nil {
+	sv, err := s.lookupService(c, body)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	sv := s.st.services[*in.ServiceArn]
-	if sv == nil || sv.scope != c.scope() {
-		return nil, errNotFound("service %s not found", *in.ServiceArn)
-	}
-	sv.settle(now)
 	if sv.status != ServiceRunning {
 		return nil, errState("cannot update service %s: its status is %s, not RUNNING", sv.arn, sv.status)
 	}
@@ -584,7 +572,7 @@ func (s *Server) updateService(c caller, body []byte) (any, *apiError) {
 		}
 		sv.cfg.Source = *in.SourceConfiguration
 	}
-	sv.updatedAt = now
+	sv.updatedAt = s.now()
 	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
 }
 
