@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var out io.Writer = io.Discard
 	if *verbose {
-		out = prefixWriter{w: stdout, prefix: "      | "}
+		out = &prefixWriter{w: stdout, prefix: "      | "}
 	}
 	rt, err := lambdarun.Start(ctx, lambdarun.Options{
 		Binaries: bins,
@@ -245,17 +245,26 @@ func excerpt(s string, n int) string {
 	return s
 }
 
-// prefixWriter indents the function's raw output under the demo's own.
+// prefixWriter indents the function's raw output under the demo's own. The
+// output arrives in chunks that need not end at a line's end.
 type prefixWriter struct {
-	w      io.Writer
-	prefix string
+	w       io.Writer
+	prefix  string
+	midLine bool
 }
 
-func (p prefixWriter) Write(b []byte) (int, error) {
+func (p *prefixWriter) Write(b []byte) (int, error) {
 	for _, line := range strings.SplitAfter(string(b), "\n") {
-		if line != "" {
-			fmt.Fprint(p.w, p.prefix+line)
+		if line == "" {
+			continue
 		}
+		if !p.midLine {
+			line = p.prefix + line
+		}
+		if _, err := io.WriteString(p.w, line); err != nil {
+			return 0, err
+		}
+		p.midLine = !strings.HasSuffix(line, "\n")
 	}
 	return len(b), nil
 }
