@@ -37,6 +37,13 @@ const scopeParallelism = 4
 
 var roleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$`)
 
+// IsRoleARN reports whether s is an IAM role ARN an offboarding request may
+// name; configuration is checked against the same pattern at start.
+func IsRoleARN(s string) bool { return roleARNRE.MatchString(s) }
+
+// IsAccountID reports whether s is a 12-digit AWS account ID.
+func IsAccountID(s string) bool { return accountRE.MatchString(s) }
+
 // Dispatcher sends offboarding requests to the engines of their scopes and
 // every other request to the home engine, and merges what they report.
 type Dispatcher struct {

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/report"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
@@ -102,11 +102,11 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	if v := get("CUSTOM_EVENT_SOURCE"); v != "" {
 		cfg.CustomEventSource = v
 	}
-	if cfg.Account != "" && !isAccount(cfg.Account) {
+	if cfg.Account != "" && !cleanup.IsAccountID(cfg.Account) {
 		errs = append(errs, fmt.Errorf("ACCOUNT_ID=%q: want 12 digits", cfg.Account))
 	}
 	for _, r := range cfg.OffboardRoles {
-		if !roleARNRE.MatchString(r) {
+		if !cleanup.IsRoleARN(r) {
 			errs = append(errs, fmt.Errorf("OFFBOARD_ROLE_ARNS: %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", r))
 		}
 	}
@@ -130,18 +130,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-var roleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-
-func isAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
