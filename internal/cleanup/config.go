@@ -12,8 +12,11 @@ import (
 // but Account and Region has a documented default.
 type Config struct {
 	// Account and Region are the engine's own; connection ARNs naming
-	// another account or region are invalid.
+	// another account or region are invalid, however they were found.
 	Account, Region string
+	// Partition is the partition of Account and Region ("aws", "aws-cn");
+	// ARNs of another partition are invalid. Empty means the region's.
+	Partition string
 
 	// DryRun decides nothing destructive: would_delete instead of deleted.
 	// Requests may ask for a dry run, never lift this one.
@@ -57,6 +60,9 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Partition == "" {
+		c.Partition = PartitionOf(c.Region)
+	}
 }
 
 // Validate reports every problem with the configuration at once.
@@ -67,6 +73,9 @@ func (c Config) Validate() error {
 	}
 	if !regionRE.MatchString(c.Region) {
 		errs = append(errs, fmt.Errorf("region %q: want a region name such as us-east-1", c.Region))
+	}
+	if c.Partition != "" && c.Partition != PartitionOf(c.Region) {
+		errs = append(errs, fmt.Errorf("partition %q: region %s is in partition %s", c.Partition, c.Region, PartitionOf(c.Region)))
 	}
 	if c.MinAge < 0 {
 		errs = append(errs, fmt.Errorf("minimum age %s: must not be negative", c.MinAge))

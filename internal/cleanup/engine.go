@@ -24,6 +24,10 @@ const (
 	// maxRawExcerpt bounds how much of an undecodable input a result repeats.
 	maxRawExcerpt = 200
 
+	// reportShare: the last 1/reportShare of the deadline margin is kept
+	// for reporting; calls under way may run into the rest.
+	reportShare = 3
+
 	reasonDeadline  = "deadline: not started before the function's time ran out; it will be retried"
 	reasonCancelled = "cancelled: the run was stopped before this was done; it will be retried"
 )
@@ -89,7 +93,7 @@ func (t *target) decide(o Outcome, reason string, usedBy []ServiceRef) {
 // run is the state of one Engine.Run.
 type run struct {
 	e       *Engine
-	api     *countingAPI
+	api     *runAPI
 	targets map[string]*target
 	order   []*target
 	invalid []Result
@@ -100,14 +104,18 @@ type run struct {
 // of the connections it touches, so nothing is silently dropped.
 func (e *Engine) Run(ctx context.Context, reqs []Request) *Report {
 	start := e.cfg.Now()
-	r := &run{e: e, api: newCountingAPI(e.api), targets: make(map[string]*target)}
-
-	// Calls must end early enough to leave time for reporting.
+	// No call starts inside the deadline margin; a call already under way
+	// may take part of it, so that a deletion App Runner is making is not
+	// cut off and reported unknown, but must end early enough to leave
+	// time for reporting.
+	var stopAt time.Time
 	if dl, ok := ctx.Deadline(); ok {
+		stopAt = dl.Add(-e.cfg.DeadlineMargin)
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, dl.Add(-e.cfg.DeadlineMargin))
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-e.cfg.DeadlineMargin/reportShare))
 		defer cancel()
 	}
+	r := &run{e: e, api: newRunAPI(e.api, stopAt), targets: make(map[string]*target)}
 
 	full, byService := r.collect(reqs)
 
@@ -218,13 +226,29 @@ func (r *run) name(s string, req *Request) {
 	r.add(a.String(), a.Name, []string{req.ID}, r.dryRun(req), true)
 }
 
-// foreign says why a is outside the engine's account and region, or "".
+// foreign says why a is outside the engine's partition, account and region,
+// or "".
 func (r *run) foreign(a ARN) string {
-	if a.Account == r.e.cfg.Account && a.Region == r.e.cfg.Region {
+	cfg := &r.e.cfg
+	if a.Partition == cfg.Partition && a.Account == cfg.Account && a.Region == cfg.Region {
 		return ""
 	}
-	return fmt.Sprintf("%s of account %s in %s: this function cleans up account %s in %s only",
-		a.Resource, a.Account, a.Region, r.e.cfg.Account, r.e.cfg.Region)
+	where := fmt.Sprintf("account %s in %s", a.Account, a.Region)
+	if a.Partition != cfg.Partition {
+		where += " of partition " + a.Partition
+	}
+	return fmt.Sprintf("%s of %s: this function cleans up account %s in %s (partition %s) only",
+		a.Resource, where, cfg.Account, cfg.Region, cfg.Partition)
+}
+
+// outOfScope says why a connection ARN App Runner returned is not one this
+// engine may delete, or "".
+func (r *run) outOfScope(s string) string {
+	a, err := ParseConnectionARN(s)
+	if err != nil {
+		return fmt.Sprintf("not an App Runner connection ARN: %v", err)
+	}
+	return r.foreign(a)
 }
 
 // checkServiceARN says why s cannot name the deleted service a sweep is

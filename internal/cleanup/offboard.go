@@ -119,6 +119,9 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 			return
 		}
 		add(eng.Run(ctx, byScope[s]))
+	}, func(i int, reason string) {
+		s := scopes[i]
+		add(scopeFailed(s, byScope[s], fmt.Sprintf("account %s in %s: %s", s.Account, s.Region, reason)))
 	})
 	return merge(reqs, reports, time.Since(start))
 }
@@ -149,11 +152,22 @@ func (d *Dispatcher) scopes(req Request) ([]Scope, string) {
 	if !slices.Contains(d.allowed, req.RoleARN) {
 		return nil, fmt.Sprintf("role %s is not one this function may assume (OFFBOARD_ROLE_ARNS)", req.RoleARN)
 	}
+	partition := strings.SplitN(req.RoleARN, ":", 3)[1]
 	var out []Scope
 	for _, r := range req.Regions {
 		r = strings.TrimSpace(r)
 		if !regionRE.MatchString(r) {
 			return nil, fmt.Sprintf("region %q is not a region name such as us-east-1", r)
+		}
+		// Only regions where App Runner exists are reached: each scope
+		// costs credentials, an engine and connections, which a request
+		// must not be able to multiply with made-up regions.
+		if !HasAppRunner(partition, r) {
+			offered := "App Runner is offered in none of its regions"
+			if rs := AppRunnerRegions(partition); len(rs) > 0 {
+				offered = "App Runner is offered in " + strings.Join(rs, ", ")
+			}
+			return nil, fmt.Sprintf("region %q: no App Runner there (partition %s: %s)", r, partition, offered)
 		}
 		s := Scope{Account: account, Region: r, RoleARN: req.RoleARN}
 		if !slices.Contains(out, s) {
@@ -177,7 +191,7 @@ func scopeFailed(s Scope, reqs []Request, reason string) *Report {
 		dry = dry && r.DryRun != nil && *r.DryRun
 	}
 	return &Report{DryRun: dry, Results: []Result{{
-		ConnectionARN: everyConnection(s.Region, s.Account),
+		ConnectionARN: everyConnection(PartitionOf(s.Region), s.Region, s.Account),
 		Outcome:       OutcomeFailed,
 		Reason:        reason,
 		RequestIDs:    ids,
@@ -201,6 +215,7 @@ func merge(reqs []Request, reports []*Report, took time.Duration) *Report {
 	out := &Report{
 		Action:   runAction(reqs),
 		DryRun:   len(reports) > 0,
+		Results:  []Result{},
 		APICalls: map[string]int{},
 		Duration: took,
 	}

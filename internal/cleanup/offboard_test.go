@@ -107,6 +107,12 @@ func TestOffboardingRequestsAreCheckedBeforeAnyCall(t *testing.T) {
 	}{
 		{"no regions", cleanup.Request{RoleARN: roleARN}, `needs "regions"`},
 		{"bad region", cleanup.Request{RoleARN: roleARN, Regions: []string{"moon-1"}}, "not a region name"},
+		// Each scope costs credentials, an engine and connections: a
+		// request must not multiply them with regions that have no App Runner.
+		{"made-up region", cleanup.Request{RoleARN: roleARN, Regions: []string{"us-east-1", "zz-fake-1"}}, `region "zz-fake-1": no App Runner there`},
+		{"region without App Runner", cleanup.Request{RoleARN: roleARN, Regions: []string{"sa-east-1"}}, "App Runner is offered in ap-northeast-1"},
+		{"region of another partition", cleanup.Request{RoleARN: roleARN, Regions: []string{"cn-north-1"}}, `region "cn-north-1": no App Runner there`},
+		{"role in a partition without App Runner", cleanup.Request{RoleARN: "arn:aws-cn:iam::210987654321:role/AppRunnerConnectionCleanup", Regions: []string{"cn-north-1"}}, "OFFBOARD_ROLE_ARNS"},
 		{"role not allowed", cleanup.Request{RoleARN: "arn:aws:iam::210987654321:role/Other", Regions: []string{"us-east-1"}}, "OFFBOARD_ROLE_ARNS"},
 		{"not a role", cleanup.Request{RoleARN: "arn:aws:iam::210987654321:user/bob", Regions: []string{"us-east-1"}}, "not an IAM role ARN"},
 		{"role of another account", cleanup.Request{AccountID: "111111111111", RoleARN: roleARN, Regions: []string{"us-east-1"}}, "belongs to account 210987654321"},

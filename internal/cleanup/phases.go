@@ -39,7 +39,7 @@ func (r *run) discover(ctx context.Context, full *sweep, byService map[string]*s
 			reason := "list connections: " + errText(err)
 			if full != nil {
 				r.invalid = append(r.invalid, Result{
-					ConnectionARN: everyConnection(r.e.cfg.Region, r.e.cfg.Account),
+					ConnectionARN: everyConnection(r.e.cfg.Partition, r.e.cfg.Region, r.e.cfg.Account),
 					Outcome:       OutcomeFailed,
 					Reason:        failedReason(err, reason),
 					RequestIDs:    full.ids,
@@ -129,6 +129,19 @@ func (r *run) listAll(ctx context.Context, full *sweep) error {
 				if full == nil {
 					continue
 				}
+				// What the listing returns is checked as a named ARN is:
+				// credentials of another account or region than the one
+				// configured must not make its connections fair game.
+				if why := r.outOfScope(arn); why != "" {
+					r.invalid = append(r.invalid, Result{
+						ConnectionARN:  arn,
+						ConnectionName: aws.ToString(c.ConnectionName),
+						Outcome:        OutcomeInvalid,
+						Reason:         "listed by App Runner, but " + why + "; not deleted: check that the credentials are the configured account's",
+						RequestIDs:     full.ids,
+					})
+					continue
+				}
 				t = r.add(arn, aws.ToString(c.ConnectionName), full.ids, full.dryRun, false)
 			} else if full != nil {
 				r.add(arn, t.name, full.ids, full.dryRun, false)
@@ -167,7 +180,7 @@ func (r *run) lookupNamed(ctx context.Context) {
 				}
 			}
 		}
-	})
+	}, func(i int, reason string) { r.order[i].decide(OutcomeFailed, reason, nil) })
 }
 
 // decide applies the policy to every undecided target and returns the ones
@@ -231,7 +244,7 @@ func (r *run) decide(ctx context.Context, idx *usageIndex, idxErr error) []*targ
 				return
 			}
 		}
-	})
+	}, func(i int, reason string) { candidates[i].decide(OutcomeFailed, reason, nil) })
 	return slices.DeleteFunc(candidates, func(t *target) bool { return t.result != nil })
 }
 
@@ -280,7 +293,7 @@ func (r *run) delete(ctx context.Context, candidates []*target) {
 		default:
 			t.decide(OutcomeFailed, failedReason(err, "delete connection: "+errText(err)), nil)
 		}
-	})
+	}, func(i int, reason string) { candidates[i].decide(OutcomeFailed, reason, nil) })
 }
 
 // report assembles the run's report.
@@ -316,8 +329,8 @@ func (rep *Report) tally() {
 
 // everyConnection stands, in a result, for all the connections of an account
 // and region: the subject of a listing that failed.
-func everyConnection(region, account string) string {
-	return fmt.Sprintf("arn:aws:apprunner:%s:%s:connection/*", region, account)
+func everyConnection(partition, region, account string) string {
+	return fmt.Sprintf("arn:%s:apprunner:%s:%s:connection/*", partition, region, account)
 }
 
 func runAction(reqs []Request) Action {
@@ -353,7 +366,7 @@ func (r *run) allDryRun(reqs []Request) bool {
 // failedReason prefers the deadline explanation when the deadline caused err.
 func failedReason(err error, reason string) string {
 	if classify(err) == errDeadline {
-		return stopReason(err)
+		return deadlineReason(err)
 	}
 	if classify(err) == errThrottled {
 		return "throttled by App Runner after retries: " + reason
@@ -368,6 +381,27 @@ func stopReason(err error) string {
 		return reasonCancelled
 	}
 	return reasonDeadline
+}
+
+// deadlineReason explains a call that the run's end (its deadline, or a
+// cancellation) stopped: never started, or cut off while under way. A call
+// cut off may have done its work on App Runner's side, so it is not
+// reported as not started.
+func deadlineReason(err error) string {
+	var notStarted *notStartedError
+	var op *smithy.OperationError
+	if errors.As(err, &notStarted) || !errors.As(err, &op) {
+		return stopReason(err)
+	}
+	why, cause := "deadline", "the function's time ran out"
+	if errors.Is(err, context.Canceled) {
+		why, cause = "cancelled", "the run was stopped"
+	}
+	reason := fmt.Sprintf("%s: %s was under way when %s; its result is unknown, and it will be retried", why, op.OperationName, cause)
+	if op.OperationName == "DeleteConnection" {
+		reason += " (App Runner may have deleted the connection already: a retry then reports it already_deleted)"
+	}
+	return reason
 }
 
 // errText is the App Runner error code and message without the SDK's

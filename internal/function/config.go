@@ -20,7 +20,7 @@ import (
 type Config struct {
 	DryRun            bool          // DRY_RUN
 	MinAge            time.Duration // MIN_CONNECTION_AGE
-	ProtectTagKey     string        // PROTECT_TAG_KEY; set but empty disables
+	ProtectTagKey     string        // PROTECT_TAG_KEY; empty only when set to ProtectionOff
 	NameInclude       []string      // NAME_INCLUDE, comma-separated globs
 	NameExclude       []string      // NAME_EXCLUDE, comma-separated globs
 	MaxConcurrency    int           // MAX_CONCURRENCY
@@ -45,6 +45,14 @@ const (
 	DefaultProtectTagKey  = "apprunner-cleanup:protect"
 	DefaultMaxConcurrency = 8
 	DefaultIndexTTL       = time.Minute
+	// ProtectionOff is the PROTECT_TAG_KEY value that turns tag protection
+	// off. It cannot be a tag key (those allow letters, digits, spaces and
+	// _ . : / = + - @), so it never shadows a tag in use; an empty value is
+	// an error, because an unset template parameter must not turn
+	// protection off without a word.
+	ProtectionOff = "<none>"
+	// maxTagKeyLength is the longest tag key AWS accepts.
+	maxTagKeyLength = 128
 )
 
 // LoadConfig reads the configuration with lookup (os.LookupEnv in
@@ -87,7 +95,18 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	duration("MIN_CONNECTION_AGE", &cfg.MinAge)
 	duration("USAGE_INDEX_TTL", &cfg.IndexTTL)
 	if v, ok := lookup("PROTECT_TAG_KEY"); ok {
-		cfg.ProtectTagKey = strings.TrimSpace(v)
+		switch v = strings.TrimSpace(v); {
+		case v == ProtectionOff:
+			cfg.ProtectTagKey = ""
+		case v == "":
+			errs = append(errs, fmt.Errorf("PROTECT_TAG_KEY is set but empty: a tag key cannot be empty; "+
+				"unset it for the default %q, or set it to %s to turn tag protection off", DefaultProtectTagKey, ProtectionOff))
+		case len(v) > maxTagKeyLength || strings.HasPrefix(v, "aws:"):
+			errs = append(errs, fmt.Errorf("PROTECT_TAG_KEY=%q: want a tag key of 1 to %d characters not starting with aws: "+
+				"(that prefix is AWS's own, so no connection could carry it)", v, maxTagKeyLength))
+		default:
+			cfg.ProtectTagKey = v
+		}
 	}
 	if v := get("MAX_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -55,12 +56,21 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	if awsCfg.Region == "" {
 		return nil, errors.New("no AWS region: set AWS_REGION")
 	}
-	// STS is asked before tracing is added: at start there is no
+	// The credentials' account is asked even when ACCOUNT_ID is set: the
+	// engine trusts the configured account to judge every ARN, so
+	// credentials of another account must stop the function, not be
+	// swept. STS is asked before tracing is added: at start there is no
 	// invocation to attach the call to.
-	if cfg.Account == "" {
-		if cfg.Account, err = callerAccount(ctx, awsCfg); err != nil {
-			return nil, err
-		}
+	caller, err := callerIdentity(ctx, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := caller.matches(cfg.Account, awsCfg.Region); err != nil {
+		return nil, err
+	}
+	cfg.Account = caller.account
+	if cfg.ProtectTagKey == "" && deps.Logger != nil {
+		deps.Logger.WarnContext(ctx, "tag protection is off (PROTECT_TAG_KEY="+ProtectionOff+"): only name patterns protect connections")
 	}
 	if deps.InstrumentAWS != nil {
 		deps.InstrumentAWS(&awsCfg)
@@ -69,6 +79,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	policy := cleanup.Config{
 		Account:        cfg.Account,
 		Region:         awsCfg.Region,
+		Partition:      caller.partition,
 		DryRun:         cfg.DryRun || deps.ForceDryRun,
 		MinAge:         cfg.MinAge,
 		ProtectTagKey:  cfg.ProtectTagKey,
@@ -81,7 +92,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	scopes := &scopeEngines{base: awsCfg, policy: policy, tracer: deps.Tracer, engines: map[cleanup.Scope]*cleanup.Engine{}, creds: map[string]*aws.CredentialsCache{}}
+	scopes := newScopeEngines(awsCfg, policy, deps.Tracer)
 	runner := cleanup.NewDispatcher(home, scopes.engine, cfg.OffboardRoles)
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,
@@ -97,28 +108,75 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	}, nil
 }
 
-// callerAccount asks STS which account the credentials belong to. It needs
-// no IAM permission.
-func callerAccount(ctx context.Context, awsCfg aws.Config) (string, error) {
+// identity is whom the credentials belong to.
+type identity struct {
+	account, partition, arn string
+}
+
+// callerIdentity asks STS whom the credentials belong to. It needs no IAM
+// permission.
+func callerIdentity(ctx context.Context, awsCfg aws.Config) (identity, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := sts.NewFromConfig(awsCfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return "", fmt.Errorf("find the account to clean up (set ACCOUNT_ID to skip this): %w", err)
+		return identity{}, fmt.Errorf("find the account of the credentials (STS GetCallerIdentity): %w", err)
 	}
-	return aws.ToString(out.Account), nil
+	id := identity{account: aws.ToString(out.Account), arn: aws.ToString(out.Arn)}
+	a, err := arn.Parse(id.arn)
+	if err != nil {
+		return identity{}, fmt.Errorf("STS GetCallerIdentity returned the ARN %q: %w", id.arn, err)
+	}
+	id.partition = a.Partition
+	return id, nil
 }
+
+// matches checks that the credentials belong to the configured account
+// (when one is configured) and to the region's partition.
+func (id identity) matches(account, region string) error {
+	if account != "" && account != id.account {
+		return fmt.Errorf("ACCOUNT_ID is %s but the credentials (%s) belong to account %s: "+
+			"the function cleans up only the account its credentials reach; fix ACCOUNT_ID or the credentials", account, id.arn, id.account)
+	}
+	if p := cleanup.PartitionOf(region); p != id.partition {
+		return fmt.Errorf("region %s is in partition %s but the credentials (%s) are of partition %s", region, p, id.arn, id.partition)
+	}
+	return nil
+}
+
+// Bounds of the scope engines a warm function keeps. Each holds an App
+// Runner client and a usage index; requests decide which scopes exist, so
+// the cache must not grow with them.
+const (
+	maxScopeEngines = 32
+	scopeEngineIdle = 15 * time.Minute
+)
 
 // scopeEngines makes and keeps the engines of offboarded scopes: one per
 // account and region, reused by later invocations of a warm function with
-// their usage index and their credentials cache.
+// their usage index and their credentials cache. At most maxScopeEngines
+// are kept; one unused for scopeEngineIdle is dropped, and past the bound
+// the least recently used goes.
 type scopeEngines struct {
 	base    aws.Config
 	policy  cleanup.Config
 	tracer  cleanup.Tracer
+	now     func() time.Time
 	mu      sync.Mutex
-	engines map[cleanup.Scope]*cleanup.Engine
-	creds   map[string]*aws.CredentialsCache // by role ARN, shared by its regions
+	engines map[cleanup.Scope]*scopeEngine
+	creds   map[string]*aws.CredentialsCache // by role ARN (one of OFFBOARD_ROLE_ARNS), shared by its regions
+}
+
+type scopeEngine struct {
+	engine   *cleanup.Engine
+	lastUsed time.Time
+}
+
+func newScopeEngines(base aws.Config, policy cleanup.Config, tracer cleanup.Tracer) *scopeEngines {
+	return &scopeEngines{
+		base: base, policy: policy, tracer: tracer, now: time.Now,
+		engines: map[cleanup.Scope]*scopeEngine{}, creds: map[string]*aws.CredentialsCache{},
+	}
 }
 
 // roleSessionName names the function's sessions in the offboarded account's
@@ -128,8 +186,11 @@ const roleSessionName = "apprunner-connection-cleanup"
 func (s *scopeEngines) engine(_ context.Context, sc cleanup.Scope) (cleanup.Runner, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
+	s.evict(now)
 	if e, ok := s.engines[sc]; ok {
-		return e, nil
+		e.lastUsed = now
+		return e.engine, nil
 	}
 	cfg := s.base.Copy()
 	cfg.Region = sc.Region
@@ -148,15 +209,40 @@ func (s *scopeEngines) engine(_ context.Context, sc cleanup.Scope) (cleanup.Runn
 		cfg.Credentials = creds
 	}
 	policy := s.policy
-	policy.Account, policy.Region = sc.Account, sc.Region
+	policy.Account, policy.Region, policy.Partition = sc.Account, sc.Region, ""
 	// The account is leaving App Runner: no connection is too young to go.
 	policy.MinAge = 0
 	e, err := cleanup.New(apprunner.NewFromConfig(cfg), policy, s.tracer)
 	if err != nil {
 		return nil, err
 	}
-	s.engines[sc] = e
+	if len(s.engines) >= maxScopeEngines {
+		s.dropLeastRecentlyUsed()
+	}
+	s.engines[sc] = &scopeEngine{engine: e, lastUsed: now}
 	return e, nil
+}
+
+// evict drops the engines unused for scopeEngineIdle.
+func (s *scopeEngines) evict(now time.Time) {
+	for sc, e := range s.engines {
+		if now.Sub(e.lastUsed) >= scopeEngineIdle {
+			delete(s.engines, sc)
+		}
+	}
+}
+
+func (s *scopeEngines) dropLeastRecentlyUsed() {
+	var (
+		oldest cleanup.Scope
+		at     time.Time
+	)
+	for sc, e := range s.engines {
+		if at.IsZero() || e.lastUsed.Before(at) {
+			oldest, at = sc, e.lastUsed
+		}
+	}
+	delete(s.engines, oldest)
 }
 
 // publisher adapts report.Publisher to the trigger's hook. Reporting must

@@ -41,7 +41,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 func TestLoadConfigReadsEveryVariable(t *testing.T) {
 	cfg, err := function.LoadConfig(lookup(map[string]string{
-		"DRY_RUN": "true", "MIN_CONNECTION_AGE": "90m", "PROTECT_TAG_KEY": "", "NAME_INCLUDE": "legacy-*, old-?",
+		"DRY_RUN": "true", "MIN_CONNECTION_AGE": "90m", "PROTECT_TAG_KEY": "<none>", "NAME_INCLUDE": "legacy-*, old-?",
 		"NAME_EXCLUDE": "prod-*", "MAX_CONCURRENCY": "3", "USAGE_INDEX_TTL": "0", "METRICS_NAMESPACE": "Team/Cleanup",
 		"CUSTOM_EVENT_SOURCE": "com.example.pipeline", "ACCOUNT_ID": "123456789012", "AWS_LAMBDA_LOG_LEVEL": "WARN",
 		"OFFBOARD_ROLE_ARNS": "arn:aws:iam::210987654321:role/Cleanup, arn:aws:iam::111122223333:role/Cleanup",
@@ -76,6 +76,98 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 	}
 }
 
+// TestLoadConfigProtectTagKey: tag protection is turned off only by saying
+// so; an empty key (an unset template parameter, say) is an error, not a
+// silent "off".
+func TestLoadConfigProtectTagKey(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    string
+		errPart string
+	}{
+		{"unset: the default key", nil, function.DefaultProtectTagKey, ""},
+		{"a key of one's own", map[string]string{"PROTECT_TAG_KEY": " team:keep "}, "team:keep", ""},
+		{"explicitly off", map[string]string{"PROTECT_TAG_KEY": function.ProtectionOff}, "", ""},
+		{"empty", map[string]string{"PROTECT_TAG_KEY": ""}, "", "PROTECT_TAG_KEY is set but empty"},
+		{"blank", map[string]string{"PROTECT_TAG_KEY": "   "}, "", "set it to <none> to turn tag protection off"},
+		{"AWS's own prefix", map[string]string{"PROTECT_TAG_KEY": "aws:cloudformation:stack-name"}, "", "not starting with aws:"},
+		{"too long", map[string]string{"PROTECT_TAG_KEY": strings.Repeat("k", 129)}, "", "1 to 128 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := function.LoadConfig(lookup(tt.env))
+			if tt.errPart != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errPart) {
+					t.Fatalf("error = %v, want one saying %q", err, tt.errPart)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ProtectTagKey != tt.want {
+				t.Errorf("ProtectTagKey = %q, want %q", cfg.ProtectTagKey, tt.want)
+			}
+		})
+	}
+}
+
+// useEmulator points the SDK's standard configuration at the emulator, for
+// App Runner and STS, with static credentials of the emulator's default
+// account.
+func useEmulator(t *testing.T, emu *apprunnerlocal.Server, region string) {
+	t.Helper()
+	hs := httptest.NewServer(emu)
+	t.Cleanup(hs.Close)
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_APPRUNNER": hs.URL, "AWS_ENDPOINT_URL_STS": hs.URL, "AWS_REGION": region,
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
+		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// TestNewRefusesCredentialsOfAnotherAccountOrPartition: the engine judges
+// every ARN by the configured account and partition, so credentials that
+// reach another must stop the function before anything is listed.
+func TestNewRefusesCredentialsOfAnotherAccountOrPartition(t *testing.T) {
+	tests := []struct {
+		name, region, account, errPart string
+	}{
+		{"ACCOUNT_ID of another account", "us-east-1", "999999999999",
+			"ACCOUNT_ID is 999999999999 but the credentials (arn:aws:iam::123456789012:user/apprunner-local) belong to account 123456789012"},
+		{"a region of another partition", "cn-north-1", "", "region cn-north-1 is in partition aws-cn but the credentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := apprunnerlocal.New(apprunnerlocal.Options{})
+			if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
+				t.Fatal(err)
+			}
+			useEmulator(t, emu, tt.region)
+			env := map[string]string{}
+			if tt.account != "" {
+				env["ACCOUNT_ID"] = tt.account
+			}
+			cfg, err := function.LoadConfig(lookup(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = function.New(context.Background(), cfg, function.Deps{Logger: slog.New(slog.DiscardHandler), Metrics: io.Discard})
+			if err == nil || !strings.Contains(err.Error(), tt.errPart) {
+				t.Fatalf("New error = %v, want one saying %q", err, tt.errPart)
+			}
+			for op, n := range emu.Stats().Calls {
+				if op != "sts:GetCallerIdentity" && n > 0 {
+					t.Errorf("%d %s calls before the account was known to be right", n, op)
+				}
+			}
+		})
+	}
+}
+
 // TestHandlerCleansUpThroughTheRealSDKConfiguration wires the function as
 // main does, with the SDK's standard configuration pointed at the emulator
 // through AWS_ENDPOINT_URL_APPRUNNER.
@@ -84,15 +176,7 @@ func TestHandlerCleansUpThroughTheRealSDKConfiguration(t *testing.T) {
 	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(emu)
-	t.Cleanup(hs.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_APPRUNNER": hs.URL, "AWS_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
+	useEmulator(t, emu, "us-east-1")
 	cfg, err := function.LoadConfig(lookup(map[string]string{"ACCOUNT_ID": "123456789012"}))
 	if err != nil {
 		t.Fatal(err)
@@ -145,15 +229,7 @@ func TestOffboardingAssumesTheRoleThroughSTS(t *testing.T) {
 	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(emu)
-	t.Cleanup(hs.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_APPRUNNER": hs.URL, "AWS_ENDPOINT_URL_STS": hs.URL, "AWS_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
+	useEmulator(t, emu, "us-east-1")
 	// No ACCOUNT_ID: the function asks STS, which the emulator answers.
 	cfg, err := function.LoadConfig(lookup(map[string]string{"OFFBOARD_ROLE_ARNS": allowed + "," + refused}))
 	if err != nil {

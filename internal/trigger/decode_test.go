@@ -209,7 +209,8 @@ func TestDecodeSQSBodies(t *testing.T) {
 		{"invalid UTF-8", "\xff\xfe\xfd", bad("", "non-JSON text of")},
 		{"ARN too long", "arn:" + strings.Repeat("a", maxARNLength), bad("", "not one ARN")},
 		{"trailing data after request", `{"action":"sweep"} {"action":"sweep"}`, bad("", "malformed JSON")},
-		{"missing action", `{"connectionArns":["` + legacy + `"],"action":null}`, bad("", `field "action" is missing`)},
+		{"missing action", `{"connectionArns":["` + legacy + `"]}`, bad("", `neither a request nor an EventBridge event`)},
+		{"null action", `{"connectionArns":["` + legacy + `"],"action":null}`, bad("", `field "action" is null`)},
 		{"JSON true", "true", bad("", "a JSON boolean true")},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
@@ -292,7 +293,12 @@ func customEvent(t *testing.T, detail string) []byte {
 		trigger.CustomDetailType + `","detail":` + detail + `}`)
 }
 
-func TestEventDrivenTeardownThatDidNotFinishReturnsTheReportWithAnIncompleteError(t *testing.T) {
+// TestInvocationThatDidNotFinishReturnsTheReportWithAnIncompleteError: every
+// invocation but an SQS batch (which answers with its batch item failures)
+// returns an error when work is left, so that Lambda's asynchronous retries,
+// the schedule's retry policy and the dead-letter queues see it. Sweeps
+// too: re-running one is safe.
+func TestInvocationThatDidNotFinishReturnsTheReportWithAnIncompleteError(t *testing.T) {
 	deleteOf := func(arn string, extra string) string {
 		return `{"action":"delete","connectionArns":["` + arn + `"]` + extra + `}`
 	}
@@ -322,9 +328,18 @@ func TestEventDrivenTeardownThatDidNotFinishReturnsTheReportWithAnIncompleteErro
 			map[string]cleanup.Outcome{retiredSweep: cleanup.OutcomeInvalid},
 			&trigger.IncompleteError{Kind: trigger.KindAppRunner, Invalid: 1}},
 		{"scheduled sweep with a failure", readFile(t, "testdata", "eventbridge-scheduled.json"),
-			map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed}, nil},
+			map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed},
+			&trigger.IncompleteError{Kind: trigger.KindSchedule, Failed: 1}},
+		{"Scheduler sweep with a failure", readFile(t, "testdata", "eventbridge-scheduler-default.json"),
+			map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed},
+			&trigger.IncompleteError{Kind: trigger.KindScheduler, Failed: 1}},
+		{"direct sweep with a failure", []byte(`{"action":"sweep"}`),
+			map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed},
+			&trigger.IncompleteError{Kind: trigger.KindDirect, Failed: 1}},
+		{"direct sweep that finished", []byte(`{"action":"sweep"}`), nil, nil},
 		{"direct request with an invalid ARN", []byte(deleteOf(otherAcct, "")),
-			map[string]cleanup.Outcome{otherAcct: cleanup.OutcomeInvalid}, nil},
+			map[string]cleanup.Outcome{otherAcct: cleanup.OutcomeInvalid},
+			&trigger.IncompleteError{Kind: trigger.KindDirect, Invalid: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -337,8 +352,17 @@ func TestEventDrivenTeardownThatDidNotFinishReturnsTheReportWithAnIncompleteErro
 			case tt.want != nil && !errors.As(err, &inc):
 				t.Errorf("Invoke error = %v, want an *IncompleteError", err)
 			case tt.want != nil:
-				if d := cmp.Diff(tt.want, inc); d != "" {
+				if d := cmp.Diff(tt.want, inc, cmpopts.IgnoreFields(trigger.IncompleteError{}, "Examples")); d != "" {
 					t.Errorf("IncompleteError (-want +got):\n%s", d)
+				}
+				// The error alone says what to look at, in a few lines.
+				if n, want := len(inc.Examples), min(tt.want.Failed+tt.want.Invalid+tt.want.Waiting, 3); n != want {
+					t.Errorf("%d examples %q, want %d", n, inc.Examples, want)
+				}
+				for _, ex := range inc.Examples {
+					if !strings.Contains(err.Error(), ex) {
+						t.Errorf("error %q does not quote example %q", err, ex)
+					}
 				}
 			}
 			// The report comes back with the error too, for the command line.

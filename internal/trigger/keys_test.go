@@ -95,6 +95,11 @@ func TestDecodeRequestFieldNamesMustMatchExactlyAndOnce(t *testing.T) {
 			`field "dryRun" appears more than once: name each field once; accepted fields are action, connectionArns, dryRun, waitForServices`},
 		{"action twice", `{"action":"sweep","action":"delete",` + arns + `}`, `field "action" appears more than once`},
 		{"unknown field", `{"action":"sweep","force":true}`, `unknown field "force"; accepted fields are`},
+		// null would decode as "not asked", which for dryRun is a real
+		// deletion: a safety flag present must say what it means.
+		{"dryRun null", `{"action":"delete",` + arns + `,"dryRun":null}`, `field "dryRun" is null`},
+		{"dryRun null in a sweep", `{"action":"sweep","dryRun":null}`, `field "dryRun" is null`},
+		{"waitForServices null", `{"action":"delete",` + arns + `,"dryRun":true,"waitForServices":null}`, `field "waitForServices" is null`},
 	}
 	for _, form := range requestForms() {
 		for _, tt := range tests {
@@ -176,6 +181,8 @@ func TestDecodeOffboardRequestInEveryForm(t *testing.T) {
 		{name: "offboard with empty regions", request: `{"action":"offboard",` + account + `,"regions":[]}`,
 			reasonPart: `action "offboard" needs at least one region in "regions"`},
 		{name: "offboard with null regions", request: `{"action":"offboard",` + account + `,"regions":null}`,
+			reasonPart: `field "regions" is null`},
+		{name: "offboard with no regions", request: `{"action":"offboard",` + account + `}`,
 			reasonPart: `action "offboard" needs at least one region in "regions"`},
 		{name: "offboard with connectionArns", request: `{"action":"offboard",` + regions + `,"connectionArns":["` + legacy + `"]}`,
 			reasonPart: `action "offboard" takes no "connectionArns" (got 1)`},

@@ -128,7 +128,7 @@ func offboardOnly(w wireRequest) error {
 }
 
 // checkRequestKeys rejects a request object whose keys are not exactly
-// the accepted names, or that names one twice. encoding/json matches
+// the accepted names, that names one twice, or whose value is null. encoding/json matches
 // names case-insensitively and keeps the last of duplicates, so
 // {"dryRun":true,"DRYRUN":false} would decode as a real run although
 // every key looks accepted. Input that is not a well-formed object is
@@ -161,9 +161,15 @@ func checkRequestKeys(b []byte) error {
 			return fmt.Errorf("field %q appears more than once: name each field once; accepted fields are %s", key, requestFields)
 		}
 		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
 			return nil
+		}
+		// encoding/json leaves a field at its zero value for null, which
+		// for dryRun would read as "not asked" and delete for real: a
+		// field present must say what it means.
+		if string(value) == "null" {
+			return fmt.Errorf("field %q is null: give it a value, or leave the field out", key)
 		}
 	}
 	return nil

@@ -3,23 +3,24 @@ package trigger
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 )
 
-// IncompleteError reports an event-driven teardown (a custom event or an
-// App Runner deletion event) that did not finish: a connection failed, an
-// input was invalid (a custom event naming another account's connection,
-// say), or a connection was in use while the request asked to wait for
-// services (waitForServices, as an SQS message is then handed back).
-// Returning it from the handler makes Lambda retry the asynchronous event
-// and, when the retries are spent, send it to the function's dead-letter
-// queue or on-failure destination, so nothing is dropped silently: an
-// invalid event fails every retry and ends there, where a person sees it.
-// Scheduled sweeps and direct invocations return the report instead: the
-// next schedule, or the caller, retries them.
+// IncompleteError reports an invocation other than an SQS batch whose work
+// did not finish: a connection failed, an input was invalid (a custom
+// event naming another account's connection, say), or a connection was in
+// use while the request asked to wait for services (waitForServices, as an
+// SQS message is then handed back). Returning it from the handler makes
+// Lambda retry an asynchronous invocation (EventBridge events, schedules)
+// and, when the retries are spent, send it to the dead-letter queue or
+// on-failure destination, so nothing is dropped silently: an invalid event
+// fails every retry and ends there, where a person sees it. Re-running a
+// sweep or a teardown is safe, so a failed sweep is retried like a failed
+// teardown. A synchronous caller gets the error; the report is in the logs.
 type IncompleteError struct {
 	Kind Kind
 	// Failed counts failed results, which a retry may fix.
@@ -28,18 +29,28 @@ type IncompleteError struct {
 	Invalid int
 	// Waiting counts in_use results of requests that wait for services.
 	Waiting int
+	// Examples are the first few unfinished results, "connection: reason",
+	// so that the error alone says what to look at.
+	Examples []string
 }
 
+// maxExamples bounds the results an IncompleteError quotes.
+const maxExamples = 3
+
 func (e *IncompleteError) Error() string {
-	return fmt.Sprintf("%s cleanup incomplete: %d failed, %d invalid, %d in use while the request waits for services; "+
-		"the event is retried, then sent to the dead-letter queue", e.Kind, e.Failed, e.Invalid, e.Waiting)
+	msg := fmt.Sprintf("%s cleanup incomplete: %d failed, %d invalid, %d in use while the request waits for services",
+		e.Kind, e.Failed, e.Invalid, e.Waiting)
+	if len(e.Examples) > 0 {
+		msg += " (" + strings.Join(e.Examples, "; ") + ")"
+	}
+	return msg + "; an asynchronous invocation is retried, then sent to the dead-letter queue"
 }
 
 // Respond builds the Lambda response from the engine's report: an
 // events.SQSEventResponse for SQS, the report itself otherwise. A nil
 // report means the engine did not run: for SQS every message is handed
-// back for a retry; otherwise an empty report is returned. For an
-// event-driven teardown that did not finish, the report comes with an
+// back for a retry; otherwise an empty report is returned. For any other
+// invocation that did not finish, the report comes with an
 // *IncompleteError.
 func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
 	if inv.Kind == KindSQS {
@@ -48,23 +59,30 @@ func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
 	if rep == nil {
 		rep = emptyReport()
 	}
-	if inv.Kind == KindCustom || inv.Kind == KindAppRunner {
-		e := &IncompleteError{
-			Kind:    inv.Kind,
-			Failed:  countOutcome(rep, cleanup.OutcomeFailed),
-			Invalid: countOutcome(rep, cleanup.OutcomeInvalid),
-			Waiting: inv.countWaiting(rep),
+	waiting := inv.waiting(rep)
+	e := &IncompleteError{
+		Kind:    inv.Kind,
+		Failed:  countOutcome(rep, cleanup.OutcomeFailed),
+		Invalid: countOutcome(rep, cleanup.OutcomeInvalid),
+		Waiting: len(waiting),
+	}
+	for _, res := range rep.Results {
+		if len(e.Examples) == maxExamples {
+			break
 		}
-		if e.Failed+e.Invalid+e.Waiting > 0 {
-			return rep, e
+		if res.Outcome == cleanup.OutcomeFailed || res.Outcome == cleanup.OutcomeInvalid || slices.Contains(waiting, res.ConnectionARN) {
+			e.Examples = append(e.Examples, fmt.Sprintf("%s %s: %s", res.ConnectionARN, res.Outcome, res.Reason))
 		}
+	}
+	if e.Failed+e.Invalid+e.Waiting > 0 {
+		return rep, e
 	}
 	return rep, nil
 }
 
-// countWaiting counts the in_use results of requests that asked to wait
-// for services.
-func (inv Invocation) countWaiting(rep *cleanup.Report) int {
+// waiting lists the connections of in_use results of requests that asked
+// to wait for services.
+func (inv Invocation) waiting(rep *cleanup.Report) []string {
 	waits := make(map[string]bool)
 	for _, r := range inv.Requests {
 		if r.WaitForServices {
@@ -72,20 +90,20 @@ func (inv Invocation) countWaiting(rep *cleanup.Report) int {
 		}
 	}
 	if len(waits) == 0 {
-		return 0
+		return nil
 	}
 	// With one request every result is its own, whatever IDs it carries.
 	sole := len(inv.Requests) == 1
-	n := 0
+	var arns []string
 	for _, res := range rep.Results {
 		if res.Outcome != cleanup.OutcomeInUse {
 			continue
 		}
 		if sole || slices.ContainsFunc(res.RequestIDs, func(id string) bool { return waits[id] }) {
-			n++
+			arns = append(arns, res.ConnectionARN)
 		}
 	}
-	return n
+	return arns
 }
 
 // BatchResponse lists, in batch order and once each, the SQS messages to

@@ -1,0 +1,288 @@
+package cleanup_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+// TestSweepDeletesNothingOutsideTheConfiguredAccount: credentials that reach
+// another account than the configured one list that account's connections;
+// a sweep must not take them for its own.
+func TestSweepDeletesNothingOutsideTheConfiguredAccount(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
+	e := w.engine(cleanup.Config{Account: "999999999999", Region: region})
+
+	rep := e.Run(ctx(t), []cleanup.Request{{ID: "sweep", Action: cleanup.ActionSweep}, del("m1", free)})
+
+	if !w.exists(free) {
+		t.Fatalf("%s of account %s was deleted by an engine of account 999999999999", free, account)
+	}
+	if n := w.srv.Stats().Calls["DeleteConnection"]; n != 0 {
+		t.Errorf("%d DeleteConnection calls", n)
+	}
+	var invalid int
+	for _, r := range rep.Results {
+		if r.ConnectionARN != free {
+			continue
+		}
+		if r.Outcome != cleanup.OutcomeInvalid || !strings.Contains(r.Reason, "this function cleans up account 999999999999") {
+			t.Errorf("%s: %s (%s), want invalid naming the configured account", r.ConnectionARN, r.Outcome, r.Reason)
+		}
+		invalid++
+	}
+	// Named by m1, and listed by the sweep: both say why it was refused.
+	if invalid != 2 {
+		t.Errorf("%d results for the foreign connection, want 2: %+v", invalid, rep.Results)
+	}
+}
+
+func TestARNsOfAnotherPartitionAreInvalid(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
+	rest := strings.TrimPrefix(free, "arn:aws:")
+	china, govCloud := "arn:aws-cn:"+rest, "arn:aws-us-gov:"+rest
+
+	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{del("m1", china, govCloud)})
+
+	got := byARN(t, rep)
+	for _, arn := range []string{china, govCloud} {
+		if r := got[arn]; r.Outcome != cleanup.OutcomeInvalid || !strings.Contains(r.Reason, "of partition aws-") {
+			t.Errorf("%s: %s (%s), want invalid naming its partition", arn, r.Outcome, r.Reason)
+		}
+	}
+	if !w.exists(free) || w.srv.Stats().Total() != 0 {
+		t.Errorf("exists %v, %d calls: an ARN of another partition reached App Runner", w.exists(free), w.srv.Stats().Total())
+	}
+}
+
+func TestConfigRefusesAPartitionThatIsNotTheRegions(t *testing.T) {
+	_, err := cleanup.New(apprunner.New(apprunner.Options{}), cleanup.Config{Account: account, Region: "us-east-1", Partition: "aws-cn"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "region us-east-1 is in partition aws") {
+		t.Errorf("New error = %v, want one naming the region's partition", err)
+	}
+}
+
+// gatedWorld is a world whose DeleteConnection calls pass through gate,
+// which is handed the emulator's answer after the deletion is done and
+// decides when, or whether, the client receives it.
+func gatedWorld(t *testing.T, gate func(w http.ResponseWriter, r *http.Request, answer *httptest.ResponseRecorder)) *world {
+	t.Helper()
+	w := newWorld(t, apprunnerlocal.Options{}, 1)
+	hs := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") != "AppRunner.DeleteConnection" {
+			w.srv.ServeHTTP(rw, r)
+			return
+		}
+		answer := httptest.NewRecorder()
+		w.srv.ServeHTTP(answer, r)
+		gate(rw, r, answer)
+	}))
+	t.Cleanup(hs.Close)
+	w.client = apprunner.New(apprunner.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(hs.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", ""),
+		HTTPClient:   apprunnerlocal.HTTPClient(),
+		Retryer:      aws.NopRetryer{},
+	})
+	return w
+}
+
+func forward(rw http.ResponseWriter, answer *httptest.ResponseRecorder) {
+	for k, v := range answer.Header() {
+		rw.Header()[k] = v
+	}
+	rw.WriteHeader(answer.Code)
+	_, _ = rw.Write(answer.Body.Bytes())
+}
+
+// TestDeletionCutOffWhileUnderWayIsNotReportedAsNotStarted: App Runner
+// deleted the connection, but its answer never arrived. The run must not
+// claim the call was not started; it says the result is unknown.
+func TestDeletionCutOffWhileUnderWayIsNotReportedAsNotStarted(t *testing.T) {
+	tests := []struct {
+		name       string
+		reasonPart string
+		stop       func(t *testing.T) (context.Context, func())
+	}{
+		{"cancelled", "cancelled: DeleteConnection was under way when the run was stopped; its result is unknown",
+			func(t *testing.T) (context.Context, func()) {
+				c, cancel := context.WithCancel(ctx(t))
+				return c, cancel
+			}},
+		{"deadline", "deadline: DeleteConnection was under way when the function's time ran out; its result is unknown",
+			func(t *testing.T) (context.Context, func()) {
+				// The answer is held until the client gives up: at the
+				// deadline less the share of the margin kept for reporting.
+				c, cancel := context.WithTimeout(ctx(t), 3*time.Second+time.Second)
+				t.Cleanup(cancel)
+				return c, func() {}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, stop := tt.stop(t)
+			w := gatedWorld(t, func(_ http.ResponseWriter, r *http.Request, _ *httptest.ResponseRecorder) {
+				stop()
+				<-r.Context().Done()
+			})
+			free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
+
+			rep := w.engine(cleanup.Config{}).Run(c, []cleanup.Request{del("m1", free)})
+
+			r := byARN(t, rep)[free]
+			if r.Outcome != cleanup.OutcomeFailed || !strings.Contains(r.Reason, tt.reasonPart) {
+				t.Errorf("outcome %s (%s), want failed saying %q", r.Outcome, r.Reason, tt.reasonPart)
+			}
+			if strings.Contains(r.Reason, "not started") {
+				t.Errorf("reason %q says not started of a call that was made", r.Reason)
+			}
+			if w.exists(free) {
+				t.Error("the emulator did not delete the connection: the test does not test what it says")
+			}
+		})
+	}
+}
+
+// TestDeletionAnsweredInsideTheDeadlineMarginIsReportedDeleted: no call
+// starts inside the margin, but one under way may finish there, so a
+// deletion App Runner made is reported as made.
+func TestDeletionAnsweredInsideTheDeadlineMarginIsReportedDeleted(t *testing.T) {
+	const margin = 3 * time.Second
+	c, cancel := context.WithTimeout(ctx(t), margin+time.Second)
+	defer cancel()
+	dl, _ := c.Deadline()
+	stopAt := dl.Add(-margin)
+	w := gatedWorld(t, func(rw http.ResponseWriter, r *http.Request, answer *httptest.ResponseRecorder) {
+		// Answer once no call may start any more.
+		select {
+		case <-time.After(time.Until(stopAt) + 100*time.Millisecond):
+		case <-r.Context().Done():
+		}
+		forward(rw, answer)
+	})
+	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
+	other := w.conn(apprunnerlocal.SeedConnection{Name: "other-github"})
+
+	// Concurrency 1: the second deletion comes after the first, inside the
+	// margin, and must not start.
+	rep := w.engine(cleanup.Config{MaxConcurrency: 1, DeadlineMargin: margin}).Run(c, []cleanup.Request{del("m1", free, other)})
+
+	got := byARN(t, rep)
+	var deleted, notStarted string
+	for _, arn := range []string{free, other} {
+		switch got[arn].Outcome {
+		case cleanup.OutcomeDeleted:
+			deleted = arn
+		case cleanup.OutcomeFailed:
+			notStarted = arn
+		}
+	}
+	if deleted == "" || notStarted == "" {
+		t.Fatalf("results %+v, want one deleted and one not started", rep.Results)
+	}
+	if w.exists(deleted) || !w.exists(notStarted) {
+		t.Errorf("deleted one exists %v, not started one exists %v", w.exists(deleted), w.exists(notStarted))
+	}
+	if r := got[notStarted].Reason; !strings.Contains(r, "not started") {
+		t.Errorf("reason %q, want not started", r)
+	}
+}
+
+// panickingAPI is the real client, but panics on the calls about one
+// connection: a bug met by one connection in one worker.
+type panickingAPI struct {
+	cleanup.API
+	op, arn string
+}
+
+func (p panickingAPI) DeleteConnection(ctx context.Context, in *apprunner.DeleteConnectionInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteConnectionOutput, error) {
+	if p.op == "DeleteConnection" && aws.ToString(in.ConnectionArn) == p.arn {
+		panic("boom in DeleteConnection")
+	}
+	return p.API.DeleteConnection(ctx, in, optFns...)
+}
+
+func (p panickingAPI) ListTagsForResource(ctx context.Context, in *apprunner.ListTagsForResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.ListTagsForResourceOutput, error) {
+	if p.op == "ListTagsForResource" && aws.ToString(in.ResourceArn) == p.arn {
+		panic("boom in ListTagsForResource")
+	}
+	return p.API.ListTagsForResource(ctx, in, optFns...)
+}
+
+func (p panickingAPI) DescribeService(ctx context.Context, in *apprunner.DescribeServiceInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeServiceOutput, error) {
+	if p.op == "DescribeService" {
+		panic("boom in DescribeService")
+	}
+	return p.API.DescribeService(ctx, in, optFns...)
+}
+
+// TestPanicInAWorkerBecomesAFailedResult: the panic is that connection's
+// failure, with its reason; the others are decided as usual and the
+// process lives on.
+func TestPanicInAWorkerBecomesAFailedResult(t *testing.T) {
+	for _, op := range []string{"DeleteConnection", "ListTagsForResource", "DescribeService"} {
+		t.Run(op, func(t *testing.T) {
+			w := newWorld(t, apprunnerlocal.Options{}, 3)
+			bad := w.conn(apprunnerlocal.SeedConnection{Name: "bad-github"})
+			good := w.conn(apprunnerlocal.SeedConnection{Name: "good-github"})
+			w.service("user-svc", apprunnerlocal.ServiceRunning, w.conn(apprunnerlocal.SeedConnection{Name: "used-github"}))
+			e, err := cleanup.New(panickingAPI{API: w.client, op: op, arn: bad},
+				cleanup.Config{Account: account, Region: region, ProtectTagKey: "apprunner-cleanup:protect"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			rep := e.Run(ctx(t), []cleanup.Request{del("m1", bad, good)})
+
+			got := byARN(t, rep)
+			if r := got[bad]; r.Outcome != cleanup.OutcomeFailed || !strings.Contains(r.Reason, "internal error: boom in "+op) {
+				t.Errorf("%s: %s (%s), want failed with the panic", bad, r.Outcome, r.Reason)
+			}
+			want := cleanup.OutcomeDeleted
+			if op == "DescribeService" {
+				want = cleanup.OutcomeFailed // no complete index: nothing may be deleted
+			}
+			if r := got[good]; r.Outcome != want {
+				t.Errorf("%s: %s (%s), want %s", good, r.Outcome, r.Reason, want)
+			}
+			if !w.exists(bad) && op != "DeleteConnection" {
+				t.Errorf("%s deleted although its decision panicked", bad)
+			}
+		})
+	}
+}
+
+// TestEveryReportListsItsResults: a report with nothing in it still has a
+// list, so that programs reading it need no null case.
+func TestEveryReportListsItsResults(t *testing.T) {
+	_, d, _ := offboardWorld(t)
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	yes := true
+	reports := map[string]*cleanup.Report{
+		"offboarding an empty account": d.Run(ctx(t), []cleanup.Request{{ID: "m1", Action: cleanup.ActionOffboard, RoleARN: roleARN, Regions: []string{"ap-south-1"}, DryRun: &yes}}),
+		"sweeping an empty account":    w.engine(cleanup.Config{}).Run(ctx(t), sweep()),
+	}
+	for name, rep := range reports {
+		out, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), `"results":[]`) {
+			t.Errorf("%s: %s, want an empty results list", name, out)
+		}
+	}
+}
