@@ -267,3 +267,49 @@ func TestOffboardingAssumesTheRoleThroughSTS(t *testing.T) {
 		t.Errorf("offboarding through the allowed role (-want +got):\n%s", diff)
 	}
 }
+
+// TestSQSMessagesNamingAnotherPartitionGoToTheDeadLetterQueue: an ARN of
+// aws-cn or aws-us-gov is invalid, so its message is handed back (and, after
+// the redrive count, kept in the DLQ), never acknowledged as already deleted.
+func TestSQSMessagesNamingAnotherPartitionGoToTheDeadLetterQueue(t *testing.T) {
+	emu := apprunnerlocal.New(apprunnerlocal.Options{})
+	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
+		t.Fatal(err)
+	}
+	useEmulator(t, emu, "us-east-1")
+	cfg, err := function.LoadConfig(lookup(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	h, err := function.New(ctx, cfg, function.Deps{Logger: slog.New(slog.DiscardHandler), Metrics: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const conn = "apprunner:us-east-1:123456789012:connection/legacy-github/7c3bb97d87a2b0d482acd89eaad25d3b"
+	batch := `{"Records":[
+		{"messageId":"cn","eventSource":"aws:sqs","body":"arn:aws-cn:` + conn + `"},
+		{"messageId":"gov","eventSource":"aws:sqs","body":"arn:aws-us-gov:` + conn + `"},
+		{"messageId":"dry","eventSource":"aws:sqs","body":"{\"action\":\"delete\",\"connectionArns\":[\"arn:aws:` + conn + `\"],\"dryRun\":true}"}]}`
+
+	out, err := h.Invoke(ctx, []byte(batch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		BatchItemFailures []struct{ ItemIdentifier string } `json:"batchItemFailures"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	if diff := cmp.Diff([]string{"cn", "gov"}, failed); diff != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", diff)
+	}
+	if n := emu.Stats().Calls["DeleteConnection"]; n != 0 {
+		t.Errorf("%d DeleteConnection calls", n)
+	}
+}
