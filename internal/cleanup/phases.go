@@ -397,11 +397,12 @@ func deadlineReason(err error) string {
 	if errors.Is(err, context.Canceled) {
 		why, cause = "cancelled", "the run was stopped"
 	}
-	reason := fmt.Sprintf("%s: %s was under way when %s; its result is unknown, and it will be retried", why, op.OperationName, cause)
-	if op.OperationName == "DeleteConnection" {
-		reason += " (App Runner may have deleted the connection already: a retry then reports it already_deleted)"
+	if op.OperationName != "DeleteConnection" {
+		// A read cut off changed nothing.
+		return fmt.Sprintf("%s: %s was under way when %s and did not finish; it will be retried", why, op.OperationName, cause)
 	}
-	return reason
+	return fmt.Sprintf("%s: DeleteConnection was under way when %s; its result is unknown, and it will be retried "+
+		"(App Runner may have deleted the connection already: a retry then reports it already_deleted)", why, cause)
 }
 
 // errText is the App Runner error code and message without the SDK's
