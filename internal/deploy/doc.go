@@ -5,5 +5,13 @@
 // the operator listed and only when there are some, and that the queue, tracing, logging and safety
 // settings the function relies on stay in place.
 //
+// They also check who can ask for deletions and with what the function acts
+// (access_test.go): custom requests arrive on the stack's own event bus,
+// whose policy and the queue's refuse every sender but the requesters the
+// operator listed (or, with none listed, principals of other accounts); the
+// function runs with the stack's own role, with no managed policies, its SQS
+// and CloudWatch Logs actions scoped to its own queues and log group; and
+// every service principal let in is bound to its source account and ARN.
+//
 // The package has no code of its own; its tests read ../../template.yaml.
 package deploy

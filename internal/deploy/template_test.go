@@ -157,43 +157,79 @@ func stringList(t *testing.T, v any) []string {
 	return nil
 }
 
-// statement is one IAM policy statement of the function's inline policies.
+// statement is one IAM policy statement.
 type statement struct {
+	Sid      string
 	Effect   string
 	Actions  []string
 	Resource any
+	// Principal is the statement's Principal element (resource and trust
+	// policies); nil in identity policies.
+	Principal any
+	// IAMCondition is the statement's Condition element, nil when absent.
+	IAMCondition any
 	// Condition names the template condition under which the statement
 	// exists (an !If whose other branch is AWS::NoValue); empty means always.
 	Condition string
 }
 
-func policyStatements(t *testing.T, tmpl map[string]any) []statement {
+// documentStatements returns the statements of one policy document.
+func documentStatements(t *testing.T, doc any) []statement {
 	t.Helper()
-	policies, ok := at(t, function(t, tmpl), "Policies").([]any)
+	stmts, ok := at(t, doc, "Statement").([]any)
 	if !ok {
-		t.Fatalf("%s: %s Policies is not a list", templatePath, functionID)
+		t.Fatalf("%s: policy Statement is not a list", templatePath)
+	}
+	var out []statement
+	for _, s := range stmts {
+		condition, s := conditional(t, s)
+		m, ok := s.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: policy statement %v is %T, want a mapping", templatePath, s, s)
+		}
+		sid, _ := m["Sid"].(string)
+		out = append(out, statement{
+			Sid:          sid,
+			Effect:       fmt.Sprint(at(t, s, "Effect")),
+			Actions:      stringList(t, at(t, s, "Action")),
+			Resource:     m["Resource"],
+			Principal:    m["Principal"],
+			IAMCondition: m["Condition"],
+			Condition:    condition,
+		})
+	}
+	return out
+}
+
+// functionRoleID returns the logical ID of the function's execution role,
+// which must be a role of this template.
+func functionRoleID(t *testing.T, tmpl map[string]any) string {
+	t.Helper()
+	id := getAttResource(t, at(t, function(t, tmpl), "Role"), "Arn")
+	if got := at(t, tmpl, "Resources", id, "Type"); got != "AWS::IAM::Role" {
+		t.Fatalf("%s: the function's role %s has Type %v, want AWS::IAM::Role", templatePath, id, got)
+	}
+	return id
+}
+
+// roleStatements returns the statements of a role's inline policies.
+func roleStatements(t *testing.T, tmpl map[string]any, roleID string) []statement {
+	t.Helper()
+	policies, ok := at(t, tmpl, "Resources", roleID, "Properties", "Policies").([]any)
+	if !ok {
+		t.Fatalf("%s: %s Policies is not a list", templatePath, roleID)
 	}
 	var out []statement
 	for _, p := range policies {
-		doc, ok := p.(map[string]any)
-		if !ok {
-			t.Fatalf("%s: policy %v is a managed policy or template; use inline statements only", templatePath, p)
-		}
-		stmts, ok := at(t, doc, "Statement").([]any)
-		if !ok {
-			t.Fatalf("%s: policy Statement is not a list", templatePath)
-		}
-		for _, s := range stmts {
-			condition, s := conditional(t, s)
-			out = append(out, statement{
-				Effect:    fmt.Sprint(at(t, s, "Effect")),
-				Actions:   stringList(t, at(t, s, "Action")),
-				Resource:  at(t, s, "Resource"),
-				Condition: condition,
-			})
-		}
+		out = append(out, documentStatements(t, at(t, p, "PolicyDocument"))...)
 	}
 	return out
+}
+
+// policyStatements returns every statement of the function's execution role.
+func policyStatements(t *testing.T, tmpl map[string]any) []statement {
+	t.Helper()
+	return roleStatements(t, tmpl, functionRoleID(t, tmpl))
 }
 
 // conditional unwraps a statement of the form !If [Condition, statement,
@@ -265,7 +301,13 @@ func getAttResource(t *testing.T, v any, attr string) string {
 
 // otherActions are the non-App Runner actions the function may be granted;
 // each has its own test of how it is scoped.
-var otherActions = []string{"sts:AssumeRole"}
+var otherActions = []string{
+	"sts:AssumeRole",
+	"logs:CreateLogStream", "logs:PutLogEvents",
+	"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
+	"sqs:SendMessage",
+	"xray:PutTraceSegments", "xray:PutTelemetryRecords",
+}
 
 func TestIAMGrantsExactlyTheAppRunnerOperationsTheEngineCalls(t *testing.T) {
 	tmpl := loadTemplate(t)
@@ -279,7 +321,7 @@ func TestIAMGrantsExactlyTheAppRunnerOperationsTheEngineCalls(t *testing.T) {
 			case strings.HasPrefix(a, "apprunner:"):
 				got = append(got, a)
 			case !slices.Contains(otherActions, a):
-				t.Errorf("inline policy grants %s, which is neither an App Runner operation nor one of %v", a, otherActions)
+				t.Errorf("the function's role grants %s, which is neither an App Runner operation nor one of %v", a, otherActions)
 			}
 		}
 	}
@@ -290,7 +332,7 @@ func TestIAMGrantsExactlyTheAppRunnerOperationsTheEngineCalls(t *testing.T) {
 	}
 	slices.Sort(want)
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("inline policy actions differ from cleanup.Operations() (-want +got):\n%s", diff)
+		t.Errorf("App Runner actions of the function's role differ from cleanup.Operations() (-want +got):\n%s", diff)
 	}
 }
 
