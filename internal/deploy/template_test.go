@@ -570,3 +570,13 @@ func TestFunctionBuildsWithTheMakefile(t *testing.T) {
 		t.Errorf("%s has no build-%s target, which sam build runs", makefilePath, functionID)
 	}
 }
+
+// TestProtectTagKeyCannotBeEmpty: an empty key would turn tag protection
+// off without a word; the function refuses it at start, and the stack
+// refuses it before that (<none> is the explicit way).
+func TestProtectTagKeyCannotBeEmpty(t *testing.T) {
+	tmpl := loadTemplate(t)
+	if got := number(t, at(t, tmpl, "Parameters", "ProtectTagKey", "MinLength")); got != 1 {
+		t.Errorf("Parameters.ProtectTagKey.MinLength = %d, want 1", got)
+	}
+}
