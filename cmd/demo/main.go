@@ -103,7 +103,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		Output: out,
 	})
 	if err != nil {
-		return err
+		// The error quotes the emulator's last output lines: without -v
+		// they would be seen nowhere else.
+		return fmt.Errorf("run the function under the Lambda Runtime Interface Emulator: %w", err)
 	}
 	defer rt.Close()
 	fmt.Fprintf(stdout, "  function             %s under the runtime emulator; policy: minimum age 24h, protection tag apprunner-cleanup:protect, dry run off unless the event asks\n",

@@ -38,6 +38,16 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	// Registered first, so that whatever fails below, a failed start of the
+	// runtime emulator included, the test shows what the emulator and the
+	// function printed. The cleanups run last-in first-out: this one after
+	// the runtime is closed, when nothing writes to output any more.
+	var output strings.Builder
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("runtime emulator and function output:\n%s", output.String())
+		}
+	})
 
 	bins, err := lambdarun.Build(ctx, "../..", t.TempDir())
 	if err != nil {
@@ -50,7 +60,6 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 	hs := httptest.NewServer(emu)
 	t.Cleanup(hs.Close)
 
-	var output strings.Builder
 	rt, err := lambdarun.Start(ctx, lambdarun.Options{
 		Binaries: bins,
 		Env: []string{
@@ -66,12 +75,7 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		rt.Close()
-		if t.Failed() {
-			t.Logf("function output:\n%s", output.String())
-		}
-	})
+	t.Cleanup(func() { rt.Close() })
 
 	const (
 		storefront = "storefront-github"

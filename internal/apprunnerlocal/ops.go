@@ -77,7 +77,7 @@ func (s *Server) createConnection(c caller, body []byte) (any, *apiError) {
 	id := randomHex(32)
 	conn := &connection{
 		scope: sc, arn: connectionARN(sc, *in.ConnectionName, id), name: *in.ConnectionName, id: id,
-		provider: *in.ProviderType, status: ConnectionPendingHandshake, createdAt: s.now(),
+		provider: *in.ProviderType, status: ConnectionPendingHandshake, createdAt: s.stamp(),
 		tags: tagMap(in.Tags),
 	}
 	s.st.addConnection(conn)
@@ -209,19 +209,22 @@ func (s *Server) deleteConnection(c caller, body []byte) (any, *apiError) {
 	if conn == nil || conn.scope != c.scope() || conn.status == ConnectionDeleted {
 		return nil, errNotFound("connection %s not found", *in.ConnectionArn)
 	}
-	now := s.now()
-	if users := s.st.usersOf(conn, now); len(users) > 0 {
-		if !s.opts.DisableInUseGuard {
-			what, advice := "service", "delete the service or change its source first"
-			if len(users) > 1 {
-				what, advice = "services", "delete the services or change their sources first"
-			}
-			return nil, errInvalid("cannot delete connection %s: connection %s is used by %s %s; %s",
-				conn.name, conn.arn, what, strings.Join(users, ", "), advice)
+	users := s.st.usersOf(conn, s.now())
+	if len(users) > 0 && !s.opts.DisableInUseGuard {
+		what, advice := "service", "delete the service or change its source first"
+		if len(users) > 1 {
+			what, advice = "services", "delete the services or change their sources first"
 		}
-		s.st.unsafe = append(s.st.unsafe, UnsafeDeletion{ConnectionARN: conn.arn, ServiceARNs: users, At: now})
+		return nil, errInvalid("cannot delete connection %s: connection %s is used by %s %s; %s",
+			conn.name, conn.arn, what, strings.Join(users, ", "), advice)
 	}
-	s.st.deleteConnection(conn, now)
+	// Stamped only once the deletion is sure: a refused call changes
+	// nothing, so it records no time.
+	at := s.stamp()
+	if len(users) > 0 {
+		s.st.unsafe = append(s.st.unsafe, UnsafeDeletion{ConnectionARN: conn.arn, ServiceARNs: users, At: at})
+	}
+	s.st.deleteConnection(conn, at)
 	return map[string]any{"Connection": conn.wire()}, nil
 }
 
@@ -381,7 +384,7 @@ func (s *Server) createService(c caller, body []byte) (any, *apiError) {
 	if in.AutoScalingConfigurationArn != nil {
 		cfg.AutoScalingARN = *in.AutoScalingConfigurationArn
 	}
-	sv := newService(sc, *in.ServiceName, randomHex(32), ServiceRunning, now, cfg, tagMap(in.Tags))
+	sv := newService(sc, *in.ServiceName, randomHex(32), ServiceRunning, s.stamp(), cfg, tagMap(in.Tags))
 	s.st.addService(sv)
 	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
 }
@@ -530,7 +533,7 @@ func (s *Server) deleteService(c caller, body []byte) (any, *apiError) {
 	case ServiceOperationInProgress:
 		return nil, errState("service %s has an operation in progress", sv.arn)
 	}
-	now := s.now()
+	now := s.stamp()
 	sv.updatedAt = now
 	if d := s.opts.DeleteServiceDelay; d > 0 {
 		sv.status = ServiceOperationInProgress
@@ -572,7 +575,7 @@ func (s *Server) updateService(c caller, body []byte) (any, *apiError) {
 		}
 		sv.cfg.Source = *in.SourceConfiguration
 	}
-	sv.updatedAt = s.now()
+	sv.updatedAt = s.stamp()
 	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
 }
 
@@ -594,7 +597,7 @@ func (s *Server) transition(c caller, body []byte, verb, from, to string) (any, 
 		return nil, errState("cannot %s service %s: its status is %s, not %s", verb, sv.arn, sv.status, from)
 	}
 	sv.status = to
-	sv.updatedAt = s.now()
+	sv.updatedAt = s.stamp()
 	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
 }
 

@@ -248,7 +248,9 @@ func (s *Server) Load(seed *Seed) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
+	// One stamp for the whole seed: it is one change. Times given as
+	// CreatedAgo count back from it.
+	now := s.stamp()
 	var conns []*connection
 	var services []*service
 	pendingConn := map[string]*connection{} // by ARN

@@ -58,7 +58,14 @@ type Options struct {
 	// DeleteServiceDelay is how long a deleted service stays
 	// OPERATION_IN_PROGRESS before it becomes DELETED. Zero: at once.
 	DeleteServiceDelay time.Duration
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means the system's. Times recorded on resources
+	// (CreatedAt, UpdatedAt, DeletedAt) are truncated to milliseconds, all
+	// that the wire carries; with the default clock each is also at least a
+	// millisecond after the one recorded before, so that no two changes
+	// share a timestamp even when they come within one millisecond (a
+	// client that tells a changed service by its UpdatedAt would miss the
+	// change otherwise). A clock set here is used as it is, so that a test
+	// can stop time.
 	Now func() time.Time
 }
 
@@ -97,6 +104,8 @@ type Server struct {
 	stats    Stats
 	// issued maps access keys that AssumeRole handed out to their account.
 	issued map[string]string
+	// lastStamp is the time stamp returned last.
+	lastStamp time.Time
 }
 
 type bucket struct {
@@ -171,6 +180,10 @@ func (s *Server) ResetStats() {
 	s.stats = emptyStats()
 }
 
+// now reads the clock for decisions: whether a token bucket has refilled,
+// whether a deletion has completed, when credentials expire. Reading it
+// does not move it, so that a burst of calls cannot run it ahead of the
+// system's clock and refill token buckets early. The caller holds s.mu.
 func (s *Server) now() time.Time {
 	// Round(0) drops the monotonic reading so that times compare by wall
 	// clock, like the times decoded from page tokens.
@@ -178,6 +191,21 @@ func (s *Server) now() time.Time {
 		return s.opts.Now().Round(0)
 	}
 	return time.Now().Round(0)
+}
+
+// stamp returns the time to record on a resource being created or changed,
+// as Options.Now describes: with the default clock,
+// max(now, last stamp + 1ms), truncated to milliseconds. The caller holds
+// s.mu, which orders the stamps.
+func (s *Server) stamp() time.Time {
+	t := s.now().Truncate(time.Millisecond)
+	if s.opts.Now == nil {
+		if next := s.lastStamp.Add(time.Millisecond); t.Before(next) {
+			t = next
+		}
+	}
+	s.lastStamp = t
+	return t
 }
 
 // record counts one call; the caller holds s.mu.

@@ -427,3 +427,91 @@ func TestUpdateServiceRepointsTheServiceToAnotherConnection(t *testing.T) {
 		t.Errorf("updating a paused service: %v, want InvalidStateException", err)
 	}
 }
+
+// TestEveryChangeGetsItsOwnTimestamp: the wire carries milliseconds, and a
+// client tells a changed service by its UpdatedAt, so two changes must not
+// share one, however quickly they follow each other. The changes below come
+// as fast as the client can send them, many to a millisecond.
+func TestEveryChangeGetsItsOwnTimestamp(t *testing.T) {
+	frozen := time.Date(2025, 6, 1, 12, 0, 0, 123456789, time.UTC)
+	tests := []struct {
+		name string
+		now  func() time.Time
+		// check judges the times recorded by the changes, in order.
+		check func(t *testing.T, times []time.Time)
+	}{
+		{
+			name: "the default clock moves on at every change",
+			check: func(t *testing.T, times []time.Time) {
+				t.Helper()
+				for i := 1; i < len(times); i++ {
+					if !times[i].After(times[i-1]) {
+						t.Errorf("change %d recorded %v, not after change %d's %v", i, times[i], i-1, times[i-1])
+					}
+				}
+			},
+		},
+		{
+			// A test that stops the clock gets the time it set, to the
+			// millisecond that the wire carries.
+			name: "a clock set in the options is used as it is",
+			now:  func() time.Time { return frozen },
+			check: func(t *testing.T, times []time.Time) {
+				t.Helper()
+				for i, got := range times {
+					if want := frozen.Truncate(time.Millisecond); !got.Equal(want) {
+						t.Errorf("change %d recorded %v, want %v", i, got, want)
+					}
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, hs := newServer(t, apprunnerlocal.Options{Now: tt.now})
+			client := newClient(t, hs.URL, "AKID", "us-east-1")
+			tt.check(t, changeTimes(t, client, mustAddConnection(t, s, acct, "us-east-1", apprunnerlocal.SeedConnection{Name: "web-github"})))
+		})
+	}
+}
+
+// changeTimes makes one change after another through the API and returns
+// the time each recorded, as the client decoded it.
+func changeTimes(t *testing.T, client *apprunner.Client, connARN string) []time.Time {
+	t.Helper()
+	ctx := context.Background()
+	var times []time.Time
+	for i := range 3 {
+		out, err := client.CreateConnection(ctx, &apprunner.CreateConnectionInput{ConnectionName: aws.String(fmt.Sprintf("new-github-%d", i)), ProviderType: types.ProviderTypeGithub})
+		if err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, *out.Connection.CreatedAt)
+	}
+	created, err := client.CreateService(ctx, &apprunner.CreateServiceInput{ServiceName: aws.String("web-app"), SourceConfiguration: codeSource(connARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	times = append(times, *created.Service.UpdatedAt)
+	svc := created.Service.ServiceArn
+	for range 10 {
+		up, err := client.UpdateService(ctx, &apprunner.UpdateServiceInput{ServiceArn: svc, SourceConfiguration: codeSource(connARN)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pause, err := client.PauseService(ctx, &apprunner.PauseServiceInput{ServiceArn: svc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resume, err := client.ResumeService(ctx, &apprunner.ResumeServiceInput{ServiceArn: svc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, *up.Service.UpdatedAt, *pause.Service.UpdatedAt, *resume.Service.UpdatedAt)
+	}
+	del, err := client.DeleteService(ctx, &apprunner.DeleteServiceInput{ServiceArn: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(times, *del.Service.UpdatedAt)
+}
