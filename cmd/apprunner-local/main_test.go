@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/google/go-cmp/cmp"
 
@@ -39,11 +38,7 @@ func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 
-	client := apprunner.New(apprunner.Options{
-		Region: "eu-west-1", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("OTHER", "SECRET", ""),
-		HTTPClient:  apprunnerlocal.HTTPClient(),
-	})
+	client := apprunnerlocal.NewClient(url, "eu-west-1", "OTHER")
 	out, err := client.ListConnections(ctx, &apprunner.ListConnectionsInput{})
 	if err != nil {
 		t.Fatalf("ListConnections: %v", err)

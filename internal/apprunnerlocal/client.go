@@ -3,7 +3,25 @@ package apprunnerlocal
 import (
 	"io"
 	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 )
+
+// NewClient returns the real App Runner client for an emulator served at
+// endpoint (an httptest.Server's URL, say), calling as accessKeyID in
+// region: the key picks the account, as [Options.Accounts] says, and the
+// secret is never checked. It uses [HTTPClient]; everything else, retries
+// included, is the SDK's default unless optFns change it.
+func NewClient(endpoint, region, accessKeyID string, optFns ...func(*apprunner.Options)) *apprunner.Client {
+	return apprunner.New(apprunner.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKeyID, "SECRET", ""),
+		HTTPClient:   HTTPClient(),
+	}, optFns...)
+}
 
 // HTTPClient returns an HTTP client for SDK clients that talk to the
 // emulator (apprunner.Options.HTTPClient).

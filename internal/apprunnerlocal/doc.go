@@ -4,15 +4,14 @@
 // A [Server] is an [net/http.Handler] speaking App Runner's real wire protocol
 // (AWS JSON 1.0: POST /, X-Amz-Target: AppRunner.<Operation>, epoch-second
 // timestamps, errors as {"__type": ..., "message": ...}), so the real
-// aws-sdk-go-v2 client and the AWS CLI work against it unchanged:
+// aws-sdk-go-v2 client and the AWS CLI work against it unchanged.
+// [NewClient] points the real client at one:
 //
 //	srv := httptest.NewServer(apprunnerlocal.New(apprunnerlocal.Options{}))
-//	client := apprunner.New(apprunner.Options{
-//		Region:       "us-east-1",
-//		BaseEndpoint: aws.String(srv.URL),
-//		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-//		HTTPClient:   apprunnerlocal.HTTPClient(), // avoids an SDK race, see HTTPClient
-//	})
+//	client := apprunnerlocal.NewClient(srv.URL, "us-east-1", "AKID")
+//
+// It is the SDK's client with the emulator's [HTTPClient], which avoids a
+// race in the SDK; a client built by hand should use that too.
 //
 // Covered operations: CreateConnection, ListConnections, DeleteConnection,
 // CreateService, DescribeService, ListServices, UpdateService (its source
@@ -26,11 +25,15 @@
 // can learn its account and reach other accounts through a role, as the
 // cleanup function does when it offboards an account.
 //
-// The protocol layer (server.go, ops.go) is separate from the store
-// (store.go), which keeps every account and region apart under one mutex.
+// The protocol layer (server.go; input.go decodes and validates each
+// operation's input, ops.go runs it) is separate from the store (store.go),
+// which keeps every account and region apart under one mutex.
 // Test knobs ([Options]) add latency, per-operation token-bucket throttling,
 // a reproducible fraction of internal errors, and the empty-page quirk of
-// ListServices; [Server.Stats] counts every call by operation and outcome.
+// ListServices. The inspection API (inspect.go) lets tests look inside:
+// [Server.Stats] counts every call by operation and outcome, and
+// [Server.Connection], [Server.Services] and the like return the store's
+// resources.
 //
 // Where it differs from the real service:
 //   - SigV4 signatures are not verified. A request must carry an

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 
@@ -24,12 +23,8 @@ func Example() {
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 
-	client := apprunner.New(apprunner.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		HTTPClient:   apprunnerlocal.HTTPClient(),
-	})
+	// Any access key ID not in Options.Accounts is DefaultAccount's.
+	client := apprunnerlocal.NewClient(srv.URL, "us-east-1", "AKID")
 
 	_, err := client.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{
 		ConnectionArn: aws.String("arn:aws:apprunner:us-east-1:123456789012:connection/storefront-github/04c55319304afef88d844f848df39fac"),

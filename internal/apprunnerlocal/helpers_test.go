@@ -8,8 +8,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
@@ -25,17 +23,14 @@ func newServer(t *testing.T, opts apprunnerlocal.Options) (*apprunnerlocal.Serve
 }
 
 // newClient returns the real SDK client for one access key and region,
-// without retries unless the options say otherwise.
+// without retries unless the options say otherwise: a test sees every
+// error the emulator returns.
 func newClient(t *testing.T, url, accessKey, region string, optFns ...func(*apprunner.Options)) *apprunner.Client {
 	t.Helper()
-	return apprunner.New(apprunner.Options{
-		Region:           region,
-		BaseEndpoint:     aws.String(url),
-		Credentials:      credentials.NewStaticCredentialsProvider(accessKey, "SECRET", ""),
-		RetryMaxAttempts: 1,
-		HTTPClient:       apprunnerlocal.HTTPClient(),
-	}, optFns...)
+	return apprunnerlocal.NewClient(url, region, accessKey, append([]func(*apprunner.Options){noRetries}, optFns...)...)
 }
+
+func noRetries(o *apprunner.Options) { o.RetryMaxAttempts = 1 }
 
 func mustAddConnection(t *testing.T, s *apprunnerlocal.Server, account, region string, c apprunnerlocal.SeedConnection) string {
 	t.Helper()

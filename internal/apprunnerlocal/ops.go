@@ -1,7 +1,6 @@
 package apprunnerlocal
 
 import (
-	"fmt"
 	"maps"
 	"strings"
 	"time"
@@ -14,33 +13,48 @@ type handler func(s *Server, c caller, body []byte) (any, *apiError)
 func handlerFor(op string) (handler, bool) {
 	switch op {
 	case "CreateConnection":
-		return (*Server).createConnection, true
+		return operation((*Server).createConnection), true
 	case "ListConnections":
-		return (*Server).listConnections, true
+		return operation((*Server).listConnections), true
 	case "DeleteConnection":
-		return (*Server).deleteConnection, true
+		return operation((*Server).deleteConnection), true
 	case "CreateService":
-		return (*Server).createService, true
+		return operation((*Server).createService), true
 	case "DescribeService":
-		return (*Server).describeService, true
+		return operation((*Server).describeService), true
 	case "ListServices":
-		return (*Server).listServices, true
+		return operation((*Server).listServices), true
 	case "DeleteService":
-		return (*Server).deleteService, true
+		return operation((*Server).deleteService), true
 	case "UpdateService":
-		return (*Server).updateService, true
+		return operation((*Server).updateService), true
 	case "PauseService":
-		return (*Server).pauseService, true
+		return operation((*Server).pauseService), true
 	case "ResumeService":
-		return (*Server).resumeService, true
+		return operation((*Server).resumeService), true
 	case "TagResource":
-		return (*Server).tagResource, true
+		return operation((*Server).tagResource), true
 	case "UntagResource":
-		return (*Server).untagResource, true
+		return operation((*Server).untagResource), true
 	case "ListTagsForResource":
-		return (*Server).listTagsForResource, true
+		return operation((*Server).listTagsForResource), true
 	}
 	return nil, false
+}
+
+// operation makes a handler of run, which receives its input decoded and
+// valid and runs under s.mu: every operation sees the store as a whole and
+// leaves it so, and the lock is taken and released here only.
+func operation[T any, PT input[T]](run func(*Server, caller, PT) (any, *apiError)) handler {
+	return func(s *Server, c caller, body []byte) (any, *apiError) {
+		in, err := decodeInput[T, PT](body)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return run(s, c, in)
+	}
 }
 
 // defaultPageSize is used when MaxResults is omitted.
@@ -48,28 +62,7 @@ const defaultPageSize = 20
 
 func (c caller) scope() scope { return scope(c) }
 
-func (s *Server) createConnection(c caller, body []byte) (any, *apiError) {
-	var in struct {
-		ConnectionName *string
-		ProviderType   *string
-		Tags           []wireTag
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	if v.required("ConnectionName", in.ConnectionName != nil) {
-		v.str("connectionName", in.ConnectionName, 4, 32, connectionNameRE)
-	}
-	if v.required("ProviderType", in.ProviderType != nil) {
-		v.enum("providerType", in.ProviderType, providerTypes)
-	}
-	v.tags("tags", in.Tags)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Server) createConnection(c caller, in *createConnectionInput) (any, *apiError) {
 	sc := c.scope()
 	if s.st.liveConnectionByName(sc, *in.ConnectionName) != nil {
 		return nil, errInvalid("a connection named %s already exists in this account and region", *in.ConnectionName)
@@ -96,41 +89,16 @@ func tagMap(tags []wireTag) map[string]string {
 	return m
 }
 
-func (s *Server) listConnections(c caller, body []byte) (any, *apiError) {
-	var in struct {
-		ConnectionName *string
-		MaxResults     *int32
-		NextToken      *string
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	v.str("connectionName", in.ConnectionName, 4, 32, connectionNameRE)
-	v.intRange("maxResults", in.MaxResults, 1, 100)
-	v.str("nextToken", in.NextToken, 1, 1024, nil)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
+func (s *Server) listConnections(c caller, in *listConnectionsInput) (any, *apiError) {
 	filter := ""
 	if in.ConnectionName != nil {
 		filter = *in.ConnectionName
 	}
 	want := pageToken{Op: "ListConnections", Account: c.account, Region: c.region, Filter: filter}
-	var cursor *sortKey
-	if in.NextToken != nil {
-		k, err := decodeToken(*in.NextToken, want)
-		if err != nil {
-			return nil, err
-		}
-		cursor = &k
+	cursor, limit, err := pageRequest(want, in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
 	}
-	limit := defaultPageSize
-	if in.MaxResults != nil {
-		limit = int(*in.MaxResults)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	conns := s.st.scopes[c.scope()].connsOrNil()
 	items, next := page(conns, cursor, limit, false, func(conn *connection) bool {
 		return filter == "" || conn.name == filter
@@ -144,6 +112,25 @@ func (s *Server) listConnections(c caller, body []byte) (any, *apiError) {
 	}
 	out.NextToken = tokenFor(want, next)
 	return out, nil
+}
+
+// pageRequest reads the paging members of a list request: the cursor its
+// NextToken carries (nil for the first page) and the page size.
+func pageRequest(want pageToken, nextToken *string, maxResults *int32) (*sortKey, int, *apiError) {
+	limit := defaultPageSize
+	if maxResults != nil {
+		limit = int(*maxResults)
+	}
+	// ListServices' model allows an empty NextToken, which asks for the
+	// first page; ListConnections' does not, and validation refused it.
+	if nextToken == nil || *nextToken == "" {
+		return nil, limit, nil
+	}
+	k, err := decodeToken(*nextToken, want)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &k, limit, nil
 }
 
 func tokenFor(t pageToken, next *sortKey) *string {
@@ -191,20 +178,7 @@ func page[T interface{ key() sortKey }](items []T, cursor *sortKey, limit int, r
 	return out, nil
 }
 
-func (s *Server) deleteConnection(c caller, body []byte) (any, *apiError) {
-	var in struct{ ConnectionArn *string }
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	if v.required("ConnectionArn", in.ConnectionArn != nil) {
-		v.arn("connectionArn", in.ConnectionArn)
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Server) deleteConnection(c caller, in *deleteConnectionInput) (any, *apiError) {
 	conn := s.st.conns[*in.ConnectionArn]
 	if conn == nil || conn.scope != c.scope() || conn.status == ConnectionDeleted {
 		return nil, errNotFound("connection %s not found", *in.ConnectionArn)
@@ -228,120 +202,7 @@ func (s *Server) deleteConnection(c caller, body []byte) (any, *apiError) {
 	return map[string]any{"Connection": conn.wire()}, nil
 }
 
-type createServiceInput struct {
-	AutoScalingConfigurationArn *string
-	EncryptionConfiguration     *encryptionConfiguration
-	HealthCheckConfiguration    *healthCheckConfiguration
-	InstanceConfiguration       *instanceConfiguration
-	NetworkConfiguration        *networkConfiguration
-	ObservabilityConfiguration  *observabilityConfiguration
-	ServiceName                 *string
-	SourceConfiguration         *sourceConfiguration
-	Tags                        []wireTag
-}
-
-func (in *createServiceInput) validate() *apiError {
-	var v validator
-	if v.required("ServiceName", in.ServiceName != nil) {
-		v.str("serviceName", in.ServiceName, 4, 40, serviceNameRE)
-	}
-	if v.required("SourceConfiguration", in.SourceConfiguration != nil) {
-		validateSource(&v, in.SourceConfiguration)
-	}
-	v.arn("autoScalingConfigurationArn", in.AutoScalingConfigurationArn)
-	if e := in.EncryptionConfiguration; e != nil && v.required("EncryptionConfiguration.KmsKey", e.KmsKey != nil) {
-		v.str("encryptionConfiguration.kmsKey", e.KmsKey, 0, 256, kmsKeyARNRE)
-	}
-	if h := in.HealthCheckConfiguration; h != nil {
-		v.intRange("healthCheckConfiguration.healthyThreshold", h.HealthyThreshold, 1, 20)
-		v.intRange("healthCheckConfiguration.unhealthyThreshold", h.UnhealthyThreshold, 1, 20)
-		v.intRange("healthCheckConfiguration.interval", h.Interval, 1, 20)
-		v.intRange("healthCheckConfiguration.timeout", h.Timeout, 1, 20)
-		v.str("healthCheckConfiguration.path", h.Path, 1, 0, nil)
-		v.enum("healthCheckConfiguration.protocol", h.Protocol, []string{"TCP", "HTTP"})
-	}
-	if ic := in.InstanceConfiguration; ic != nil {
-		v.str("instanceConfiguration.cpu", ic.Cpu, 3, 9, cpuRE)
-		v.str("instanceConfiguration.memory", ic.Memory, 3, 6, memoryRE)
-		v.str("instanceConfiguration.instanceRoleArn", ic.InstanceRoleArn, 29, 1024, roleARNRE)
-	}
-	if n := in.NetworkConfiguration; n != nil {
-		if e := n.EgressConfiguration; e != nil {
-			v.enum("networkConfiguration.egressConfiguration.egressType", e.EgressType, []string{"DEFAULT", "VPC"})
-			v.arn("networkConfiguration.egressConfiguration.vpcConnectorArn", e.VpcConnectorArn)
-		}
-		v.enum("networkConfiguration.ipAddressType", n.IpAddressType, []string{"IPV4", "DUAL_STACK"})
-	}
-	if o := in.ObservabilityConfiguration; o != nil {
-		v.required("ObservabilityConfiguration.ObservabilityEnabled", o.ObservabilityEnabled != nil)
-		v.arn("observabilityConfiguration.observabilityConfigurationArn", o.ObservabilityConfigurationArn)
-	}
-	v.tags("tags", in.Tags)
-	return v.err()
-}
-
-func validateSource(v *validator, src *sourceConfiguration) {
-	if a := src.AuthenticationConfiguration; a != nil {
-		v.arn("sourceConfiguration.authenticationConfiguration.connectionArn", a.ConnectionArn)
-		v.str("sourceConfiguration.authenticationConfiguration.accessRoleArn", a.AccessRoleArn, 29, 1024, roleARNRE)
-	}
-	switch {
-	case src.CodeRepository != nil && src.ImageRepository != nil:
-		v.add("sourceConfiguration must specify either CodeRepository or ImageRepository, not both")
-	case src.CodeRepository != nil:
-		cr := src.CodeRepository
-		if v.required("SourceConfiguration.CodeRepository.RepositoryUrl", cr.RepositoryUrl != nil) {
-			v.str("sourceConfiguration.codeRepository.repositoryUrl", cr.RepositoryUrl, 0, 51200, nil)
-		}
-		if v.required("SourceConfiguration.CodeRepository.SourceCodeVersion", cr.SourceCodeVersion != nil) {
-			scv := cr.SourceCodeVersion
-			if v.required("SourceConfiguration.CodeRepository.SourceCodeVersion.Type", scv.Type != nil) {
-				v.enum("sourceConfiguration.codeRepository.sourceCodeVersion.type", scv.Type, []string{"BRANCH"})
-			}
-			v.required("SourceConfiguration.CodeRepository.SourceCodeVersion.Value", scv.Value != nil)
-		}
-		v.str("sourceConfiguration.codeRepository.sourceDirectory", cr.SourceDirectory, 1, 4096, nil)
-		if cc := cr.CodeConfiguration; cc != nil {
-			if v.required("SourceConfiguration.CodeRepository.CodeConfiguration.ConfigurationSource", cc.ConfigurationSource != nil) {
-				v.enum("sourceConfiguration.codeRepository.codeConfiguration.configurationSource", cc.ConfigurationSource, []string{"REPOSITORY", "API"})
-			}
-			if vals := cc.CodeConfigurationValues; vals != nil {
-				if v.required("SourceConfiguration.CodeRepository.CodeConfiguration.CodeConfigurationValues.Runtime", vals.Runtime != nil) {
-					v.enum("sourceConfiguration.codeRepository.codeConfiguration.codeConfigurationValues.runtime", vals.Runtime, runtimes)
-				}
-				v.str("sourceConfiguration.codeRepository.codeConfiguration.codeConfigurationValues.buildCommand", vals.BuildCommand, 0, 0, commandRE)
-				v.str("sourceConfiguration.codeRepository.codeConfiguration.codeConfigurationValues.startCommand", vals.StartCommand, 0, 0, commandRE)
-			}
-		}
-		if a := src.AuthenticationConfiguration; a == nil || a.ConnectionArn == nil {
-			v.add("sourceConfiguration.authenticationConfiguration.connectionArn is required for a code repository source")
-		}
-	case src.ImageRepository != nil:
-		ir := src.ImageRepository
-		if v.required("SourceConfiguration.ImageRepository.ImageIdentifier", ir.ImageIdentifier != nil) {
-			v.str("sourceConfiguration.imageRepository.imageIdentifier", ir.ImageIdentifier, 1, 1024, imageIdentifierRE)
-		}
-		if v.required("SourceConfiguration.ImageRepository.ImageRepositoryType", ir.ImageRepositoryType != nil) {
-			v.enum("sourceConfiguration.imageRepository.imageRepositoryType", ir.ImageRepositoryType, []string{"ECR", "ECR_PUBLIC"})
-		}
-		if ic := ir.ImageConfiguration; ic != nil {
-			v.str("sourceConfiguration.imageRepository.imageConfiguration.startCommand", ic.StartCommand, 0, 0, commandRE)
-		}
-	default:
-		v.add("sourceConfiguration must specify a CodeRepository or an ImageRepository")
-	}
-}
-
-func (s *Server) createService(c caller, body []byte) (any, *apiError) {
-	var in createServiceInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := in.validate(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Server) createService(c caller, in *createServiceInput) (any, *apiError) {
 	sc := c.scope()
 	now := s.now()
 	if s.st.liveServiceByName(sc, *in.ServiceName, now) != nil {
@@ -440,71 +301,31 @@ func (s *Server) checkServiceConnection(sc scope, src *sourceConfiguration) *api
 	return nil
 }
 
-// serviceArnInput is the input of the operations that name one service.
-type serviceArnInput struct{ ServiceArn *string }
-
-// lookupService decodes, validates and finds the service of a request, and
-// returns it with s.mu held; the caller must unlock.
-func (s *Server) lookupService(c caller, body []byte) (*service, *apiError) {
-	var in serviceArnInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	if v.required("ServiceArn", in.ServiceArn != nil) {
-		v.arn("serviceArn", in.ServiceArn)
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	sv := s.st.services[*in.ServiceArn]
+// lookupService finds the caller's service with this ARN, its deletion
+// settled if due. The caller holds s.mu.
+func (s *Server) lookupService(c caller, arn string) (*service, *apiError) {
+	sv := s.st.services[arn]
 	if sv == nil || sv.scope != c.scope() {
-		s.mu.Unlock()
-		return nil, errNotFound("service %s not found", *in.ServiceArn)
+		return nil, errNotFound("service %s not found", arn)
 	}
 	sv.settle(s.now())
 	return sv, nil
 }
 
-func (s *Server) describeService(c caller, body []byte) (any, *apiError) {
-	sv, err := s.lookupService(c, body)
+func (s *Server) describeService(c caller, in *serviceARNInput) (any, *apiError) {
+	sv, err := s.lookupService(c, *in.ServiceArn)
 	if err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
 	return map[string]any{"Service": sv.wire()}, nil
 }
 
-func (s *Server) listServices(c caller, body []byte) (any, *apiError) {
-	var in struct {
-		MaxResults *int32
-		NextToken  *string
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	v.intRange("maxResults", in.MaxResults, 1, 20)
-	v.str("nextToken", in.NextToken, 0, 51200, nil)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
+func (s *Server) listServices(c caller, in *listServicesInput) (any, *apiError) {
 	want := pageToken{Op: "ListServices", Account: c.account, Region: c.region}
-	var cursor *sortKey
-	if in.NextToken != nil && *in.NextToken != "" {
-		k, err := decodeToken(*in.NextToken, want)
-		if err != nil {
-			return nil, err
-		}
-		cursor = &k
+	cursor, limit, err := pageRequest(want, in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
 	}
-	limit := defaultPageSize
-	if in.MaxResults != nil {
-		limit = int(*in.MaxResults)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.now()
 	items, next := page(s.st.scopes[c.scope()].servicesOrNil(), cursor, limit, s.opts.EmptyPageQuirk, func(sv *service) bool {
 		sv.settle(now)
@@ -521,12 +342,11 @@ func (s *Server) listServices(c caller, body []byte) (any, *apiError) {
 	return out, nil
 }
 
-func (s *Server) deleteService(c caller, body []byte) (any, *apiError) {
-	sv, err := s.lookupService(c, body)
+func (s *Server) deleteService(c caller, in *serviceARNInput) (any, *apiError) {
+	sv, err := s.lookupService(c, *in.ServiceArn)
 	if err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
 	switch sv.status {
 	case ServiceDeleted:
 		return nil, errNotFound("service %s not found: it is deleted", sv.arn)
@@ -549,23 +369,11 @@ func (s *Server) deleteService(c caller, body []byte) (any, *apiError) {
 // source, which may point the service at another connection; other members
 // are accepted and ignored. It completes at once: the service stays RUNNING
 // with a new UpdatedAt, as the real one is once its operation is over.
-func (s *Server) updateService(c caller, body []byte) (any, *apiError) {
-	var in struct{ SourceConfiguration *sourceConfiguration }
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if in.SourceConfiguration != nil {
-		var v validator
-		validateSource(&v, in.SourceConfiguration)
-		if err := v.err(); err != nil {
-			return nil, err
-		}
-	}
-	sv, err := s.lookupService(c, body)
+func (s *Server) updateService(c caller, in *updateServiceInput) (any, *apiError) {
+	sv, err := s.lookupService(c, *in.ServiceArn)
 	if err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
 	if sv.status != ServiceRunning {
 		return nil, errState("cannot update service %s: its status is %s, not RUNNING", sv.arn, sv.status)
 	}
@@ -579,20 +387,19 @@ func (s *Server) updateService(c caller, body []byte) (any, *apiError) {
 	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
 }
 
-func (s *Server) pauseService(c caller, body []byte) (any, *apiError) {
-	return s.transition(c, body, "pause", ServiceRunning, ServicePaused)
+func (s *Server) pauseService(c caller, in *serviceARNInput) (any, *apiError) {
+	return s.transition(c, *in.ServiceArn, "pause", ServiceRunning, ServicePaused)
 }
 
-func (s *Server) resumeService(c caller, body []byte) (any, *apiError) {
-	return s.transition(c, body, "resume", ServicePaused, ServiceRunning)
+func (s *Server) resumeService(c caller, in *serviceARNInput) (any, *apiError) {
+	return s.transition(c, *in.ServiceArn, "resume", ServicePaused, ServiceRunning)
 }
 
-func (s *Server) transition(c caller, body []byte, verb, from, to string) (any, *apiError) {
-	sv, err := s.lookupService(c, body)
+func (s *Server) transition(c caller, arn, verb, from, to string) (any, *apiError) {
+	sv, err := s.lookupService(c, arn)
 	if err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
 	if sv.status != from {
 		return nil, errState("cannot %s service %s: its status is %s, not %s", verb, sv.arn, sv.status, from)
 	}
@@ -624,26 +431,7 @@ func (s *Server) taggable(c caller, arn string) (map[string]string, *apiError) {
 	return nil, errNotFound("resource %s not found", arn)
 }
 
-func (s *Server) tagResource(c caller, body []byte) (any, *apiError) {
-	var in struct {
-		ResourceArn *string
-		Tags        []wireTag
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	if v.required("ResourceArn", in.ResourceArn != nil) {
-		v.arn("resourceArn", in.ResourceArn)
-	}
-	if v.required("Tags", in.Tags != nil) {
-		v.tags("tags", in.Tags)
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Server) tagResource(c caller, in *tagResourceInput) (any, *apiError) {
 	tags, err := s.taggable(c, *in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -652,28 +440,7 @@ func (s *Server) tagResource(c caller, body []byte) (any, *apiError) {
 	return struct{}{}, nil
 }
 
-func (s *Server) untagResource(c caller, body []byte) (any, *apiError) {
-	var in struct {
-		ResourceArn *string
-		TagKeys     []string
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	if v.required("ResourceArn", in.ResourceArn != nil) {
-		v.arn("resourceArn", in.ResourceArn)
-	}
-	if v.required("TagKeys", in.TagKeys != nil) {
-		for i, k := range in.TagKeys {
-			v.tagKey(fmt.Sprintf("tagKeys.%d.member", i+1), k)
-		}
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Server) untagResource(c caller, in *untagResourceInput) (any, *apiError) {
 	tags, err := s.taggable(c, *in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -684,20 +451,7 @@ func (s *Server) untagResource(c caller, body []byte) (any, *apiError) {
 	return struct{}{}, nil
 }
 
-func (s *Server) listTagsForResource(c caller, body []byte) (any, *apiError) {
-	var in struct{ ResourceArn *string }
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	if v.required("ResourceArn", in.ResourceArn != nil) {
-		v.arn("resourceArn", in.ResourceArn)
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Server) listTagsForResource(c caller, in *listTagsForResourceInput) (any, *apiError) {
 	tags, err := s.taggable(c, *in.ResourceArn)
 	if err != nil {
 		return nil, err

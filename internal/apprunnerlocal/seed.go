@@ -250,88 +250,142 @@ func (s *Server) Load(seed *Seed) error {
 	defer s.mu.Unlock()
 	// One stamp for the whole seed: it is one change. Times given as
 	// CreatedAgo count back from it.
-	now := s.stamp()
-	var conns []*connection
-	var services []*service
-	pendingConn := map[string]*connection{} // by ARN
-	pendingName := map[scope]map[string]*connection{}
-	pendingSvc := map[string]bool{}
-	pendingSvcName := map[scope]map[string]bool{}
-	var errs []error
+	l := newLoading(s.st, s.stamp())
 	for _, account := range sortedKeys(seed.Accounts) {
-		for _, regionName := range sortedKeys(seed.Accounts[account]) {
-			sc := scope{account: account, region: regionName}
-			r := seed.Accounts[account][regionName]
-			pendingName[sc] = map[string]*connection{}
-			pendingSvcName[sc] = map[string]bool{}
-			for _, sc0 := range r.Connections {
-				conn := s.newSeedConnection(sc, sc0, now)
-				live := conn.status != ConnectionDeleted
-				switch {
-				case s.st.conns[conn.arn] != nil || pendingConn[conn.arn] != nil:
-					errs = append(errs, fmt.Errorf("connection %s already exists", conn.arn))
-				case live && (s.st.liveConnectionByName(sc, conn.name) != nil || pendingName[sc][conn.name] != nil):
-					errs = append(errs, fmt.Errorf("%s/%s: connection name %s already in use", account, regionName, conn.name))
-				default:
-					pendingConn[conn.arn] = conn
-					if live {
-						pendingName[sc][conn.name] = conn
-					}
-					conns = append(conns, conn)
-				}
-			}
-			for _, ss := range r.Services {
-				connARN := ss.ConnectionARN
-				if ss.ConnectionName != "" {
-					conn := pendingName[sc][ss.ConnectionName]
-					if conn == nil {
-						conn = s.st.liveConnectionByName(sc, ss.ConnectionName)
-					}
-					if conn == nil {
-						errs = append(errs, fmt.Errorf("%s/%s: service %s: no connection named %s", account, regionName, ss.Name, ss.ConnectionName))
-						continue
-					}
-					connARN = conn.arn
-				} else if connARN != "" {
-					conn := pendingConn[connARN]
-					if conn == nil {
-						conn = s.st.conns[connARN]
-					}
-					if conn == nil || conn.scope != sc {
-						errs = append(errs, fmt.Errorf("%s/%s: service %s: no connection %s in this account and region", account, regionName, ss.Name, connARN))
-						continue
-					}
-				}
-				sv := newSeedService(sc, ss, connARN, now)
-				live := sv.status != ServiceDeleted
-				switch {
-				case s.st.services[sv.arn] != nil || pendingSvc[sv.arn]:
-					errs = append(errs, fmt.Errorf("service %s already exists", sv.arn))
-				case live && (s.st.liveServiceByName(sc, sv.name, now) != nil || pendingSvcName[sc][sv.name]):
-					errs = append(errs, fmt.Errorf("%s/%s: service name %s already in use", account, regionName, sv.name))
-				default:
-					pendingSvc[sv.arn] = true
-					if live {
-						pendingSvcName[sc][sv.name] = true
-					}
-					services = append(services, sv)
-				}
-			}
+		regions := seed.Accounts[account]
+		for _, region := range sortedKeys(regions) {
+			l.region(scope{account: account, region: region}, regions[region])
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(l.errs...); err != nil {
 		return fmt.Errorf("load seed: %w", err)
 	}
-	for _, c := range conns {
-		s.st.addConnection(c)
-	}
-	for _, sv := range services {
-		s.st.addService(sv)
-	}
+	l.commit()
 	return nil
 }
 
-func (s *Server) newSeedConnection(sc scope, c SeedConnection, now time.Time) *connection {
+// loading is one Load in progress. It holds what the seed adds, and checks
+// each resource against the store and against what the seed added before
+// it, until commit adds them all.
+type loading struct {
+	st       *store
+	now      time.Time
+	conns    []*connection
+	services []*service
+	connARNs map[string]*connection
+	// connNames and svcNames hold the live resources only: a deleted one
+	// leaves its name free.
+	connNames map[scopedName]*connection
+	svcARNs   map[string]bool
+	svcNames  map[scopedName]bool
+	errs      []error
+}
+
+type scopedName struct {
+	scope
+	name string
+}
+
+func newLoading(st *store, now time.Time) *loading {
+	return &loading{
+		st: st, now: now,
+		connARNs: map[string]*connection{}, connNames: map[scopedName]*connection{},
+		svcARNs: map[string]bool{}, svcNames: map[scopedName]bool{},
+	}
+}
+
+// region loads one account's region: its connections first, so that its
+// services can use them.
+func (l *loading) region(sc scope, r SeedRegion) {
+	for _, c := range r.Connections {
+		l.connection(sc, c)
+	}
+	for _, ss := range r.Services {
+		l.service(sc, ss)
+	}
+}
+
+// connection takes one seeded connection, or records why it cannot be
+// added.
+func (l *loading) connection(sc scope, c SeedConnection) {
+	conn := newSeedConnection(sc, c, l.now)
+	name := scopedName{sc, conn.name}
+	live := conn.status != ConnectionDeleted
+	switch {
+	case l.st.conns[conn.arn] != nil || l.connARNs[conn.arn] != nil:
+		l.errs = append(l.errs, fmt.Errorf("connection %s already exists", conn.arn))
+	case live && (l.st.liveConnectionByName(sc, conn.name) != nil || l.connNames[name] != nil):
+		l.errs = append(l.errs, fmt.Errorf("%s/%s: connection name %s already in use", sc.account, sc.region, conn.name))
+	default:
+		l.connARNs[conn.arn] = conn
+		if live {
+			l.connNames[name] = conn
+		}
+		l.conns = append(l.conns, conn)
+	}
+}
+
+// service takes one seeded service, or records why it cannot be added.
+func (l *loading) service(sc scope, ss SeedService) {
+	connARN, err := l.serviceConnection(sc, ss)
+	if err != nil {
+		l.errs = append(l.errs, fmt.Errorf("%s/%s: service %s: %w", sc.account, sc.region, ss.Name, err))
+		return
+	}
+	sv := newSeedService(sc, ss, connARN, l.now)
+	name := scopedName{sc, sv.name}
+	live := sv.status != ServiceDeleted
+	switch {
+	case l.st.services[sv.arn] != nil || l.svcARNs[sv.arn]:
+		l.errs = append(l.errs, fmt.Errorf("service %s already exists", sv.arn))
+	case live && (l.st.liveServiceByName(sc, sv.name, l.now) != nil || l.svcNames[name]):
+		l.errs = append(l.errs, fmt.Errorf("%s/%s: service name %s already in use", sc.account, sc.region, sv.name))
+	default:
+		l.svcARNs[sv.arn] = true
+		if live {
+			l.svcNames[name] = true
+		}
+		l.services = append(l.services, sv)
+	}
+}
+
+// serviceConnection returns the ARN of the connection a seeded service
+// uses, if any, found in the service's account and region: by name among
+// the live connections, or by ARN among all.
+func (l *loading) serviceConnection(sc scope, ss SeedService) (string, error) {
+	switch {
+	case ss.ConnectionName != "":
+		conn := l.connNames[scopedName{sc, ss.ConnectionName}]
+		if conn == nil {
+			conn = l.st.liveConnectionByName(sc, ss.ConnectionName)
+		}
+		if conn == nil {
+			return "", fmt.Errorf("no connection named %s", ss.ConnectionName)
+		}
+		return conn.arn, nil
+	case ss.ConnectionARN != "":
+		conn := l.connARNs[ss.ConnectionARN]
+		if conn == nil {
+			conn = l.st.conns[ss.ConnectionARN]
+		}
+		if conn == nil || conn.scope != sc {
+			return "", fmt.Errorf("no connection %s in this account and region", ss.ConnectionARN)
+		}
+	}
+	return ss.ConnectionARN, nil
+}
+
+// commit adds everything the seed holds; the checks have all passed.
+func (l *loading) commit() {
+	for _, c := range l.conns {
+		l.st.addConnection(c)
+	}
+	for _, sv := range l.services {
+		l.st.addService(sv)
+	}
+}
+
+func newSeedConnection(sc scope, c SeedConnection, now time.Time) *connection {
 	id := c.ID
 	if id == "" {
 		id = randomHex(32)
@@ -418,114 +472,4 @@ func (s *Server) AddService(account, region string, sv SeedService) (string, err
 		return "", fmt.Errorf("add service %s: %w", sv.Name, err)
 	}
 	return serviceARN(scope{account: account, region: region}, sv.Name, sv.ID), nil
-}
-
-// UnsafeDeletion records a connection deleted while services referenced it,
-// which only Options.DisableInUseGuard allows.
-type UnsafeDeletion struct {
-	ConnectionARN string
-	ServiceARNs   []string
-	At            time.Time
-}
-
-// UnsafeDeletions returns every unsafe deletion so far, oldest first.
-func (s *Server) UnsafeDeletions() []UnsafeDeletion {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]UnsafeDeletion, len(s.st.unsafe))
-	for i, u := range s.st.unsafe {
-		u.ServiceARNs = slices.Clone(u.ServiceARNs)
-		out[i] = u
-	}
-	return out
-}
-
-// ConnectionState is a connection as the store holds it, for assertions.
-type ConnectionState struct {
-	ARN, Name, ID   string
-	Account, Region string
-	ProviderType    string
-	Status          string
-	CreatedAt       time.Time
-	DeletedAt       time.Time // zero unless Status is DELETED
-	Tags            map[string]string
-}
-
-func (c *connection) state() ConnectionState {
-	return ConnectionState{
-		ARN: c.arn, Name: c.name, ID: c.id, Account: c.account, Region: c.region,
-		ProviderType: c.provider, Status: c.status, CreatedAt: c.createdAt, DeletedAt: c.deletedAt,
-		Tags: maps.Clone(c.tags),
-	}
-}
-
-// Connection returns the connection with this ARN, deleted ones included.
-func (s *Server) Connection(arn string) (ConnectionState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.st.conns[arn]
-	if c == nil {
-		return ConnectionState{}, false
-	}
-	return c.state(), true
-}
-
-// Connections returns the connections of an account and region that are
-// not deleted, in list order.
-func (s *Server) Connections(account, region string) []ConnectionState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	conns := s.st.scopes[scope{account: account, region: region}].connsOrNil()
-	out := make([]ConnectionState, 0, len(conns))
-	for _, c := range conns {
-		out = append(out, c.state())
-	}
-	return out
-}
-
-// ServiceState is a service as the store holds it, for assertions.
-type ServiceState struct {
-	ARN, Name, ID   string
-	Account, Region string
-	Status          string
-	ConnectionARN   string // empty when the source needs no connection
-	CreatedAt       time.Time
-	DeletedAt       time.Time
-	Tags            map[string]string
-}
-
-func (sv *service) state() ServiceState {
-	return ServiceState{
-		ARN: sv.arn, Name: sv.name, ID: sv.id, Account: sv.account, Region: sv.region,
-		Status: sv.status, ConnectionARN: sv.connectionARN(), CreatedAt: sv.createdAt,
-		DeletedAt: sv.deletedAt, Tags: maps.Clone(sv.tags),
-	}
-}
-
-// Service returns the service with this ARN, DELETED ones included.
-func (s *Server) Service(arn string) (ServiceState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sv := s.st.services[arn]
-	if sv == nil {
-		return ServiceState{}, false
-	}
-	sv.settle(s.now())
-	return sv.state(), true
-}
-
-// Services returns the services of an account and region that are not
-// DELETED, in list order.
-func (s *Server) Services(account, region string) []ServiceState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	var out []ServiceState
-	for _, sv := range s.st.scopes[scope{account: account, region: region}].servicesOrNil() {
-		sv.settle(now)
-		if sv.status != ServiceDeleted {
-			out = append(out, sv.state())
-		}
-	}
-	return out
 }

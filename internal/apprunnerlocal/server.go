@@ -75,22 +75,6 @@ type RateLimit struct {
 	Burst     int
 }
 
-// Stats counts calls per operation, and per operation and outcome ("ok" or
-// an error code such as "ThrottlingException").
-type Stats struct {
-	Calls    map[string]int            `json:"calls"`
-	Outcomes map[string]map[string]int `json:"outcomes"`
-}
-
-// Total returns the number of calls of all operations.
-func (st Stats) Total() int {
-	n := 0
-	for _, c := range st.Calls {
-		n += c
-	}
-	return n
-}
-
 // Server is the emulator. It is an http.Handler; all its methods are safe
 // for concurrent use.
 type Server struct {
@@ -126,10 +110,6 @@ func New(opts Options) *Server {
 	return s
 }
 
-func emptyStats() Stats {
-	return Stats{Calls: map[string]int{}, Outcomes: map[string]map[string]int{}}
-}
-
 func cloneOptions(o Options) Options {
 	o.Accounts = maps.Clone(o.Accounts)
 	o.AssumableRoles = slices.Clone(o.AssumableRoles)
@@ -159,25 +139,6 @@ func (s *Server) SetOptions(f func(*Options)) {
 		s.buckets = map[string]*bucket{}
 	}
 	s.opts = o
-}
-
-// Stats returns a copy of the call counters.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := emptyStats()
-	maps.Copy(out.Calls, s.stats.Calls)
-	for op, m := range s.stats.Outcomes {
-		out.Outcomes[op] = maps.Clone(m)
-	}
-	return out
-}
-
-// ResetStats zeroes the call counters.
-func (s *Server) ResetStats() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats = emptyStats()
 }
 
 // now reads the clock for decisions: whether a token bucket has refilled,
@@ -253,12 +214,7 @@ var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]+
 // /_local/stats returning Stats as JSON.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/_local/stats" {
-		if r.Method != http.MethodGet {
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(s.Stats())
+		s.serveStats(w, r)
 		return
 	}
 	if r.URL.Path != "/" || r.Method != http.MethodPost {

@@ -45,10 +45,8 @@ func TestAssumedRoleCredentialsReachTheRolesAccount(t *testing.T) {
 	role := "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"
 	creds := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(newSTS(hs.URL, "AKIDHOME"), role))
 
-	client := apprunner.New(apprunner.Options{
-		Region: "eu-west-1", BaseEndpoint: aws.String(hs.URL), Credentials: creds,
-		RetryMaxAttempts: 1, HTTPClient: apprunnerlocal.HTTPClient(),
-	})
+	// No access key of its own: the role's credentials are the client's.
+	client := newClient(t, hs.URL, "", "eu-west-1", func(o *apprunner.Options) { o.Credentials = creds })
 	out, err := client.ListConnections(context.Background(), &apprunner.ListConnectionsInput{})
 	if err != nil {
 		t.Fatal(err)

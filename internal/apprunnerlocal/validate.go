@@ -91,6 +91,15 @@ func (v *validator) arn(field string, val *string) {
 	v.str(field, val, 1, 1011, resourceARNRE)
 }
 
+// requiredARN checks a required ARN member. Like the real service, it names
+// the member as the model spells it when it is missing and in camel case
+// when it is malformed.
+func (v *validator) requiredARN(member string, val *string) {
+	if v.required(member, val != nil) {
+		v.arn(strings.ToLower(member[:1])+member[1:], val)
+	}
+}
+
 func (v *validator) tags(field string, tags []wireTag) {
 	for i, t := range tags {
 		f := fmt.Sprintf("%s.%d", field, i+1)

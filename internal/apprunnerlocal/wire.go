@@ -1,11 +1,9 @@
 package apprunnerlocal
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 )
@@ -259,16 +257,6 @@ func (sv *service) summary() wireServiceSummary {
 		CreatedAt: epoch(sv.createdAt), ServiceArn: sv.arn, ServiceId: sv.id, ServiceName: sv.name,
 		ServiceUrl: sv.url, Status: sv.status, UpdatedAt: epoch(sv.updatedAt),
 	}
-}
-
-// decode reads a request body; malformed JSON or wrongly typed members are
-// a SerializationException, as with the real service.
-func decode(body []byte, v any) *apiError {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return &apiError{http.StatusBadRequest, "SerializationException", "cannot decode request: " + err.Error()}
-	}
-	return nil
 }
 
 // pageToken is the content of a NextToken: a cursor after the last item
