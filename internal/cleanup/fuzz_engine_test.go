@@ -5,10 +5,12 @@ import (
 )
 
 // FuzzEngine fuzzes the engine, not only the decoder: the input's bytes
-// choose the policy, the world and the requests (rndDice: one byte per
+// choose the policy, the world and the raw requests (rndDice: one byte per
 // choice, then a PRNG seeded with the input's hash), and each input is a
-// full case of TestRandomEngine, held to the same invariants against the
-// emulator's ground truth with App Runner's own in-use guard off.
+// full case of TestRandomEngine: the raw requests go through
+// RawRequest.Check and one engine run as the trigger takes them (rndRun),
+// held to the same invariants against the emulator's ground truth with App
+// Runner's own in-use guard off.
 //
 //	go test -run XXX -fuzz FuzzEngine -fuzztime 120s ./internal/cleanup/
 //

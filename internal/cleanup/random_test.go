@@ -2,8 +2,10 @@ package cleanup_test
 
 // Randomized engine test: each case builds an emulated App Runner world with
 // App Runner's own in-use guard off, an engine with a random policy, and
-// random batches of requests; then it checks the engine's safety against
-// what the emulator really holds, not against what the engine reports.
+// random batches of raw requests, run as the trigger runs them (rndRun:
+// RawRequest.Check, then one engine run of the valid requests, and the
+// rejections added to the report); then it checks the engine's safety
+// against what the emulator really holds, not against what it reports.
 //
 // The same generator and checker drive FuzzEngine (fuzz_engine_test.go),
 // where the fuzzer's bytes make the choices instead of a seeded PRNG.
@@ -11,6 +13,7 @@ package cleanup_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"hash/fnv"
@@ -608,30 +611,97 @@ func rndRunCase(t *testing.T, d rndDice, opts rndCaseOptions) {
 		}
 		before := w.snap()
 		unsafeBefore := len(w.emu.UnsafeDeletions())
-		reqs, infos := c.requests(d, before, b)
+		raws, infos := c.requests(d, before, b)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		c.cancelled = rndChance(d, 1, 40)
 		if c.cancelled {
 			cancel()
 		}
-		rep := e.Run(ctx, reqs)
+		rep, ran := rndRun(ctx, e, cfg.DryRun, raws)
 		cancel()
 		after := w.snap()
 		st := opts.stats
 		st.add("runs", 1)
-		st.add("requests", len(reqs))
+		st.add("requests", len(raws))
+		st.add("requests run", len(ran.reqs))
+		st.add("requests rejected whole", len(ran.whole))
+		st.add("ARNs rejected by Check", ran.rejected)
+		if len(ran.reqs) == 0 {
+			st.add("runs with no valid request", 1)
+		}
 		st.add("really deleted", len(before.live)-len(after.live))
 		for o, n := range rep.Counts {
 			st.add("outcome "+string(o), n)
 		}
-		if bad := c.check(b, reqs, infos, rep, before, after, w.emu.UnsafeDeletions()[unsafeBefore:]); len(bad) > 0 {
-			t.Errorf("batch %d: %d invariant(s) broken:\n  - %s\n\n%s", b, len(bad), strings.Join(bad, "\n  - "), c.describe(reqs, rep, before))
+		if bad := c.check(b, raws, infos, ran, rep, before, after, w.emu.UnsafeDeletions()[unsafeBefore:]); len(bad) > 0 {
+			t.Errorf("batch %d: %d invariant(s) broken:\n  - %s\n\n%s", b, len(bad), strings.Join(bad, "\n  - "), c.describe(raws, infos, ran, rep, before))
 			return
 		}
 	}
 }
 
 func rndKey(account string) string { return "AKID" + account }
+
+// rndRan is what rndRun did with a batch of raw requests.
+type rndRan struct {
+	reqs     []cleanup.Request // what Check made of them, run together
+	whole    map[string]string // request ID -> the rule Check said it breaks
+	rejected int               // ARNs Check rejected alone
+	// problems are requests of Check that do not say what their raw
+	// request said.
+	problems []string
+}
+
+// rndRun runs a batch as the trigger does: it checks each raw request,
+// runs the valid ones in one engine run, and adds to the report what Check
+// rejected: a request that breaks a rule as one invalid result carrying
+// its ID, and each ARN rejected alone. With no valid request, the engine
+// is not run and the report holds the rejections only.
+func rndRun(ctx context.Context, e *cleanup.Engine, dryRun bool, raws []cleanup.RawRequest) (*cleanup.Report, rndRan) {
+	ran := rndRan{whole: map[string]string{}}
+	var rejected []cleanup.Rejection
+	for _, raw := range raws {
+		req, rej, err := raw.Check()
+		if err != nil {
+			ran.whole[raw.ID] = err.Error()
+			rejected = append(rejected, cleanup.Reject(raw.ID, rndRawInput(raw), err.Error()))
+			if req != nil || len(rej) > 0 {
+				ran.problems = append(ran.problems, fmt.Sprintf("Check rejected request %s whole, yet returned a request (%v) or %d rejections", raw.ID, req != nil, len(rej)))
+			}
+			continue
+		}
+		ran.rejected += len(rej)
+		rejected = append(rejected, rej...)
+		if req == nil {
+			continue
+		}
+		if req.ID != raw.ID || req.Action != raw.Action || req.DryRun != raw.DryRun || req.WaitForServices != raw.WaitForServices {
+			ran.problems = append(ran.problems, fmt.Sprintf("Check made request %s: id=%q action=%q dryRun=%v waitForServices=%v of id=%q action=%q dryRun=%v waitForServices=%v",
+				raw.ID, req.ID, req.Action, req.DryRun, req.WaitForServices, raw.ID, raw.Action, raw.DryRun, raw.WaitForServices))
+		}
+		ran.reqs = append(ran.reqs, *req)
+	}
+	var rep *cleanup.Report
+	if len(ran.reqs) > 0 {
+		rep = e.Run(ctx, ran.reqs)
+	} else {
+		rep = cleanup.NewReport(nil, dryRun)
+	}
+	if rep != nil {
+		rep.Reject(rejected...)
+	}
+	return rep, ran
+}
+
+// rndRawInput is the whole input of a rejected request, as its result
+// repeats it.
+func rndRawInput(raw cleanup.RawRequest) string {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return fmt.Sprintf("%+v", raw)
+	}
+	return string(b)
+}
 
 // rndDirect serves the SDK's requests with the emulator's handler in the
 // calling goroutine: in process, through httptest's recorder, with no
@@ -800,14 +870,20 @@ func (c *rndCase) mutate(t *testing.T, d rndDice) {
 
 // rndInfo is what the generator knows about one request.
 type rndInfo struct {
-	bad     int      // entries that must each come back as an invalid result
-	named   []string // entries naming a connection of the engine's scope, trimmed
-	other   []string // entries of another partition
-	svc     string   // a sweep's service ARN
-	svcHome bool     // ... well-formed and of the engine's scope
+	// rejected: the request breaks a rule of RawRequest.Check, which must
+	// reject it whole (one invalid result); it is never run.
+	rejected bool
+	bad      int      // inputs that must each come back as an invalid result
+	named    []string // entries naming a connection of the engine's scope, trimmed
+	other    []string // entries of another partition
+	foreign  []string // well-formed entries outside the engine's scope, each once
+	svc      string   // a sweep's service ARN
+	svcHome  bool     // ... well-formed and of the engine's scope
 }
 
-func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]cleanup.Request, []rndInfo) {
+// requests generates a batch of raw requests, as a trigger decodes them:
+// RawRequest.Check must turn them into what the engine runs.
+func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]cleanup.RawRequest, []rndInfo) {
 	w := c.w
 	home := w.home
 	homeAll := w.connsIn(home)
@@ -832,61 +908,81 @@ func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]cleanup.Request,
 		}
 		return ghost()
 	}
-	dry := func() *bool {
-		switch d.intn(3) {
-		case 0:
-			return nil
-		case 1:
-			return aws.Bool(false)
-		}
-		return aws.Bool(true)
-	}
+	// Once a *bool: left out, false, true. Left out and false both mean
+	// "as configured", so a dry run is asked for one time in three, as
+	// before, with the same choice made.
+	dry := func() bool { return d.intn(3) == 2 }
 
 	n := 1 + d.intn(5)
-	reqs := make([]cleanup.Request, 0, n)
+	raws := make([]cleanup.RawRequest, 0, n)
 	infos := make([]rndInfo, 0, n)
 	for i := range n {
-		req := cleanup.Request{ID: fmt.Sprintf("b%d-m%d", b, i), DryRun: dry(), WaitForServices: rndChance(d, 1, 4)}
+		raw := cleanup.RawRequest{ID: fmt.Sprintf("b%d-m%d", b, i), DryRun: dry(), WaitForServices: rndChance(d, 1, 4)}
 		var info rndInfo
 		switch k := d.intn(40); {
 		case k < 10:
-			req.Action = cleanup.ActionSweep
+			raw.Action = cleanup.ActionSweep
 		case k < 14:
-			req.Action = cleanup.ActionSweep
-			info.svc, info.svcHome = c.serviceARN(d)
-			req.ServiceARN = info.svc
+			raw.Action = cleanup.ActionSweep
+			var malformed bool
+			info.svc, info.svcHome, malformed = c.serviceARN(d)
+			raw.ServiceARN = info.svc
 			if !info.svcHome {
 				info.bad++
 			}
+			// A service ARN that does not parse must not widen the sweep
+			// to every connection: Check rejects the sweep whole.
+			info.rejected = malformed
 		case k < 32:
-			req.Action = cleanup.ActionDelete
+			raw.Action = cleanup.ActionDelete
 			m := 1 + d.intn(8)
 			if rndChance(d, 1, 6) {
 				m = 10 + d.intn(16) // past the engine's lookup threshold
 			}
 			for range m {
-				req.ConnectionARNs = append(req.ConnectionARNs, c.entry(d, &info, req.ConnectionARNs, real, ghost, foreign))
+				raw.ConnectionARNs = append(raw.ConnectionARNs, c.entry(d, &info, raw.ConnectionARNs, real, ghost, foreign))
 			}
 		case k < 34:
-			req.Action = cleanup.ActionDelete
+			raw.Action = cleanup.ActionDelete // and no ARN
 			info.bad++
+			info.rejected = true
 		case k < 35:
-			req.Action = cleanup.ActionSweep
-			req.ConnectionARNs = []string{real()}
+			raw.Action = cleanup.ActionSweep
+			raw.ConnectionARNs = []string{real()}
 			info.bad++
+			info.rejected = true
 		case k < 37:
-			req.Action = rndPick(d, cleanup.Action("explode"), "SWEEP")
+			raw.Action = rndPick(d, cleanup.Action("explode"), "SWEEP")
 			info.bad++
+			info.rejected = true
 		default:
-			req.Action = cleanup.ActionDelete
-			req.ConnectionARNs = []string{real()}
-			req.Invalid, req.Raw = "body is not JSON", "{{{"
+			// Formerly a request the decoder had marked invalid ("body is
+			// not JSON"), naming a real connection. A payload that is not
+			// JSON never becomes a RawRequest, so this is now a delete of
+			// a real connection that breaks a rule of Check: a field of
+			// offboarding, or more ARNs than one request may name. Check
+			// must reject it whole and the connection must not be touched.
+			// The variant follows from the request's place, so the dice
+			// make the same choices as before.
+			raw.Action = cleanup.ActionDelete
+			raw.ConnectionARNs = []string{real()}
+			switch (b + i) % 4 {
+			case 0:
+				raw.AccountID = aws.String(home.account)
+			case 1:
+				raw.RoleARN = aws.String("arn:aws:iam::" + home.account + ":role/cleanup")
+			case 2:
+				raw.Regions = []string{home.region}
+			default:
+				raw.ConnectionARNs = slices.Repeat(raw.ConnectionARNs, cleanup.MaxConnectionARNs+1)
+			}
 			info.bad = 1
+			info.rejected = true
 		}
-		reqs = append(reqs, req)
+		raws = append(raws, raw)
 		infos = append(infos, info)
 	}
-	return reqs, infos
+	return raws, infos
 }
 
 // entry returns one connection ARN for a delete request and records what
@@ -908,14 +1004,12 @@ func (c *rndCase) entry(d rndDice, info *rndInfo, earlier []string, real, ghost 
 		info.named = append(info.named, s)
 		return s
 	case k < 13:
-		info.bad++
 		if len(foreign) > 0 {
-			return rndPick(d, foreign...)
+			return c.outOfScope(info, rndPick(d, foreign...))
 		}
-		return strings.Replace(real(), ":"+home.account+":", ":999999999999:", 1)
+		return c.outOfScope(info, strings.Replace(real(), ":"+home.account+":", ":999999999999:", 1))
 	case k < 14:
-		info.bad++
-		return strings.Replace(real(), ":"+home.region+":", ":"+rndPick(d, "eu-central-1", "us-east-2")+":", 1)
+		return c.outOfScope(info, strings.Replace(real(), ":"+home.region+":", ":"+rndPick(d, "eu-central-1", "us-east-2")+":", 1))
 	case k < 15:
 		s := real()
 		p, _, _, _ := rndARNParts(s)
@@ -927,6 +1021,8 @@ func (c *rndCase) entry(d rndDice, info *rndInfo, earlier []string, real, ghost 
 		}
 		return s
 	case k < 18:
+		// Check rejects each entry that is not a connection ARN, every
+		// time it is given.
 		info.bad++
 		return rndMalformed(d, real())
 	default:
@@ -941,6 +1037,18 @@ func (c *rndCase) entry(d rndDice, info *rndInfo, earlier []string, real, ghost 
 	}
 }
 
+// outOfScope records s, a well-formed connection ARN outside the engine's
+// scope, and returns it. Check parses a request's ARNs into a set, as the
+// engine decides each connection once: an ARN named twice in a request,
+// or picked twice, is one input, refused with one invalid result.
+func (c *rndCase) outOfScope(info *rndInfo, s string) string {
+	if !slices.Contains(info.foreign, s) {
+		info.foreign = append(info.foreign, s)
+		info.bad++
+	}
+	return s
+}
+
 // reclassify records a repeated entry as the first one was recorded.
 func (c *rndCase) reclassify(info *rndInfo, s string) {
 	t := strings.TrimSpace(s)
@@ -949,8 +1057,10 @@ func (c *rndCase) reclassify(info *rndInfo, s string) {
 		info.named = append(info.named, t)
 	case slices.Contains(info.other, t):
 		info.other = append(info.other, t)
+	case slices.Contains(info.foreign, t):
+		// Already counted: one result for the ARN (see outOfScope).
 	default:
-		info.bad++
+		info.bad++ // not an ARN: rejected again
 	}
 }
 
@@ -987,43 +1097,47 @@ func rndMalformed(d rndDice, arn string) string {
 }
 
 // serviceARN picks the service ARN of a sweep after a service deletion and
-// says whether the engine must accept it.
-func (c *rndCase) serviceARN(d rndDice) (string, bool) {
+// says whether the engine must accept it, and whether it is no service ARN
+// at all (Check must then reject the sweep whole).
+func (c *rndCase) serviceARN(d rndDice) (arn string, inScope, malformed bool) {
 	w := c.w
 	home := w.home
 	switch d.intn(6) {
 	case 0, 1:
 		if s := w.svcsIn(home); len(s) > 0 {
-			return rndPick(d, s...), c.misroute != rndOtherPartition
+			return rndPick(d, s...), c.misroute != rndOtherPartition, false
 		}
 		fallthrough
 	case 2:
 		// A service App Runner no longer knows: the sweep widens to all.
 		id := w.rndID()
-		return fmt.Sprintf("arn:%s:apprunner:%s:%s:service/vanished-%d/%s", c.partition, home.region, home.account, w.serial, id), true
+		return fmt.Sprintf("arn:%s:apprunner:%s:%s:service/vanished-%d/%s", c.partition, home.region, home.account, w.serial, id), true, false
 	case 3:
 		for _, s := range w.svcs {
 			if rndScopeOf(s) != home {
-				return s, false
+				return s, false, false
 			}
 		}
-		return fmt.Sprintf("arn:aws:apprunner:%s:999999999999:service/theirs-1/%s", home.region, w.rndID()), false
+		return fmt.Sprintf("arn:aws:apprunner:%s:999999999999:service/theirs-1/%s", home.region, w.rndID()), false, false
 	case 4:
-		return "not-an-arn", false
+		return "not-an-arn", false, true
 	default:
+		// A connection's ARN, or a service name too short.
 		if s := w.connsIn(home); len(s) > 0 {
-			return rndPick(d, s...), false
+			return rndPick(d, s...), false, true
 		}
-		return "arn:aws:apprunner:" + home.region + ":" + home.account + ":service/x/y", false
+		return "arn:aws:apprunner:" + home.region + ":" + home.account + ":service/x/y", false, true
 	}
 }
 
 // ---- invariants -----------------------------------------------------------
 
-// check compares one run's report and the emulator's state before and after
-// it. Safety invariants hold in every case; the liveness ones (what must
-// have been deleted) only where no call can fail.
-func (c *rndCase) check(b int, reqs []cleanup.Request, infos []rndInfo, rep *cleanup.Report, before, after rndSnap, unsafe []apprunnerlocal.UnsafeDeletion) []string {
+// check compares one batch's report and the emulator's state before and
+// after it. What the requests ask for is read from the raw requests and
+// what the generator knows of them, never from what Check made of them.
+// Safety invariants hold in every case; the liveness ones (what must have
+// been deleted) only where no call can fail.
+func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran rndRan, rep *cleanup.Report, before, after rndSnap, unsafe []apprunnerlocal.UnsafeDeletion) []string {
 	var bad []string
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	if rep == nil {
@@ -1031,23 +1145,36 @@ func (c *rndCase) check(b int, reqs []cleanup.Request, infos []rndInfo, rep *cle
 	}
 	cfg := c.cfg
 	home := c.w.home
+	bad = append(bad, ran.problems...)
 
-	isDry := func(r cleanup.Request) bool { return cfg.DryRun || (r.DryRun != nil && *r.DryRun) }
+	// Check rejects whole exactly the requests that break a rule.
+	for i, r := range reqs {
+		why, whole := ran.whole[r.ID]
+		switch {
+		case infos[i].rejected && !whole:
+			fail("request %s breaks a rule, but Check accepted it (action=%q arns=%d serviceArn=%q offboarding fields=%v)",
+				r.ID, r.Action, len(r.ConnectionARNs), rndExcerpt(r.ServiceARN), r.AccountID != nil || r.RoleARN != nil || r.Regions != nil)
+		case !infos[i].rejected && whole:
+			fail("Check rejected request %s whole (%s), which breaks no rule", r.ID, why)
+		}
+	}
+
+	isDry := func(r cleanup.RawRequest) bool { return cfg.DryRun || r.DryRun }
 	onlyDry := true
 	realSweep, realPlainSweep, plainSweep := false, false, false
 	namedReal := map[string]bool{}
 	namedAny := map[string]bool{}
 	for i, r := range reqs {
-		if r.Invalid != "" {
-			continue
+		if infos[i].rejected {
+			continue // never run
 		}
-		if r.DryRun == nil || !*r.DryRun {
+		if !r.DryRun {
 			onlyDry = false
 		}
 		switch r.Action {
 		case cleanup.ActionSweep:
-			if len(r.ConnectionARNs) > 0 {
-				continue
+			if r.ServiceARN != "" && !infos[i].svcHome {
+				continue // its service is refused: no sweep
 			}
 			if !isDry(r) {
 				realSweep = true
@@ -1193,7 +1320,7 @@ func (c *rndCase) check(b int, reqs []cleanup.Request, infos []rndInfo, rep *cle
 	for i, r := range reqs {
 		info := infos[i]
 		must := true
-		if r.Invalid == "" && r.Action == cleanup.ActionSweep && len(r.ConnectionARNs) == 0 {
+		if !info.rejected && r.Action == cleanup.ActionSweep {
 			switch {
 			case !routed:
 				// The credentials see another scope: what the sweep meets
@@ -1217,6 +1344,23 @@ func (c *rndCase) check(b int, reqs []cleanup.Request, infos []rndInfo, rep *cle
 		if invalidOf[r.ID] < info.bad {
 			fail("request %s: %d invalid results, want at least %d (one per bad input)", r.ID, invalidOf[r.ID], info.bad)
 		}
+		if info.rejected {
+			// Rejected whole: one invalid result, and nothing was done.
+			for _, res := range rep.Results {
+				if slices.Contains(res.RequestIDs, r.ID) && res.Outcome != cleanup.OutcomeInvalid {
+					fail("request %s was rejected whole, yet %s is %s for it", r.ID, res.ConnectionARN, res.Outcome)
+				}
+			}
+		}
+		for _, s := range info.foreign {
+			// An ARN outside the engine's scope is refused by name (whole,
+			// or excerpted as rejected input is).
+			if !slices.ContainsFunc(rep.Results, func(res cleanup.Result) bool {
+				return res.Outcome == cleanup.OutcomeInvalid && (res.ConnectionARN == s || res.ConnectionARN == cleanup.Excerpt(s)) && slices.Contains(res.RequestIDs, r.ID)
+			}) {
+				fail("request %s named %s, outside the engine's scope: no invalid result for it carries the request's ID", r.ID, s)
+			}
+		}
 		for _, s := range info.other {
 			for _, res := range rep.Results {
 				if res.ConnectionARN == s && (res.Outcome == cleanup.OutcomeDeleted || res.Outcome == cleanup.OutcomeWouldDelete) {
@@ -1224,7 +1368,7 @@ func (c *rndCase) check(b int, reqs []cleanup.Request, infos []rndInfo, rep *cle
 				}
 			}
 		}
-		if r.Invalid != "" || r.Action != cleanup.ActionDelete || !routed {
+		if info.rejected || r.Action != cleanup.ActionDelete || !routed {
 			continue
 		}
 		for _, s := range info.named {
@@ -1276,7 +1420,7 @@ func (c *rndCase) check(b int, reqs []cleanup.Request, infos []rndInfo, rep *cle
 }
 
 // describe prints a case for a person reading a failure.
-func (c *rndCase) describe(reqs []cleanup.Request, rep *cleanup.Report, before rndSnap) string {
+func (c *rndCase) describe(reqs []cleanup.RawRequest, infos []rndInfo, ran rndRan, rep *cleanup.Report, before rndSnap) string {
 	var sb strings.Builder
 	cfg := c.cfg
 	fmt.Fprintf(&sb, "engine: account %s region %s (partition %s) dryRun=%v minAge=%s protectTag=%q include=%q exclude=%q concurrency=%d indexTTL=%s\n",
@@ -1284,12 +1428,27 @@ func (c *rndCase) describe(reqs []cleanup.Request, rep *cleanup.Report, before r
 	fmt.Fprintf(&sb, "client: %s (%s); retries: %s; emulator: %s; cancelled=%v; clock %s\n",
 		c.client, rndOr(string(c.misroute), "as configured"), c.retryer, c.knobs, c.cancelled, c.w.clock.now().Format(time.RFC3339))
 	sb.WriteString("requests:\n")
-	for _, r := range reqs {
-		dry := "nil"
-		if r.DryRun != nil {
-			dry = strconv.FormatBool(*r.DryRun)
+	for i, r := range reqs {
+		arns := fmt.Sprintf("%q", r.ConnectionARNs)
+		if len(r.ConnectionARNs) > 30 {
+			arns = fmt.Sprintf("%d ARNs, the first %q", len(r.ConnectionARNs), r.ConnectionARNs[0])
 		}
-		fmt.Fprintf(&sb, "  %s action=%q dryRun=%s serviceArn=%q invalid=%q arns=%q\n", r.ID, r.Action, dry, r.ServiceARN, r.Invalid, r.ConnectionARNs)
+		fmt.Fprintf(&sb, "  %s action=%q dryRun=%v waitForServices=%v serviceArn=%q arns=%s", r.ID, r.Action, r.DryRun, r.WaitForServices, r.ServiceARN, arns)
+		if r.AccountID != nil {
+			fmt.Fprintf(&sb, " accountId=%q", *r.AccountID)
+		}
+		if r.RoleARN != nil {
+			fmt.Fprintf(&sb, " roleArn=%q", *r.RoleARN)
+		}
+		if r.Regions != nil {
+			fmt.Fprintf(&sb, " regions=%q", r.Regions)
+		}
+		fmt.Fprintf(&sb, "\n    expected: rejected whole=%v, %d bad input(s); ", infos[i].rejected, infos[i].bad)
+		if why, ok := ran.whole[r.ID]; ok {
+			fmt.Fprintf(&sb, "Check rejected it whole: %s\n", why)
+		} else {
+			sb.WriteString("Check accepted it\n")
+		}
 	}
 	fmt.Fprintf(&sb, "connections before the run (%s and the client's scope):\n", c.w.home)
 	arns := before.liveIn(c.w.home)
