@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/lambdarun"
 )
 
@@ -111,6 +112,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  function             %s under the runtime emulator; policy: minimum age 24h, protection tag apprunner-cleanup:protect, dry run off unless the event asks\n",
 		filepath.Join(*binDir, "bootstrap"))
 
+	// The totals add up each invocation's own counts (its summary line).
 	totals := map[string]int{}
 	for _, f := range files {
 		if err := invoke(ctx, stdout, rt, f, totals); err != nil {
@@ -120,9 +122,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	fmt.Fprintf(stdout, "\nSummary over %d invocations\n", len(files))
 	var parts []string
-	for _, o := range []string{"deleted", "would_delete", "already_deleted", "in_use", "protected", "too_young", "invalid", "failed"} {
-		if totals[o] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", o, totals[o]))
+	for _, o := range cleanup.Outcomes() {
+		if n := totals[string(o)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", o, n))
 		}
 	}
 	fmt.Fprintf(stdout, "  decisions            %s\n", strings.Join(parts, ", "))
@@ -157,13 +159,14 @@ func countServices(emu *apprunnerlocal.Server) int {
 
 // logLine is the part of the function's log lines the demo shows.
 type logLine struct {
-	Message  string   `json:"message"`
-	ARN      string   `json:"connectionArn"`
-	Name     string   `json:"connectionName"`
-	Outcome  string   `json:"outcome"`
-	Reason   string   `json:"reason"`
-	Trigger  string   `json:"trigger"`
-	InputIDs []string `json:"inputIds"`
+	Message  string         `json:"message"`
+	ARN      string         `json:"connectionArn"`
+	Name     string         `json:"connectionName"`
+	Outcome  string         `json:"outcome"`
+	Reason   string         `json:"reason"`
+	Trigger  string         `json:"trigger"`
+	InputIDs []string       `json:"inputIds"`
+	Counts   map[string]int `json:"counts"`
 	AWS      *struct {
 		CloudWatchMetrics []json.RawMessage
 	} `json:"_aws"`
@@ -198,7 +201,6 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, file s
 		}
 		switch ll.Message {
 		case "connection decision":
-			totals[ll.Outcome]++
 			subject := ll.Name
 			if subject == "" {
 				subject = excerpt(ll.ARN, 40)
@@ -206,6 +208,9 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, file s
 			fmt.Fprintf(tw, "    %s\t%s\t%s\n", ll.Outcome, subject, excerpt(ll.Reason, 110))
 		case "invocation summary":
 			trigger = ll.Trigger
+			for o, n := range ll.Counts {
+				totals[o] += n
+			}
 		}
 	}
 	tw.Flush()

@@ -55,11 +55,7 @@ func serve(cfg function.Config) error {
 	if err != nil {
 		return err
 	}
-	deps := function.Deps{Logger: logger, Metrics: os.Stdout, Tracer: tracer}
-	if trace {
-		deps.InstrumentAWS = tracing.InstrumentAWS
-	}
-	h, err := function.New(ctx, cfg, deps)
+	h, err := function.New(ctx, cfg, function.Deps{Logger: logger, Metrics: os.Stdout, Tracer: tracer})
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,15 @@ package cleanup
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
+
+// MaxARNLength is the longest ARN accepted anywhere: AppRunnerResourceArn's
+// maximum length in the App Runner API model, and more than any IAM role
+// ARN needs.
+const MaxARNLength = 1011
 
 // ARN is a parsed App Runner resource ARN:
 // arn:PARTITION:apprunner:REGION:ACCOUNT:RESOURCE/NAME/ID.
@@ -19,68 +25,158 @@ func (a ARN) String() string {
 	return fmt.Sprintf("arn:%s:apprunner:%s:%s:%s/%s/%s", a.Partition, a.Region, a.Account, a.Resource, a.Name, a.ID)
 }
 
-var (
-	partitionRE = regexp.MustCompile(`^aws(-[a-z]+)*$`)
-	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-	accountRE   = regexp.MustCompile(`^\d{12}$`)
-	// Names follow ConnectionName in the API model; IDs are App Runner's
-	// 32 hexadecimal characters.
-	connNameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9\-_]{3,31}$`)
-	serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9\-_]{3,39}$`)
-	idRE          = regexp.MustCompile(`^[0-9a-f]{32}$`)
+// Name lengths of the API model's ConnectionName and ServiceName.
+const (
+	maxConnectionNameLength = 32
+	maxServiceNameLength    = 40
 )
-
-// maxARNLength is AppRunnerResourceArn's maximum length in the API model.
-const maxARNLength = 1011
 
 // ParseConnectionARN checks that s is an App Runner connection ARN and
 // returns its parts. The error says what is wrong in words a person can act on.
 func ParseConnectionARN(s string) (ARN, error) {
-	return parseARN(s, "connection", connNameRE)
+	return parseAppRunnerARN(s, "connection", maxConnectionNameLength)
 }
 
-// parseServiceARN checks that s is an App Runner service ARN.
-func parseServiceARN(s string) (ARN, error) {
-	return parseARN(s, "service", serviceNameRE)
+// ParseServiceARN checks that s is an App Runner service ARN.
+func ParseServiceARN(s string) (ARN, error) {
+	return parseAppRunnerARN(s, "service", maxServiceNameLength)
 }
 
-func parseARN(s, resource string, nameRE *regexp.Regexp) (ARN, error) {
-	if s == "" {
-		return ARN{}, fmt.Errorf("empty %s ARN", resource)
+func parseAppRunnerARN(s, resource string, maxName int) (ARN, error) {
+	want := "arn:aws:apprunner:REGION:ACCOUNT:" + resource + "/NAME/ID"
+	a, err := parseARN(s, resource, want)
+	if err != nil {
+		return ARN{}, err
 	}
-	if len(s) > maxARNLength {
-		return ARN{}, fmt.Errorf("%d characters is longer than an ARN can be (%d)", len(s), maxARNLength)
+	if a.Service != "apprunner" {
+		return ARN{}, fmt.Errorf("ARN of service %q, not apprunner", a.Service)
 	}
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return ARN{}, fmt.Errorf("not an ARN: want arn:aws:apprunner:REGION:ACCOUNT:%s/NAME/ID", resource)
-	}
-	a := ARN{Partition: parts[1], Region: parts[3], Account: parts[4]}
-	if !partitionRE.MatchString(a.Partition) {
-		return ARN{}, fmt.Errorf("unknown partition %q", a.Partition)
-	}
-	if parts[2] != "apprunner" {
-		return ARN{}, fmt.Errorf("ARN of service %q, not apprunner", parts[2])
-	}
-	if !regionRE.MatchString(a.Region) {
+	if !isRegion(a.Region) {
 		return ARN{}, fmt.Errorf("invalid region %q", a.Region)
 	}
-	if !accountRE.MatchString(a.Account) {
-		return ARN{}, fmt.Errorf("invalid account %q: want 12 digits", a.Account)
-	}
-	fields := strings.Split(parts[5], "/")
+	fields := strings.Split(a.Resource, "/")
 	if fields[0] != resource {
 		return ARN{}, fmt.Errorf("ARN of an App Runner %s, not a %s", fields[0], resource)
 	}
 	if len(fields) != 3 {
-		return ARN{}, fmt.Errorf("%s resource %q: want %s/NAME/ID", resource, parts[5], resource)
+		return ARN{}, fmt.Errorf("%s resource %q: want %s/NAME/ID", resource, a.Resource, resource)
 	}
-	a.Resource, a.Name, a.ID = resource, fields[1], fields[2]
-	if !nameRE.MatchString(a.Name) {
-		return ARN{}, fmt.Errorf("invalid %s name %q", resource, a.Name)
+	out := ARN{Partition: a.Partition, Region: a.Region, Account: a.AccountID, Resource: resource, Name: fields[1], ID: fields[2]}
+	if !isResourceName(out.Name, maxName) {
+		return ARN{}, fmt.Errorf("invalid %s name %q", resource, out.Name)
 	}
-	if !idRE.MatchString(a.ID) {
-		return ARN{}, fmt.Errorf("invalid %s ID %q: want 32 hexadecimal characters", resource, a.ID)
+	if !isResourceID(out.ID) {
+		return ARN{}, fmt.Errorf("invalid %s ID %q: want 32 hexadecimal characters", resource, out.ID)
+	}
+	return out, nil
+}
+
+// RoleARN is a parsed IAM role ARN: arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
+type RoleARN struct {
+	Partition, Account string
+	// Name is the role's name with its path.
+	Name string
+}
+
+// String returns the ARN in its canonical form.
+func (r RoleARN) String() string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", r.Partition, r.Account, r.Name)
+}
+
+// ParseRoleARN checks that s is an IAM role ARN, the form offboarding
+// requests and OFFBOARD_ROLE_ARNS name roles in.
+func ParseRoleARN(s string) (RoleARN, error) {
+	const want = "arn:aws:iam::ACCOUNT:role/NAME"
+	a, err := parseARN(s, "role", want)
+	if err != nil {
+		return RoleARN{}, err
+	}
+	name, ok := strings.CutPrefix(a.Resource, "role/")
+	if a.Service != "iam" || a.Region != "" || !ok || !isRoleName(name) {
+		return RoleARN{}, fmt.Errorf("not an IAM role ARN (%s)", want)
+	}
+	return RoleARN{Partition: a.Partition, Account: a.AccountID, Name: name}, nil
+}
+
+// parseARN parses s with the SDK's parser and checks the parts every ARN
+// here shares: length, partition and account.
+func parseARN(s, what, want string) (arn.ARN, error) {
+	if s == "" {
+		return arn.ARN{}, fmt.Errorf("empty %s ARN", what)
+	}
+	if len(s) > MaxARNLength {
+		return arn.ARN{}, fmt.Errorf("%d characters is longer than an ARN can be (%d)", len(s), MaxARNLength)
+	}
+	a, err := arn.Parse(s)
+	if err != nil {
+		return arn.ARN{}, fmt.Errorf("not an ARN: want %s", want)
+	}
+	if !isPartition(a.Partition) {
+		return arn.ARN{}, fmt.Errorf("unknown partition %q", a.Partition)
+	}
+	if !IsAccountID(a.AccountID) {
+		return arn.ARN{}, fmt.Errorf("invalid account %q: want 12 digits", a.AccountID)
 	}
 	return a, nil
 }
+
+// The checks below are written out rather than as regular expressions:
+// they run for every ARN a request names, and compiling expressions at
+// package start costs every cold start.
+
+// IsAccountID reports whether s is a 12-digit AWS account ID.
+func IsAccountID(s string) bool {
+	return len(s) == 12 && strings.Trim(s, "0123456789") == ""
+}
+
+// isPartition accepts aws, aws-cn, aws-us-gov, aws-iso-b...
+func isPartition(s string) bool {
+	words := strings.Split(s, "-")
+	if words[0] != "aws" {
+		return false
+	}
+	for _, w := range words[1:] {
+		if w == "" || strings.Trim(w, lowercase) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// isRegion accepts names such as us-east-1 and us-gov-west-1: two letters,
+// one or more words, and a number.
+func isRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) != 2 || strings.Trim(parts[0], lowercase) != "" {
+		return false
+	}
+	for _, w := range parts[1 : len(parts)-1] {
+		if w == "" || strings.Trim(w, lowercase) != "" {
+			return false
+		}
+	}
+	n := parts[len(parts)-1]
+	return n != "" && strings.Trim(n, digits) == ""
+}
+
+// isResourceName follows the API model's name pattern
+// [A-Za-z0-9][A-Za-z0-9\-_]{3,max-1}.
+func isResourceName(s string, max int) bool {
+	return len(s) >= 4 && len(s) <= max && strings.Trim(s[:1], alnum) == "" && strings.Trim(s, alnum+"-_") == ""
+}
+
+// isResourceID accepts App Runner's 32 lower-case hexadecimal characters.
+func isResourceID(s string) bool {
+	return len(s) == 32 && strings.Trim(s, digits+"abcdef") == ""
+}
+
+// isRoleName accepts IAM's role path and name characters.
+func isRoleName(s string) bool {
+	return len(s) >= 1 && len(s) <= 512 && strings.Trim(s, alnum+"_+=,.@/-") == ""
+}
+
+const (
+	lowercase = "abcdefghijklmnopqrstuvwxyz"
+	digits    = "0123456789"
+	alnum     = lowercase + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + digits
+)

@@ -51,7 +51,7 @@ func BenchmarkDryRunSweep(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {
-					rep = e.Run(b.Context(), sweep())
+					rep = runRequests(b.Context(), b, e, sweep())
 				}
 				b.ReportMetric(float64(calls(rep)), "calls/run")
 				if rep.Counts[cleanup.OutcomeInUse] != n/2 {
@@ -71,7 +71,7 @@ func BenchmarkIndexConcurrency(b *testing.B) {
 			seedAccount(w, 100)
 			e := w.engine(cleanup.Config{DryRun: true, MaxConcurrency: c})
 			for b.Loop() {
-				e.Run(b.Context(), sweep())
+				runRequests(b.Context(), b, e, sweep())
 			}
 		})
 	}
@@ -92,7 +92,7 @@ func BenchmarkDeleteNamed(b *testing.B) {
 			var rep *cleanup.Report
 			b.ReportAllocs()
 			for b.Loop() {
-				rep = e.Run(b.Context(), []cleanup.Request{del("m", named...)})
+				rep = runRequests(b.Context(), b, e, []cleanup.RawRequest{del("m", named...)})
 			}
 			b.ReportMetric(float64(calls(rep)), "calls/run")
 			if rep.Counts[cleanup.OutcomeWouldDelete] != n {

@@ -68,10 +68,10 @@ func (c *Config) setDefaults() {
 // Validate reports every problem with the configuration at once.
 func (c Config) Validate() error {
 	var errs []error
-	if !accountRE.MatchString(c.Account) {
+	if !IsAccountID(c.Account) {
 		errs = append(errs, fmt.Errorf("account %q: want 12 digits", c.Account))
 	}
-	if !regionRE.MatchString(c.Region) {
+	if !isRegion(c.Region) {
 		errs = append(errs, fmt.Errorf("region %q: want a region name such as us-east-1", c.Region))
 	}
 	if c.Partition != "" && c.Partition != PartitionOf(c.Region) {

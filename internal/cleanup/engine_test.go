@@ -38,7 +38,7 @@ func TestSweepDecidesEachConnectionOnce(t *testing.T) {
 		users[c] = status
 	}
 
-	rep := w.engine(cleanup.Config{NameExclude: []string{"prod-*"}}).Run(ctx(t), sweep())
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{NameExclude: []string{"prod-*"}}), sweep())
 	got := byARN(t, rep)
 
 	want := map[string]cleanup.Outcome{
@@ -85,7 +85,7 @@ func TestDryRunDeletesNothing(t *testing.T) {
 	w := newWorld(t, apprunnerlocal.Options{}, 3)
 	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
 
-	rep := w.engine(cleanup.Config{DryRun: true}).Run(ctx(t), sweep())
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{DryRun: true}), sweep())
 
 	if got := byARN(t, rep)[free].Outcome; got != cleanup.OutcomeWouldDelete {
 		t.Errorf("outcome = %s, want would_delete", got)
@@ -101,11 +101,11 @@ func TestDryRunDeletesNothing(t *testing.T) {
 func TestRequestCannotLiftTheConfiguredDryRun(t *testing.T) {
 	w := newWorld(t, apprunnerlocal.Options{}, 3)
 	a := w.conn(apprunnerlocal.SeedConnection{Name: "conn-a"})
-	no := false
+	// A request cannot ask for a real deletion; it can only not ask for a
+	// dry run.
 	req := del("m1", a)
-	req.DryRun = &no
 
-	rep := w.engine(cleanup.Config{DryRun: true}).Run(ctx(t), []cleanup.Request{req})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{DryRun: true}), []cleanup.RawRequest{req})
 
 	r := byARN(t, rep)[a]
 	if r.Outcome != cleanup.OutcomeWouldDelete || !strings.Contains(r.Reason, "DRY_RUN") || !w.exists(a) {
@@ -114,40 +114,39 @@ func TestRequestCannotLiftTheConfiguredDryRun(t *testing.T) {
 }
 
 func TestBatchDeletesWhenAnyRequesterAsksForARealDeletion(t *testing.T) {
-	yes := true
 	tests := []struct {
 		name  string
 		young bool
-		reqs  func(arn string) []cleanup.Request
+		reqs  func(arn string) []cleanup.RawRequest
 		want  cleanup.Outcome
 	}{
-		{"dry-run sweep and a real delete", false, func(arn string) []cleanup.Request {
-			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep, DryRun: &yes}, del("d", arn)}
+		{"dry-run sweep and a real delete", false, func(arn string) []cleanup.RawRequest {
+			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep, DryRun: true}, del("d", arn)}
 		}, cleanup.OutcomeDeleted},
-		{"dry-run delete and a real delete", false, func(arn string) []cleanup.Request {
+		{"dry-run delete and a real delete", false, func(arn string) []cleanup.RawRequest {
 			dry := del("d1", arn)
-			dry.DryRun = &yes
-			return []cleanup.Request{dry, del("d2", arn)}
+			dry.DryRun = true
+			return []cleanup.RawRequest{dry, del("d2", arn)}
 		}, cleanup.OutcomeDeleted},
-		{"real sweep and a dry-run delete", false, func(arn string) []cleanup.Request {
+		{"real sweep and a dry-run delete", false, func(arn string) []cleanup.RawRequest {
 			dry := del("d1", arn)
-			dry.DryRun = &yes
-			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep}, dry}
+			dry.DryRun = true
+			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep}, dry}
 		}, cleanup.OutcomeDeleted},
-		{"only dry runs", false, func(arn string) []cleanup.Request {
+		{"only dry runs", false, func(arn string) []cleanup.RawRequest {
 			dry := del("d1", arn)
-			dry.DryRun = &yes
-			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep, DryRun: &yes}, dry}
+			dry.DryRun = true
+			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep, DryRun: true}, dry}
 		}, cleanup.OutcomeWouldDelete},
 		// The sweep alone would keep it (too young), the delete alone
 		// would not delete it (dry run): together they must not delete it.
-		{"real sweep of a young connection and a dry-run delete", true, func(arn string) []cleanup.Request {
+		{"real sweep of a young connection and a dry-run delete", true, func(arn string) []cleanup.RawRequest {
 			dry := del("d1", arn)
-			dry.DryRun = &yes
-			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep}, dry}
+			dry.DryRun = true
+			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep}, dry}
 		}, cleanup.OutcomeWouldDelete},
-		{"real sweep of a young connection and a real delete", true, func(arn string) []cleanup.Request {
-			return []cleanup.Request{{ID: "s", Action: cleanup.ActionSweep}, del("d1", arn)}
+		{"real sweep of a young connection and a real delete", true, func(arn string) []cleanup.RawRequest {
+			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep}, del("d1", arn)}
 		}, cleanup.OutcomeDeleted},
 	}
 	for _, tt := range tests {
@@ -159,7 +158,7 @@ func TestBatchDeletesWhenAnyRequesterAsksForARealDeletion(t *testing.T) {
 			}
 			a := w.conn(c)
 
-			rep := w.engine(cleanup.Config{}).Run(ctx(t), tt.reqs(a))
+			rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), tt.reqs(a))
 
 			if got := byARN(t, rep)[a].Outcome; got != tt.want {
 				t.Errorf("outcome %s, want %s", got, tt.want)
@@ -182,7 +181,7 @@ func TestDeleteNamedConnections(t *testing.T) {
 	}
 	never := "arn:aws:apprunner:us-east-1:123456789012:connection/never-existed/0123456789abcdef0123456789abcdef"
 
-	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{del("m1", young, used, gone, never)})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", young, used, gone, never)})
 	got := byARN(t, rep)
 
 	for arn, want := range map[string]cleanup.Outcome{
@@ -223,23 +222,37 @@ func TestInvalidInputIsReportedAndDoesNotStopOthers(t *testing.T) {
 	}
 	arns = append(arns, good, good) // a duplicate is decided once
 
-	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{del("m1", arns...)})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", arns...)})
 
-	var invalid []cleanup.Result
+	// Inputs are rejected where their fault is found (a malformed ARN when
+	// the request is checked, another account's by the engine), so the
+	// results are matched by input, not by order.
+	invalid := map[string]cleanup.Result{}
 	for _, r := range rep.Results {
 		if r.Outcome == cleanup.OutcomeInvalid {
-			invalid = append(invalid, r)
+			invalid[r.ConnectionARN] = r
 		}
 	}
 	if len(invalid) != len(tests) {
 		t.Fatalf("%d invalid results, want %d: %+v", len(invalid), len(tests), rep.Results)
 	}
-	for i, tt := range tests {
-		if !strings.Contains(invalid[i].Reason, tt.reason) {
-			t.Errorf("%s: reason %q does not mention %q", tt.name, invalid[i].Reason, tt.reason)
+	for _, tt := range tests {
+		r, ok := invalid[tt.input]
+		if !ok {
+			r, ok = invalid[cleanup.Excerpt(tt.input)]
 		}
-		if len(invalid[i].ConnectionARN) > 210 {
-			t.Errorf("%s: echoed input is %d bytes; want an excerpt", tt.name, len(invalid[i].ConnectionARN))
+		if !ok {
+			t.Errorf("%s: no invalid result for the input", tt.name)
+			continue
+		}
+		if !strings.Contains(r.Reason, tt.reason) {
+			t.Errorf("%s: reason %q does not mention %q", tt.name, r.Reason, tt.reason)
+		}
+		if len(r.ConnectionARN) > 210 {
+			t.Errorf("%s: echoed input is %d bytes; want an excerpt", tt.name, len(r.ConnectionARN))
+		}
+		if !slices.Equal(r.RequestIDs, []string{"m1"}) {
+			t.Errorf("%s: request IDs %v, want [m1]", tt.name, r.RequestIDs)
 		}
 	}
 	if got := byARN(t, rep)[good].Outcome; got != cleanup.OutcomeDeleted {
@@ -254,7 +267,7 @@ func TestConnectionNamedByTwoRequestsIsDecidedOnceForBoth(t *testing.T) {
 	w := newWorld(t, apprunnerlocal.Options{}, 3)
 	c := w.conn(apprunnerlocal.SeedConnection{Name: "shared-one"})
 
-	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{del("m1", c), del("m2", c), {ID: "m3", Action: cleanup.ActionSweep}})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", c), del("m2", c), {ID: "m3", Action: cleanup.ActionSweep}})
 
 	if len(rep.Results) != 1 {
 		t.Fatalf("%d results, want 1: %+v", len(rep.Results), rep.Results)
@@ -267,19 +280,18 @@ func TestConnectionNamedByTwoRequestsIsDecidedOnceForBoth(t *testing.T) {
 	}
 }
 
-func TestInvalidRequestsBecomeResults(t *testing.T) {
+func TestRequestsBreakingARuleAreRejectedWholeBeforeAnyCall(t *testing.T) {
 	w := newWorld(t, apprunnerlocal.Options{}, 3)
-	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{
-		{ID: "m1", Invalid: "body is not JSON", Raw: "{{{"},
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{
 		{ID: "m2", Action: "explode"},
 		{ID: "m3", Action: cleanup.ActionDelete},
 		{ID: "m4", Action: cleanup.ActionSweep, ConnectionARNs: []string{"arn:x"}},
 	})
-	if rep.Counts[cleanup.OutcomeInvalid] != 4 {
-		t.Fatalf("counts %v, want 4 invalid: %+v", rep.Counts, rep.Results)
+	if rep.Counts[cleanup.OutcomeInvalid] != 3 {
+		t.Fatalf("counts %v, want 3 invalid: %+v", rep.Counts, rep.Results)
 	}
 	for i, r := range rep.Results {
-		if want := []string{"m1", "m2", "m3", "m4"}[i]; !slices.Equal(r.RequestIDs, []string{want}) {
+		if want := []string{"m2", "m3", "m4"}[i]; !slices.Equal(r.RequestIDs, []string{want}) {
 			t.Errorf("result %d request IDs %v, want [%s]", i, r.RequestIDs, want)
 		}
 	}
@@ -303,7 +315,7 @@ func TestEngineNeverDeletesAConnectionInUseEvenWithoutAppRunnersGuard(t *testing
 		w.service(connName("gone", i), apprunnerlocal.ServiceDeleted, "")
 	}
 
-	rep := w.engine(cleanup.Config{}).Run(ctx(t), sweep())
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), sweep())
 
 	if u := w.srv.UnsafeDeletions(); len(u) != 0 {
 		t.Fatalf("the engine deleted %d connections in use: %+v", len(u), u)
@@ -329,7 +341,7 @@ func TestUsageIndexIsBuiltOncePerRunAcrossHundredsOfServices(t *testing.T) {
 		w.service(connName("gone", i), apprunnerlocal.ServiceDeleted, "")
 	}
 
-	rep := w.engine(cleanup.Config{}).Run(ctx(t), sweep())
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), sweep())
 
 	if rep.Counts[cleanup.OutcomeInUse] != services/2 || rep.Counts[cleanup.OutcomeDeleted] != conns-services/2 {
 		t.Errorf("counts %v", rep.Counts)
@@ -364,11 +376,11 @@ func TestReusedUsageIndexDescribesOnlyNewServices(t *testing.T) {
 	}
 	e := w.engine(cleanup.Config{IndexTTL: time.Minute, Now: clock})
 
-	first := e.Run(ctx(t), []cleanup.Request{del("m1", conns[0])})
+	first := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", conns[0])})
 	// A service created after the index was built uses conns[1]: a warm
 	// run must see it, though App Runner's own guard is off.
 	w.service("late-svc", apprunnerlocal.ServiceRunning, conns[1])
-	second := e.Run(ctx(t), []cleanup.Request{del("m2", conns[1])})
+	second := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m2", conns[1])})
 
 	if first.APICalls["DescribeService"] != 10 || second.APICalls["DescribeService"] != 1 {
 		t.Errorf("DescribeService calls: %d then %d; want 10, then 1 for the new service only",
@@ -382,7 +394,7 @@ func TestReusedUsageIndexDescribesOnlyNewServices(t *testing.T) {
 	}
 
 	now = now.Add(2 * time.Minute)
-	if rep := e.Run(ctx(t), []cleanup.Request{del("m3", conns[2])}); rep.APICalls["DescribeService"] != 11 {
+	if rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m3", conns[2])}); rep.APICalls["DescribeService"] != 11 {
 		t.Errorf("past the TTL every service is described again: %d DescribeService calls, want 11", rep.APICalls["DescribeService"])
 	}
 }
@@ -395,7 +407,7 @@ func TestReusedUsageIndexSeesAServiceRepointedSince(t *testing.T) {
 	svc := w.service("web-app", apprunnerlocal.ServiceRunning, before)
 	e := w.engine(cleanup.Config{IndexTTL: time.Hour})
 
-	e.Run(ctx(t), []cleanup.Request{del("m1", other)})
+	runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", other)})
 	_, err := w.client.UpdateService(ctx(t), &apprunner.UpdateServiceInput{
 		ServiceArn: aws.String(svc),
 		SourceConfiguration: &types.SourceConfiguration{
@@ -409,7 +421,7 @@ func TestReusedUsageIndexSeesAServiceRepointedSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := e.Run(ctx(t), []cleanup.Request{del("m2", before, after)})
+	rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m2", before, after)})
 
 	got := byARN(t, rep)
 	if got[before].Outcome != cleanup.OutcomeDeleted || got[after].Outcome != cleanup.OutcomeInUse {
@@ -453,8 +465,8 @@ func TestAppRunnersRefusalIsInUseAndDropsTheCachedIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	first := e.Run(ctx(t), []cleanup.Request{del("m1", a)})
-	second := e.Run(ctx(t), []cleanup.Request{del("m2", b)})
+	first := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", a)})
+	second := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m2", b)})
 
 	r := byARN(t, first)[a]
 	if r.Outcome != cleanup.OutcomeInUse || !strings.Contains(r.Reason, "refused") {
@@ -478,7 +490,7 @@ func TestSweepAfterServiceDeletionLooksOnlyAtItsConnection(t *testing.T) {
 	other := w.conn(apprunnerlocal.SeedConnection{Name: "unrelated"})
 	svc := w.service("retired", apprunnerlocal.ServiceDeleted, left)
 
-	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{{ID: "ev", Action: cleanup.ActionSweep, ServiceARN: svc}})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{{ID: "ev", Action: cleanup.ActionSweep, ServiceARN: svc}})
 
 	got := byARN(t, rep)
 	if len(got) != 1 || got[left].Outcome != cleanup.OutcomeDeleted {
@@ -493,7 +505,7 @@ func TestSweepAfterServiceDeletionLooksOnlyAtItsConnection(t *testing.T) {
 		"arn:aws:apprunner:us-east-1:210987654321:service/theirs/0123456789abcdef0123456789abcdef",
 		other, // a connection, not a service
 	} {
-		rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{{ID: "bad", Action: cleanup.ActionSweep, ServiceARN: bad}})
+		rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{{ID: "bad", Action: cleanup.ActionSweep, ServiceARN: bad}})
 		if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeInvalid {
 			t.Errorf("service ARN %q: results %+v, want one invalid result and no sweep", bad, rep.Results)
 		}
@@ -503,7 +515,7 @@ func TestSweepAfterServiceDeletionLooksOnlyAtItsConnection(t *testing.T) {
 	}
 
 	unknown := "arn:aws:apprunner:us-east-1:123456789012:service/vanished/0123456789abcdef0123456789abcdef"
-	rep = w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{{ID: "ev2", Action: cleanup.ActionSweep, ServiceARN: unknown}})
+	rep = runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{{ID: "ev2", Action: cleanup.ActionSweep, ServiceARN: unknown}})
 	if got := byARN(t, rep)[other].Outcome; got != cleanup.OutcomeDeleted {
 		t.Errorf("unknown service: want a full sweep deleting %s, got %s", other, got)
 	}
@@ -523,7 +535,7 @@ func TestFaultsAreReportedAsFailedAndNothingIsLost(t *testing.T) {
 
 	// Named deletions, so that every connection must get a result even when
 	// the usage index or a listing fails.
-	rep := e.Run(ctx(t), []cleanup.Request{del("m1", all...)})
+	rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", all...)})
 
 	got := byARN(t, rep)
 	if len(got) != len(all) {
@@ -559,7 +571,7 @@ func TestThrottlingIsRetriedThenReportedAsFailed(t *testing.T) {
 		arns = append(arns, w.conn(apprunnerlocal.SeedConnection{Name: connName("conn", i)}))
 	}
 
-	rep := w.engine(cleanup.Config{MaxConcurrency: 1}).Run(ctx(t), []cleanup.Request{del("m1", arns...)})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{MaxConcurrency: 1}), []cleanup.RawRequest{del("m1", arns...)})
 
 	if rep.Counts[cleanup.OutcomeDeleted] != 3 || rep.Counts[cleanup.OutcomeFailed] != 3 {
 		t.Fatalf("counts %v, want 3 deleted within the burst and 3 failed", rep.Counts)
@@ -584,7 +596,7 @@ func TestWorkNotStartedBeforeTheDeadlineIsFailedForRetry(t *testing.T) {
 	c, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond+600*time.Millisecond)
 	defer cancel()
 
-	rep := e.Run(c, []cleanup.Request{del("m1", arns...)})
+	rep := runRequests(c, t, e, []cleanup.RawRequest{del("m1", arns...)})
 
 	got := byARN(t, rep)
 	if len(got) != len(arns) {
@@ -604,12 +616,5 @@ func TestWorkNotStartedBeforeTheDeadlineIsFailedForRetry(t *testing.T) {
 		if r.Outcome == cleanup.OutcomeFailed && !w.exists(arn) {
 			t.Errorf("%s: reported failed but was deleted", arn)
 		}
-	}
-}
-
-func TestOperationsAreTheAPIMethods(t *testing.T) {
-	want := []string{"DeleteConnection", "DescribeService", "ListConnections", "ListServices", "ListTagsForResource"}
-	if diff := cmp.Diff(want, cleanup.Operations()); diff != "" {
-		t.Errorf("operations (-want +got):\n%s", diff)
 	}
 }

@@ -111,12 +111,12 @@ func byARN(t *testing.T, rep *cleanup.Report) map[string]cleanup.Result {
 	return m
 }
 
-func sweep() []cleanup.Request {
-	return []cleanup.Request{{ID: "sweep", Action: cleanup.ActionSweep}}
+func sweep() []cleanup.RawRequest {
+	return []cleanup.RawRequest{{ID: "sweep", Action: cleanup.ActionSweep}}
 }
 
-func del(id string, arns ...string) cleanup.Request {
-	return cleanup.Request{ID: id, Action: cleanup.ActionDelete, ConnectionARNs: arns}
+func del(id string, arns ...string) cleanup.RawRequest {
+	return cleanup.RawRequest{ID: id, Action: cleanup.ActionDelete, ConnectionARNs: arns}
 }
 
 func connName(prefix string, i int) string { return fmt.Sprintf("%s-%04d", prefix, i) }
@@ -131,3 +131,30 @@ func ctx(t *testing.T) context.Context {
 func delInput(arn string) *apprunner.DeleteConnectionInput {
 	return &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(arn)}
 }
+
+// runRequests runs raw requests as the function does: each is checked, the
+// valid ones go to the runner in one run, and the rejections are reported
+// beside its results.
+func runRequests(c context.Context, t testing.TB, r cleanup.Runner, raws []cleanup.RawRequest) *cleanup.Report {
+	t.Helper()
+	var (
+		reqs     []cleanup.Request
+		rejected []cleanup.Rejection
+	)
+	for _, raw := range raws {
+		req, rej, err := raw.Check()
+		if err != nil {
+			rejected = append(rejected, cleanup.Reject(raw.ID, string(raw.Action), err.Error()))
+			continue
+		}
+		rejected = append(rejected, rej...)
+		if req != nil {
+			reqs = append(reqs, *req)
+		}
+	}
+	rep := r.Run(c, reqs)
+	rep.Reject(rejected...)
+	return rep
+}
+
+func ptr[T any](v T) *T { return &v }

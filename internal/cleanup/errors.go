@@ -3,9 +3,15 @@ package cleanup
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 	"github.com/aws/smithy-go"
+)
+
+const (
+	reasonDeadline  = "deadline: not started before the function's time ran out; it will be retried"
+	reasonCancelled = "cancelled: the run was stopped before this was done; it will be retried"
 )
 
 // errorKind is what the engine needs to know about an App Runner error.
@@ -56,4 +62,72 @@ func classify(err error) errorKind {
 		}
 	}
 	return errOther
+}
+
+// failedReason prefers the deadline explanation when the deadline caused err.
+func failedReason(err error, reason string) string {
+	if classify(err) == errDeadline {
+		return deadlineReason(err)
+	}
+	if classify(err) == errThrottled {
+		return "throttled by App Runner after retries: " + reason
+	}
+	return reason
+}
+
+// stopReason explains work the run did not do because its context ended:
+// the deadline, or a cancellation (an operator's Ctrl-C, a runtime shutdown).
+func stopReason(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return reasonCancelled
+	}
+	return reasonDeadline
+}
+
+// deadlineReason explains a call that the run's end (its deadline, or a
+// cancellation) stopped: never started, or cut off while under way. A call
+// cut off may have done its work on App Runner's side, so it is not
+// reported as not started.
+func deadlineReason(err error) string {
+	var notStarted *notStartedError
+	var op *smithy.OperationError
+	if errors.As(err, &notStarted) || !errors.As(err, &op) {
+		return stopReason(err)
+	}
+	why, cause := "deadline", "the function's time ran out"
+	if errors.Is(err, context.Canceled) {
+		why, cause = "cancelled", "the run was stopped"
+	}
+	if op.OperationName != "DeleteConnection" {
+		// A read cut off changed nothing.
+		return fmt.Sprintf("%s: %s was under way when %s and did not finish; it will be retried", why, op.OperationName, cause)
+	}
+	return fmt.Sprintf("%s: DeleteConnection was under way when %s; its result is unknown, and it will be retried "+
+		"(App Runner may have deleted the connection already: a retry then reports it already_deleted)", why, cause)
+}
+
+// errText is the App Runner error code and message without the SDK's
+// request metadata, which is in the trace already.
+func errText(err error) string {
+	prefix := ""
+	if viaSTS(err) {
+		// The call never reached App Runner: its credentials could not be
+		// had, which for an offboarded account means the role's trust.
+		prefix = "getting credentials from STS (the offboarding role's trust policy?): "
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return prefix + apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	return prefix + err.Error()
+}
+
+// viaSTS reports whether err went through a failed STS call.
+func viaSTS(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if oe, ok := e.(*smithy.OperationError); ok && oe.ServiceID == "STS" {
+			return true
+		}
+	}
+	return false
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -27,22 +26,9 @@ type Runner interface {
 // called for several scopes at once.
 type EngineFactory func(ctx context.Context, s Scope) (Runner, error)
 
-// maxOffboardRegions bounds the regions one request may name; App Runner is
-// offered in fewer.
-const maxOffboardRegions = 30
-
 // scopeParallelism is how many scopes are worked on at once: each engine
 // bounds its own calls, and App Runner's limits are per account and region.
 const scopeParallelism = 4
-
-var roleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$`)
-
-// IsRoleARN reports whether s is an IAM role ARN an offboarding request may
-// name; configuration is checked against the same pattern at start.
-func IsRoleARN(s string) bool { return roleARNRE.MatchString(s) }
-
-// IsAccountID reports whether s is a 12-digit AWS account ID.
-func IsAccountID(s string) bool { return accountRE.MatchString(s) }
 
 // Dispatcher sends offboarding requests to the engines of their scopes and
 // every other request to the home engine, and merges what they report.
@@ -67,22 +53,25 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 		homeReqs []Request
 		byScope  = map[Scope][]Request{}
 	)
+	var refused []Result
 	for _, req := range reqs {
-		if req.Invalid != "" || req.Action != ActionOffboard {
+		if req.Action != ActionOffboard {
 			homeReqs = append(homeReqs, req)
 			continue
 		}
-		scopes, why := d.scopes(req)
-		if why != "" {
-			homeReqs = append(homeReqs, Request{ID: req.ID, Invalid: why, Raw: describeOffboard(req)})
+		// The home account too is offboarded only through a listed role:
+		// dropping the minimum age is an operator's decision.
+		if !slices.Contains(d.allowed, req.Role.String()) {
+			refused = append(refused, Reject(req.ID, describeOffboard(req),
+				fmt.Sprintf("role %s is not one this function may assume (OFFBOARD_ROLE_ARNS)", req.Role)).Result())
 			continue
 		}
-		for _, s := range scopes {
+		for _, region := range req.Regions {
 			// One engine per account and region, whichever allowed role
 			// reaches it: two would sweep the same connections at once.
-			key := s
+			key := Scope{Account: req.Role.Account, Region: region, RoleARN: req.Role.String()}
 			for k := range byScope {
-				if k.Account == s.Account && k.Region == s.Region {
+				if k.Account == key.Account && k.Region == key.Region {
 					key = k
 				}
 			}
@@ -92,7 +81,9 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 		}
 	}
 	if len(byScope) == 0 {
-		return d.home.Run(ctx, homeReqs)
+		rep := d.home.Run(ctx, homeReqs)
+		rep.Add(refused...)
+		return rep
 	}
 
 	start := time.Now()
@@ -123,79 +114,30 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 		s := scopes[i]
 		add(scopeFailed(s, byScope[s], fmt.Sprintf("account %s in %s: %s", s.Account, s.Region, reason)))
 	})
-	return merge(reqs, reports, time.Since(start))
-}
-
-// scopes checks an offboarding request and lists the scopes it names, or
-// says why it cannot be done.
-func (d *Dispatcher) scopes(req Request) ([]Scope, string) {
-	if len(req.ConnectionARNs) > 0 {
-		return nil, "offboarding takes every connection of the account: it takes no connectionArns"
-	}
-	if len(req.Regions) == 0 {
-		return nil, `offboarding needs "regions", e.g. ["us-east-1","eu-west-1"]`
-	}
-	if len(req.Regions) > maxOffboardRegions {
-		return nil, fmt.Sprintf("%d regions: at most %d per request", len(req.Regions), maxOffboardRegions)
-	}
-	if req.RoleARN == "" {
-		return nil, `offboarding needs "roleArn": an IAM role of the account to offboard, listed in OFFBOARD_ROLE_ARNS`
-	}
-	m := roleARNRE.FindStringSubmatch(req.RoleARN)
-	if m == nil {
-		return nil, fmt.Sprintf("roleArn %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", req.RoleARN)
-	}
-	account := m[2]
-	if req.AccountID != "" && req.AccountID != account {
-		return nil, fmt.Sprintf("roleArn %s belongs to account %s, not to accountId %s", req.RoleARN, account, req.AccountID)
-	}
-	if !slices.Contains(d.allowed, req.RoleARN) {
-		return nil, fmt.Sprintf("role %s is not one this function may assume (OFFBOARD_ROLE_ARNS)", req.RoleARN)
-	}
-	partition := strings.SplitN(req.RoleARN, ":", 3)[1]
-	var out []Scope
-	for _, r := range req.Regions {
-		r = strings.TrimSpace(r)
-		if !regionRE.MatchString(r) {
-			return nil, fmt.Sprintf("region %q is not a region name such as us-east-1", r)
-		}
-		// Only regions where App Runner exists are reached: each scope
-		// costs credentials, an engine and connections, which a request
-		// must not be able to multiply with made-up regions.
-		if !HasAppRunner(partition, r) {
-			offered := "App Runner is offered in none of its regions"
-			if rs := AppRunnerRegions(partition); len(rs) > 0 {
-				offered = "App Runner is offered in " + strings.Join(rs, ", ")
-			}
-			return nil, fmt.Sprintf("region %q: no App Runner there (partition %s: %s)", r, partition, offered)
-		}
-		s := Scope{Account: account, Region: r, RoleARN: req.RoleARN}
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out, ""
+	rep := merge(reqs, reports, time.Since(start))
+	rep.Add(refused...)
+	return rep
 }
 
 func describeOffboard(req Request) string {
-	return fmt.Sprintf("offboard account=%s role=%s regions=%s", req.AccountID, req.RoleARN, strings.Join(req.Regions, ","))
+	return fmt.Sprintf("offboard account=%s role=%s regions=%s", req.Role.Account, req.Role, strings.Join(req.Regions, ","))
 }
 
 // scopeFailed reports a scope that could not be reached: its requests fail,
 // so SQS (or the caller) retries them.
 func scopeFailed(s Scope, reqs []Request, reason string) *Report {
+	rep := NewReport(reqs, false)
 	var ids []string
-	dry := true
 	for _, r := range reqs {
 		ids = append(ids, r.ID)
-		dry = dry && r.DryRun != nil && *r.DryRun
 	}
-	return &Report{DryRun: dry, Results: []Result{{
+	rep.Add(Result{
 		ConnectionARN: everyConnection(PartitionOf(s.Region), s.Region, s.Account),
 		Outcome:       OutcomeFailed,
 		Reason:        reason,
 		RequestIDs:    ids,
-	}}}
+	})
+	return rep
 }
 
 // mergePrecedence orders the outcomes two engines of one dispatch may give
@@ -212,14 +154,12 @@ var mergePrecedence = map[Outcome]int{
 // mergePrecedence stands for the requests of both. Invalid results are about
 // an input, not a connection, and are all kept.
 func merge(reqs []Request, reports []*Report, took time.Duration) *Report {
-	out := &Report{
-		Action:   runAction(reqs),
-		DryRun:   len(reports) > 0,
-		Results:  []Result{},
-		APICalls: map[string]int{},
-		Duration: took,
-	}
-	at := map[string]int{} // connection ARN -> index in out.Results
+	out := NewReport(reqs, false)
+	out.DryRun = len(reports) > 0
+	out.APICalls = map[string]int{}
+	out.Duration = took
+	var results []Result
+	at := map[string]int{} // connection ARN -> index in results
 	for _, r := range reports {
 		out.DryRun = out.DryRun && r.DryRun
 		for op, n := range r.APICalls {
@@ -229,12 +169,12 @@ func merge(reqs []Request, reports []*Report, took time.Duration) *Report {
 			i, seen := at[res.ConnectionARN]
 			if res.Outcome == OutcomeInvalid || !seen {
 				if res.Outcome != OutcomeInvalid {
-					at[res.ConnectionARN] = len(out.Results)
+					at[res.ConnectionARN] = len(results)
 				}
-				out.Results = append(out.Results, res)
+				results = append(results, res)
 				continue
 			}
-			prev := &out.Results[i]
+			prev := &results[i]
 			ids := slices.Concat(prev.RequestIDs, res.RequestIDs)
 			if mergePrecedence[res.Outcome] < mergePrecedence[prev.Outcome] {
 				*prev = res
@@ -247,6 +187,6 @@ func merge(reqs []Request, reports []*Report, took time.Duration) *Report {
 			}
 		}
 	}
-	out.tally()
+	out.Add(results...)
 	return out
 }

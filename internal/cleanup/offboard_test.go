@@ -70,8 +70,8 @@ func TestOffboardingDeletesEveryFreeConnectionOfTheAccountInEachRegion(t *testin
 	}
 	home := w.conn(apprunnerlocal.SeedConnection{Name: "home-conn"})
 
-	rep := d.Run(ctx(t), []cleanup.Request{
-		{ID: "off", Action: cleanup.ActionOffboard, RoleARN: roleARN, Regions: []string{"us-east-1", "eu-west-1", "eu-west-1"}},
+	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{
+		{ID: "off", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"us-east-1", "eu-west-1", "eu-west-1"}},
 		del("home", home),
 	})
 
@@ -102,30 +102,30 @@ func TestOffboardingDeletesEveryFreeConnectionOfTheAccountInEachRegion(t *testin
 func TestOffboardingRequestsAreCheckedBeforeAnyCall(t *testing.T) {
 	tests := []struct {
 		name   string
-		req    cleanup.Request
+		req    cleanup.RawRequest
 		reason string
 	}{
-		{"no regions", cleanup.Request{RoleARN: roleARN}, `needs "regions"`},
-		{"bad region", cleanup.Request{RoleARN: roleARN, Regions: []string{"moon-1"}}, "not a region name"},
+		{"no regions", cleanup.RawRequest{RoleARN: ptr(roleARN)}, `needs at least one region in "regions"`},
+		{"bad region", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"moon-1"}}, "not a region name"},
 		// Each scope costs credentials, an engine and connections: a
 		// request must not multiply them with regions that have no App Runner.
-		{"made-up region", cleanup.Request{RoleARN: roleARN, Regions: []string{"us-east-1", "zz-fake-1"}}, `region "zz-fake-1": no App Runner there`},
-		{"region without App Runner", cleanup.Request{RoleARN: roleARN, Regions: []string{"sa-east-1"}}, "App Runner is offered in ap-northeast-1"},
-		{"region of another partition", cleanup.Request{RoleARN: roleARN, Regions: []string{"cn-north-1"}}, `region "cn-north-1": no App Runner there`},
-		{"role in a partition without App Runner", cleanup.Request{RoleARN: "arn:aws-cn:iam::210987654321:role/AppRunnerConnectionCleanup", Regions: []string{"cn-north-1"}}, "OFFBOARD_ROLE_ARNS"},
-		{"role not allowed", cleanup.Request{RoleARN: "arn:aws:iam::210987654321:role/Other", Regions: []string{"us-east-1"}}, "OFFBOARD_ROLE_ARNS"},
-		{"not a role", cleanup.Request{RoleARN: "arn:aws:iam::210987654321:user/bob", Regions: []string{"us-east-1"}}, "not an IAM role ARN"},
-		{"role of another account", cleanup.Request{AccountID: "111111111111", RoleARN: roleARN, Regions: []string{"us-east-1"}}, "belongs to account 210987654321"},
-		{"no role", cleanup.Request{AccountID: leaving, Regions: []string{"us-east-1"}}, `needs "roleArn"`},
-		{"home account without a role", cleanup.Request{Regions: []string{region}}, `needs "roleArn"`},
-		{"connection ARNs", cleanup.Request{RoleARN: roleARN, Regions: []string{"us-east-1"}, ConnectionARNs: []string{"x"}}, "takes no connectionArns"},
+		{"made-up region", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"us-east-1", "zz-fake-1"}}, `region "zz-fake-1": no App Runner there`},
+		{"region without App Runner", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"sa-east-1"}}, "App Runner is offered in ap-northeast-1"},
+		{"region of another partition", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"cn-north-1"}}, `region "cn-north-1": no App Runner there`},
+		{"role in a partition without App Runner", cleanup.RawRequest{RoleARN: ptr("arn:aws-cn:iam::210987654321:role/AppRunnerConnectionCleanup"), Regions: []string{"cn-north-1"}}, "partition aws-cn: App Runner is offered in none of its regions"},
+		{"role not allowed", cleanup.RawRequest{RoleARN: ptr("arn:aws:iam::210987654321:role/Other"), Regions: []string{"us-east-1"}}, "OFFBOARD_ROLE_ARNS"},
+		{"not a role", cleanup.RawRequest{RoleARN: ptr("arn:aws:iam::210987654321:user/bob"), Regions: []string{"us-east-1"}}, "not an IAM role ARN"},
+		{"role of another account", cleanup.RawRequest{AccountID: ptr("111111111111"), RoleARN: ptr(roleARN), Regions: []string{"us-east-1"}}, "belongs to account 210987654321"},
+		{"no role", cleanup.RawRequest{AccountID: ptr(leaving), Regions: []string{"us-east-1"}}, `needs "roleArn"`},
+		{"home account without a role", cleanup.RawRequest{Regions: []string{region}}, `needs "roleArn"`},
+		{"connection ARNs", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"us-east-1"}, ConnectionARNs: []string{"x"}}, `takes no "connectionArns"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w, d, made := offboardWorld(t)
 			tt.req.ID, tt.req.Action = "m1", cleanup.ActionOffboard
 
-			rep := d.Run(ctx(t), []cleanup.Request{tt.req})
+			rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{tt.req})
 
 			if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeInvalid || !strings.Contains(rep.Results[0].Reason, tt.reason) {
 				t.Fatalf("results %+v, want one invalid result mentioning %q", rep.Results, tt.reason)
@@ -147,9 +147,9 @@ func TestOffboardingTheHomeAccountDecidesEachConnectionOnceWithTheHomeEngine(t *
 
 	// The scheduled sweep keeps the young connection; the offboarding,
 	// which an operator allowed by listing the role, takes it.
-	rep := d.Run(ctx(t), []cleanup.Request{
+	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{
 		{ID: "sweep", Action: cleanup.ActionSweep},
-		{ID: "off", Action: cleanup.ActionOffboard, RoleARN: homeRole, Regions: []string{region}},
+		{ID: "off", Action: cleanup.ActionOffboard, RoleARN: ptr(homeRole), Regions: []string{region}},
 	})
 
 	got := byARN(t, rep)
@@ -165,9 +165,9 @@ func TestTwoRolesIntoOneAccountShareOneEngine(t *testing.T) {
 	w, d, made := offboardWorld(t)
 	c := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "west-conn", CreatedAt: old})
 
-	rep := d.Run(ctx(t), []cleanup.Request{
-		{ID: "a", Action: cleanup.ActionOffboard, RoleARN: roleARN, Regions: []string{"eu-west-1"}},
-		{ID: "b", Action: cleanup.ActionOffboard, RoleARN: roleARN2, Regions: []string{"eu-west-1"}},
+	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{
+		{ID: "a", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"eu-west-1"}},
+		{ID: "b", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN2), Regions: []string{"eu-west-1"}},
 	})
 
 	if made.Load() != 1 || len(rep.Results) != 1 || rep.Results[0].ConnectionARN != c || len(rep.Results[0].RequestIDs) != 2 {
@@ -177,9 +177,8 @@ func TestTwoRolesIntoOneAccountShareOneEngine(t *testing.T) {
 
 func TestOffboardingAnEmptyAccountKeepsTheDryRun(t *testing.T) {
 	_, d, _ := offboardWorld(t)
-	yes := true
 
-	rep := d.Run(ctx(t), []cleanup.Request{{ID: "m1", Action: cleanup.ActionOffboard, RoleARN: roleARN, Regions: []string{"ap-south-1"}, DryRun: &yes}})
+	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{{ID: "m1", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"ap-south-1"}, DryRun: true}})
 
 	if len(rep.Results) != 0 || !rep.DryRun {
 		t.Errorf("empty account: results %+v, dryRun %v; want none and a dry run", rep.Results, rep.DryRun)
@@ -189,8 +188,8 @@ func TestOffboardingAnEmptyAccountKeepsTheDryRun(t *testing.T) {
 func TestUnreachableScopeFailsItsRequestsForRetry(t *testing.T) {
 	_, d, _ := offboardWorld(t)
 
-	rep := d.Run(ctx(t), []cleanup.Request{{ID: "m1", Action: cleanup.ActionOffboard,
-		RoleARN: "arn:aws:iam::210987654321:role/Broken", Regions: []string{"us-east-1"}}})
+	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{{ID: "m1", Action: cleanup.ActionOffboard,
+		RoleARN: ptr("arn:aws:iam::210987654321:role/Broken"), Regions: []string{"us-east-1"}}})
 
 	if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeFailed ||
 		!strings.Contains(rep.Results[0].Reason, "AccessDenied") || rep.Results[0].RequestIDs[0] != "m1" {

@@ -25,7 +25,7 @@ func TestSweepDeletesNothingOutsideTheConfiguredAccount(t *testing.T) {
 	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
 	e := w.engine(cleanup.Config{Account: "999999999999", Region: region})
 
-	rep := e.Run(ctx(t), []cleanup.Request{{ID: "sweep", Action: cleanup.ActionSweep}, del("m1", free)})
+	rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{{ID: "sweep", Action: cleanup.ActionSweep}, del("m1", free)})
 
 	if !w.exists(free) {
 		t.Fatalf("%s of account %s was deleted by an engine of account 999999999999", free, account)
@@ -55,7 +55,7 @@ func TestARNsOfAnotherPartitionAreInvalid(t *testing.T) {
 	rest := strings.TrimPrefix(free, "arn:aws:")
 	china, govCloud := "arn:aws-cn:"+rest, "arn:aws-us-gov:"+rest
 
-	rep := w.engine(cleanup.Config{}).Run(ctx(t), []cleanup.Request{del("m1", china, govCloud)})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", china, govCloud)})
 
 	got := byARN(t, rep)
 	for _, arn := range []string{china, govCloud} {
@@ -141,7 +141,7 @@ func TestDeletionCutOffWhileUnderWayIsNotReportedAsNotStarted(t *testing.T) {
 			})
 			free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
 
-			rep := w.engine(cleanup.Config{}).Run(c, []cleanup.Request{del("m1", free)})
+			rep := runRequests(c, t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", free)})
 
 			r := byARN(t, rep)[free]
 			if r.Outcome != cleanup.OutcomeFailed || !strings.Contains(r.Reason, tt.reasonPart) {
@@ -179,7 +179,7 @@ func TestDeletionAnsweredInsideTheDeadlineMarginIsReportedDeleted(t *testing.T) 
 
 	// Concurrency 1: the second deletion comes after the first, inside the
 	// margin, and must not start.
-	rep := w.engine(cleanup.Config{MaxConcurrency: 1, DeadlineMargin: margin}).Run(c, []cleanup.Request{del("m1", free, other)})
+	rep := runRequests(c, t, w.engine(cleanup.Config{MaxConcurrency: 1, DeadlineMargin: margin}), []cleanup.RawRequest{del("m1", free, other)})
 
 	got := byARN(t, rep)
 	var deleted, notStarted string
@@ -246,7 +246,7 @@ func TestPanicInAWorkerBecomesAFailedResult(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			rep := e.Run(ctx(t), []cleanup.Request{del("m1", bad, good)})
+			rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", bad, good)})
 
 			got := byARN(t, rep)
 			if r := got[bad]; r.Outcome != cleanup.OutcomeFailed || !strings.Contains(r.Reason, "internal error: boom in "+op) {
@@ -271,10 +271,9 @@ func TestPanicInAWorkerBecomesAFailedResult(t *testing.T) {
 func TestEveryReportListsItsResults(t *testing.T) {
 	_, d, _ := offboardWorld(t)
 	w := newWorld(t, apprunnerlocal.Options{}, 3)
-	yes := true
 	reports := map[string]*cleanup.Report{
-		"offboarding an empty account": d.Run(ctx(t), []cleanup.Request{{ID: "m1", Action: cleanup.ActionOffboard, RoleARN: roleARN, Regions: []string{"ap-south-1"}, DryRun: &yes}}),
-		"sweeping an empty account":    w.engine(cleanup.Config{}).Run(ctx(t), sweep()),
+		"offboarding an empty account": runRequests(ctx(t), t, d, []cleanup.RawRequest{{ID: "m1", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"ap-south-1"}, DryRun: true}}),
+		"sweeping an empty account":    runRequests(ctx(t), t, w.engine(cleanup.Config{}), sweep()),
 	}
 	for name, rep := range reports {
 		out, err := json.Marshal(rep)

@@ -1,6 +1,8 @@
 // Package function assembles the cleanup function from its configuration:
-// the App Runner client, the engine, the trigger handler, reporting and
-// tracing. cmd/handler calls it and stays a thin main.
+// the environment it reads, the AWS clients, the engines, the trigger
+// handler, reporting and tracing. It is the wiring every command shares:
+// cmd/handler (the Lambda function and its one-event command mode) calls
+// it and stays a thin main, and an operator's command would call it too.
 package function
 
 import (
@@ -18,18 +20,15 @@ import (
 
 // Config is the function's configuration, read from the environment.
 type Config struct {
-	DryRun            bool          // DRY_RUN
-	MinAge            time.Duration // MIN_CONNECTION_AGE
-	ProtectTagKey     string        // PROTECT_TAG_KEY; empty only when set to ProtectionOff
-	NameInclude       []string      // NAME_INCLUDE, comma-separated globs
-	NameExclude       []string      // NAME_EXCLUDE, comma-separated globs
-	MaxConcurrency    int           // MAX_CONCURRENCY
-	IndexTTL          time.Duration // USAGE_INDEX_TTL
-	MetricsNamespace  string        // METRICS_NAMESPACE
-	CustomEventSource string        // CUSTOM_EVENT_SOURCE
-	// Account is the account whose connections the function cleans up
-	// (ACCOUNT_ID). Empty: asked of STS at start.
-	Account string
+	// Policy is the engine's configuration: DRY_RUN, MIN_CONNECTION_AGE,
+	// PROTECT_TAG_KEY, NAME_INCLUDE and NAME_EXCLUDE (comma-separated
+	// globs), MAX_CONCURRENCY, USAGE_INDEX_TTL and ACCOUNT_ID (empty: the
+	// credentials' account). The region and partition come from the AWS
+	// configuration at start.
+	Policy cleanup.Config
+
+	MetricsNamespace  string // METRICS_NAMESPACE
+	CustomEventSource string // CUSTOM_EVENT_SOURCE
 	// OffboardRoles are the IAM roles offboarding requests may name
 	// (OFFBOARD_ROLE_ARNS, comma-separated).
 	OffboardRoles []string
@@ -60,25 +59,28 @@ const (
 func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
 	cfg := Config{
-		MinAge:            DefaultMinAge,
-		ProtectTagKey:     DefaultProtectTagKey,
-		MaxConcurrency:    DefaultMaxConcurrency,
-		IndexTTL:          DefaultIndexTTL,
+		Policy: cleanup.Config{
+			MinAge:         DefaultMinAge,
+			ProtectTagKey:  DefaultProtectTagKey,
+			MaxConcurrency: DefaultMaxConcurrency,
+			IndexTTL:       DefaultIndexTTL,
+			NameInclude:    splitList(get("NAME_INCLUDE")),
+			NameExclude:    splitList(get("NAME_EXCLUDE")),
+			Account:        get("ACCOUNT_ID"),
+		},
 		MetricsNamespace:  report.DefaultNamespace,
 		CustomEventSource: trigger.DefaultCustomEventSource,
-		NameInclude:       splitList(get("NAME_INCLUDE")),
-		NameExclude:       splitList(get("NAME_EXCLUDE")),
-		Account:           get("ACCOUNT_ID"),
 		OffboardRoles:     splitList(get("OFFBOARD_ROLE_ARNS")),
 		LogLevel:          get("AWS_LAMBDA_LOG_LEVEL"),
 	}
+	policy := &cfg.Policy
 	var errs []error
 	if v := get("DRY_RUN"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("DRY_RUN=%q: want true or false", v))
 		}
-		cfg.DryRun = b
+		policy.DryRun = b
 	}
 	duration := func(key string, dst *time.Duration) {
 		v := get(key)
@@ -92,12 +94,12 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 		*dst = d
 	}
-	duration("MIN_CONNECTION_AGE", &cfg.MinAge)
-	duration("USAGE_INDEX_TTL", &cfg.IndexTTL)
+	duration("MIN_CONNECTION_AGE", &policy.MinAge)
+	duration("USAGE_INDEX_TTL", &policy.IndexTTL)
 	if v, ok := lookup("PROTECT_TAG_KEY"); ok {
 		switch v = strings.TrimSpace(v); {
 		case v == ProtectionOff:
-			cfg.ProtectTagKey = ""
+			policy.ProtectTagKey = ""
 		case v == "":
 			errs = append(errs, fmt.Errorf("PROTECT_TAG_KEY is set but empty: a tag key cannot be empty; "+
 				"unset it for the default %q, or set it to %s to turn tag protection off", DefaultProtectTagKey, ProtectionOff))
@@ -105,7 +107,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Errorf("PROTECT_TAG_KEY=%q: want a tag key of 1 to %d characters not starting with aws: "+
 				"(that prefix is AWS's own, so no connection could carry it)", v, maxTagKeyLength))
 		default:
-			cfg.ProtectTagKey = v
+			policy.ProtectTagKey = v
 		}
 	}
 	if v := get("MAX_CONCURRENCY"); v != "" {
@@ -113,7 +115,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		if err != nil || n < 1 || n > 64 {
 			errs = append(errs, fmt.Errorf("MAX_CONCURRENCY=%q: want a whole number from 1 to 64", v))
 		}
-		cfg.MaxConcurrency = n
+		policy.MaxConcurrency = n
 	}
 	if v := get("METRICS_NAMESPACE"); v != "" {
 		cfg.MetricsNamespace = v
@@ -121,15 +123,15 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	if v := get("CUSTOM_EVENT_SOURCE"); v != "" {
 		cfg.CustomEventSource = v
 	}
-	if cfg.Account != "" && !cleanup.IsAccountID(cfg.Account) {
-		errs = append(errs, fmt.Errorf("ACCOUNT_ID=%q: want 12 digits", cfg.Account))
+	if policy.Account != "" && !cleanup.IsAccountID(policy.Account) {
+		errs = append(errs, fmt.Errorf("ACCOUNT_ID=%q: want 12 digits", policy.Account))
 	}
 	for _, r := range cfg.OffboardRoles {
-		if !cleanup.IsRoleARN(r) {
-			errs = append(errs, fmt.Errorf("OFFBOARD_ROLE_ARNS: %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", r))
+		if _, err := cleanup.ParseRoleARN(r); err != nil {
+			errs = append(errs, fmt.Errorf("OFFBOARD_ROLE_ARNS: %q: %w", r, err))
 		}
 	}
-	for _, g := range append(append([]string(nil), cfg.NameInclude...), cfg.NameExclude...) {
+	for _, g := range append(append([]string(nil), policy.NameInclude...), policy.NameExclude...) {
 		if _, err := path.Match(g, ""); err != nil {
 			errs = append(errs, fmt.Errorf("NAME_INCLUDE/NAME_EXCLUDE glob %q is malformed", g))
 		}

@@ -33,14 +33,18 @@ type Deps struct {
 	Logger *slog.Logger
 	// Metrics receives the EMF records.
 	Metrics io.Writer
-	// Tracer marks the engine's phases; nil traces nothing. When set, the
-	// AWS SDK calls are traced too (see tracing.InstrumentAWS).
-	Tracer cleanup.Tracer
-	// InstrumentAWS, when set, is applied to the AWS configuration before
-	// the App Runner client is made, to trace every call.
-	InstrumentAWS func(*aws.Config)
+	// Tracer traces the engine's phases and the AWS calls under them;
+	// nil traces nothing.
+	Tracer Tracer
 	// ForceDryRun makes every request a dry run, whatever it asks.
 	ForceDryRun bool
+}
+
+// Tracer traces the engine's phases, and every AWS call of the clients
+// built from an AWS configuration it has instrumented.
+type Tracer interface {
+	cleanup.Tracer
+	InstrumentAWS(cfg *aws.Config)
 }
 
 // New builds the function's handler. It loads the AWS configuration the
@@ -65,34 +69,26 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := caller.matches(cfg.Account, awsCfg.Region); err != nil {
+	policy := cfg.Policy
+	if err := caller.matches(policy.Account, awsCfg.Region); err != nil {
 		return nil, err
 	}
-	cfg.Account = caller.account
-	if cfg.ProtectTagKey == "" && deps.Logger != nil {
+	policy.Account, policy.Region, policy.Partition = caller.account, awsCfg.Region, caller.partition
+	policy.DryRun = policy.DryRun || deps.ForceDryRun
+	if policy.ProtectTagKey == "" && deps.Logger != nil {
 		deps.Logger.WarnContext(ctx, "tag protection is off (PROTECT_TAG_KEY="+ProtectionOff+"): only name patterns protect connections")
 	}
-	if deps.InstrumentAWS != nil {
-		deps.InstrumentAWS(&awsCfg)
+	var tracer cleanup.Tracer
+	if deps.Tracer != nil {
+		deps.Tracer.InstrumentAWS(&awsCfg)
+		tracer = deps.Tracer
 	}
 
-	policy := cleanup.Config{
-		Account:        cfg.Account,
-		Region:         awsCfg.Region,
-		Partition:      caller.partition,
-		DryRun:         cfg.DryRun || deps.ForceDryRun,
-		MinAge:         cfg.MinAge,
-		ProtectTagKey:  cfg.ProtectTagKey,
-		NameInclude:    cfg.NameInclude,
-		NameExclude:    cfg.NameExclude,
-		MaxConcurrency: cfg.MaxConcurrency,
-		IndexTTL:       cfg.IndexTTL,
-	}
-	home, err := cleanup.New(apprunner.NewFromConfig(awsCfg), policy, deps.Tracer)
+	home, err := cleanup.New(apprunner.NewFromConfig(awsCfg), policy, tracer)
 	if err != nil {
 		return nil, err
 	}
-	scopes := newScopeEngines(awsCfg, policy, deps.Tracer)
+	scopes := newScopeEngines(awsCfg, policy, tracer)
 	runner := cleanup.NewDispatcher(home, scopes.engine, cfg.OffboardRoles)
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,

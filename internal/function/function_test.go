@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/function"
 )
 
@@ -27,10 +28,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := function.Config{
-		MinAge:            24 * time.Hour,
-		ProtectTagKey:     "apprunner-cleanup:protect",
-		MaxConcurrency:    8,
-		IndexTTL:          time.Minute,
+		Policy: cleanup.Config{
+			MinAge:         24 * time.Hour,
+			ProtectTagKey:  "apprunner-cleanup:protect",
+			MaxConcurrency: 8,
+			IndexTTL:       time.Minute,
+		},
 		MetricsNamespace:  "AppRunnerConnectionCleanup",
 		CustomEventSource: "apprunner.connection-cleanup",
 	}
@@ -50,9 +53,11 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := function.Config{
-		DryRun: true, MinAge: 90 * time.Minute, ProtectTagKey: "", NameInclude: []string{"legacy-*", "old-?"},
-		NameExclude: []string{"prod-*"}, MaxConcurrency: 3, IndexTTL: 0, MetricsNamespace: "Team/Cleanup",
-		CustomEventSource: "com.example.pipeline", Account: "123456789012", LogLevel: "WARN",
+		Policy: cleanup.Config{
+			DryRun: true, MinAge: 90 * time.Minute, ProtectTagKey: "", NameInclude: []string{"legacy-*", "old-?"},
+			NameExclude: []string{"prod-*"}, MaxConcurrency: 3, IndexTTL: 0, Account: "123456789012",
+		},
+		MetricsNamespace: "Team/Cleanup", CustomEventSource: "com.example.pipeline", LogLevel: "WARN",
 		OffboardRoles: []string{"arn:aws:iam::210987654321:role/Cleanup", "arn:aws:iam::111122223333:role/Cleanup"},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
@@ -106,8 +111,8 @@ func TestLoadConfigProtectTagKey(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.ProtectTagKey != tt.want {
-				t.Errorf("ProtectTagKey = %q, want %q", cfg.ProtectTagKey, tt.want)
+			if cfg.Policy.ProtectTagKey != tt.want {
+				t.Errorf("ProtectTagKey = %q, want %q", cfg.Policy.ProtectTagKey, tt.want)
 			}
 		})
 	}

@@ -68,7 +68,7 @@ type metricDefinition struct {
 // metricsRecord builds the EMF record of one invocation: the directive, the
 // dimension values and the metric values as root members, and the members
 // that keep it past Lambda's log-level filter (see Publisher).
-func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *cleanup.Report, counts map[cleanup.Outcome]int, coldStart bool) map[string]any {
+func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *cleanup.Report, coldStart bool) map[string]any {
 	now := p.now()
 	defs := make([]metricDefinition, 0, len(cleanup.Outcomes())+3)
 	rec := map[string]any{
@@ -84,7 +84,7 @@ func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *clea
 	for _, o := range cleanup.Outcomes() {
 		name := OutcomeMetric(o)
 		defs = append(defs, metricDefinition{Name: name, Unit: "Count"})
-		rec[name] = counts[o]
+		rec[name] = rep.Counts[o]
 	}
 	cold := 0
 	if coldStart {
@@ -112,8 +112,8 @@ func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *clea
 
 // writeMetrics writes the invocation's EMF record as one line, in one
 // write, so that it is one CloudWatch Logs event.
-func (p *Publisher) writeMetrics(ctx context.Context, trigger string, rep *cleanup.Report, counts map[cleanup.Outcome]int, coldStart bool) error {
-	line, err := json.Marshal(p.metricsRecord(ctx, trigger, rep, counts, coldStart))
+func (p *Publisher) writeMetrics(ctx context.Context, trigger string, rep *cleanup.Report, coldStart bool) error {
+	line, err := json.Marshal(p.metricsRecord(ctx, trigger, rep, coldStart))
 	if err != nil {
 		return fmt.Errorf("encode metrics record: %w", err)
 	}

@@ -50,16 +50,16 @@ func (p *Publisher) logDecisions(ctx context.Context, trigger string, rep *clean
 
 // logSummary writes the invocation's summary line, at WARN when any
 // decision needs attention.
-func (p *Publisher) logSummary(ctx context.Context, trigger string, rep *cleanup.Report, counts map[cleanup.Outcome]int, coldStart bool) {
+func (p *Publisher) logSummary(ctx context.Context, trigger string, rep *cleanup.Report, coldStart bool) {
 	level := slog.LevelInfo
-	for o, n := range counts {
+	for o, n := range rep.Counts {
 		if n > 0 && needsAttention(o) {
 			level = slog.LevelWarn
 		}
 	}
-	outcomes := make(map[string]int, len(counts))
-	for o, n := range counts {
-		outcomes[string(o)] = n
+	outcomes := make(map[string]int, len(cleanup.Outcomes()))
+	for _, o := range cleanup.Outcomes() {
+		outcomes[string(o)] = rep.Counts[o]
 	}
 	apiCalls := make(map[string]int, len(rep.APICalls))
 	maps.Copy(apiCalls, rep.APICalls)

@@ -118,35 +118,13 @@ func (p *Publisher) Publish(ctx context.Context, inv Invocation) error {
 	coldStart := p.published.CompareAndSwap(false, true)
 	rep := inv.Report
 	if rep == nil {
-		rep = &cleanup.Report{}
+		rep = cleanup.NewReport(nil, false)
 	}
 	trigger := inv.Trigger
 	if trigger == "" {
 		trigger = "unknown"
 	}
-	counts := countOutcomes(rep)
-
 	p.logDecisions(ctx, trigger, rep)
-	p.logSummary(ctx, trigger, rep, counts, coldStart)
-	return p.writeMetrics(ctx, trigger, rep, counts, coldStart)
-}
-
-// countOutcomes returns the number of results per outcome, every outcome
-// present.
-func countOutcomes(rep *cleanup.Report) map[cleanup.Outcome]int {
-	counts := make(map[cleanup.Outcome]int, len(cleanup.Outcomes()))
-	for _, o := range cleanup.Outcomes() {
-		counts[o] = 0
-	}
-	if rep.Counts == nil {
-		// An engine that left Counts empty still has its results counted.
-		for _, r := range rep.Results {
-			counts[r.Outcome]++
-		}
-		return counts
-	}
-	for o, n := range rep.Counts {
-		counts[o] = n
-	}
-	return counts
+	p.logSummary(ctx, trigger, rep, coldStart)
+	return p.writeMetrics(ctx, trigger, rep, coldStart)
 }

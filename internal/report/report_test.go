@@ -210,10 +210,12 @@ func TestMetricsRecordFollowsEMFSpecification(t *testing.T) {
 			},
 		},
 		{
-			name: "counts missing from the report are taken from its results",
-			inv: Invocation{Trigger: "direct", Report: &cleanup.Report{Results: []cleanup.Result{
-				{ConnectionARN: connA, Outcome: cleanup.OutcomeTooYoung}, {ConnectionARN: connB, Outcome: cleanup.OutcomeTooYoung},
-			}}},
+			name: "counts are those the report keeps as results are added",
+			inv: Invocation{Trigger: "direct", Report: func() *cleanup.Report {
+				rep := cleanup.NewReport(nil, false)
+				rep.Add(cleanup.Result{ConnectionARN: connA, Outcome: cleanup.OutcomeTooYoung}, cleanup.Result{ConnectionARN: connB, Outcome: cleanup.OutcomeTooYoung})
+				return rep
+			}()},
 			wantValues: map[string]float64{
 				"Deleted": 0, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 0, "Protected": 0, "TooYoung": 2,
 				"Invalid": 0, "Failed": 0, "APICalls": 0, "Duration": 0, "ColdStart": 1,

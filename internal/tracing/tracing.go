@@ -49,6 +49,14 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// Tracer is what Setup returns: it traces the engine's phases, and the AWS
+// calls made under them once InstrumentAWS has been applied.
+type Tracer interface {
+	cleanup.Tracer
+	// InstrumentAWS adds tracing to every call of clients built from cfg.
+	InstrumentAWS(cfg *aws.Config)
+}
+
 // Setup configures the X-Ray SDK's process-wide state and returns the
 // tracer to hand to the engine.
 //
@@ -61,7 +69,7 @@ type Options struct {
 // call, so Setup makes it ignore the missing context, and returns a tracer
 // that does nothing. The AWS_XRAY_CONTEXT_MISSING variable, when set, still
 // overrides the strategy: the SDK gives it precedence.
-func Setup(opts Options) (cleanup.Tracer, error) {
+func Setup(opts Options) (Tracer, error) {
 	logger := opts.Logger
 	if logger == nil {
 		xray.SetLogger(xraylog.NullLogger)
@@ -86,9 +94,8 @@ func Setup(opts Options) (cleanup.Tracer, error) {
 // InstrumentAWS makes every call of clients built from cfg an X-Ray
 // subsegment (service, operation, region, request ID, HTTP status) of the
 // segment in the call's context. Call it on the aws.Config before creating
-// clients. After Setup without Enabled it is harmless but useless, so apply
-// it only when tracing is enabled.
-func InstrumentAWS(cfg *aws.Config) {
+// clients.
+func (XRay) InstrumentAWS(cfg *aws.Config) {
 	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
 }
 
@@ -123,6 +130,9 @@ func (l contextMissingLogger) ContextMissing(v any) {
 type Noop struct{}
 
 // StartPhase returns ctx unchanged and a function that does nothing.
+// InstrumentAWS does nothing: outside Lambda there is no trace to join.
+func (Noop) InstrumentAWS(*aws.Config) {}
+
 func (Noop) StartPhase(ctx context.Context, _ string) (context.Context, func(map[string]int64, error)) {
 	return ctx, func(map[string]int64, error) {}
 }

@@ -198,7 +198,7 @@ func instrumentedClient(t *testing.T) *apprunner.Client {
 		Credentials: aws.AnonymousCredentials{},
 		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
 	}
-	InstrumentAWS(&cfg)
+	XRay{}.InstrumentAWS(&cfg)
 	return apprunner.NewFromConfig(cfg, func(o *apprunner.Options) {
 		o.BaseEndpoint = aws.String(srv.URL)
 	})

@@ -22,42 +22,27 @@ type appRunnerDetail struct {
 	ServiceARN      string `json:"serviceArn"`
 }
 
-// decodedEvent is one EventBridge event made into a request, or into a
-// note when the event asks for nothing.
-type decodedEvent struct {
-	kind Kind
-	req  *cleanup.Request
-	note string
-}
-
 // decodeTopEvent decodes an EventBridge event that is the whole payload.
 func decodeTopEvent(b []byte, opts Options) (Invocation, error) {
 	ev, err := decodeEvent(b, opts)
 	if err != nil {
 		return Invocation{}, err
 	}
-	inv := Invocation{Kind: ev.kind}
-	if ev.req != nil {
-		inv.Requests = []cleanup.Request{*ev.req}
-	}
-	if ev.note != "" {
-		inv.Notes = []string{ev.note}
-	}
-	return inv, nil
+	return ev.invocation(), nil
 }
 
 // decodeEvent decodes an EventBridge event, delivered to the function
 // directly or carried in an SQS message body.
-func decodeEvent(b []byte, opts Options) (decodedEvent, error) {
+func decodeEvent(b []byte, opts Options) (decoded, error) {
 	var ev events.EventBridgeEvent
 	if err := json.Unmarshal(b, &ev); err != nil {
-		return decodedEvent{}, &PayloadError{
+		return decoded{}, &PayloadError{
 			Received: "an EventBridge event " + excerpt(b),
 			Reason:   "its envelope does not decode: " + jsonProblem(err),
 		}
 	}
-	reject := func(format string, args ...any) (decodedEvent, error) {
-		return decodedEvent{}, &PayloadError{
+	reject := func(format string, args ...any) (decoded, error) {
+		return decoded{}, &PayloadError{
 			Received: fmt.Sprintf("an EventBridge event (source %q, detail-type %q, id %q)", ev.Source, ev.DetailType, ev.ID),
 			Reason:   fmt.Sprintf(format, args...),
 		}
@@ -69,12 +54,12 @@ func decodeEvent(b []byte, opts Options) (decodedEvent, error) {
 		return reject(`field "detail-type" is missing or empty: an EventBridge event needs "source", "detail-type" and "detail"`)
 
 	case ev.DetailType == scheduledDetailType && ev.Source == "aws.events":
-		return decodedEvent{kind: KindSchedule, req: &cleanup.Request{ID: ev.ID, Action: cleanup.ActionSweep}}, nil
+		return sweep(KindSchedule, cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionSweep})
 
 	case ev.DetailType == scheduledDetailType && ev.Source == "aws.scheduler":
 		// Without an input, EventBridge Scheduler sends this envelope with
 		// the detail "{}" as a JSON string; there is nothing in it to read.
-		return decodedEvent{kind: KindScheduler, req: &cleanup.Request{ID: ev.ID, Action: cleanup.ActionSweep}}, nil
+		return sweep(KindScheduler, cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionSweep})
 
 	case ev.DetailType == CustomDetailType:
 		if ev.Source != opts.CustomEventSource {
@@ -84,12 +69,11 @@ func decodeEvent(b []byte, opts Options) (decodedEvent, error) {
 		if err != nil {
 			return reject("%v", err)
 		}
-		req, err := decodeRequest(detail, opts)
+		req, rejected, err := decodeRequest(ev.ID, detail)
 		if err != nil {
 			return reject("its detail is not a valid request: %v", err)
 		}
-		req.ID = ev.ID
-		return decodedEvent{kind: KindCustom, req: &req}, nil
+		return decoded{kind: KindCustom, req: req, rejected: rejected}, nil
 
 	case ev.Source == "aws.apprunner" && ev.DetailType == appRunnerDetailType:
 		var d appRunnerDetail
@@ -100,7 +84,7 @@ func decodeEvent(b []byte, opts Options) (decodedEvent, error) {
 			// Only a completed deletion can leave a connection unused; every
 			// other operation (a deployment, a pause, a failed deletion) is
 			// accepted and needs no work, so a broad rule costs nothing.
-			return decodedEvent{kind: KindAppRunner, note: fmt.Sprintf(
+			return decoded{kind: KindAppRunner, note: fmt.Sprintf(
 				"App Runner operation %q on %s needs no cleanup: only %s starts one",
 				d.OperationStatus, serviceOf(ev, d), deleteCompleted)}, nil
 		}
@@ -108,7 +92,11 @@ func decodeEvent(b []byte, opts Options) (decodedEvent, error) {
 		if service == "" {
 			return reject("a completed service deletion must name the service in resources[0]")
 		}
-		return decodedEvent{kind: KindAppRunner, req: &cleanup.Request{ID: ev.ID, Action: cleanup.ActionSweep, ServiceARN: service}}, nil
+		req, _, err := cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionSweep, ServiceARN: service}.Check()
+		if err != nil {
+			return reject("%v", err)
+		}
+		return decoded{kind: KindAppRunner, req: req}, nil
 
 	case ev.Source == "aws.apprunner":
 		return reject("of App Runner's events only %q is accepted", appRunnerDetailType)
@@ -151,4 +139,10 @@ func unwrapDetail(raw json.RawMessage) ([]byte, error) {
 		return []byte(s), nil
 	}
 	return raw, nil
+}
+
+// sweep is a sweep an event asks for by its form alone.
+func sweep(kind Kind, raw cleanup.RawRequest) (decoded, error) {
+	req, _, err := raw.Check()
+	return decoded{kind: kind, req: req}, err
 }

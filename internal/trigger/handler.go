@@ -68,15 +68,21 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 				inv.Requests[i].ID = requestID
 			}
 		}
+		for i := range inv.Rejections {
+			if inv.Rejections[i].RequestID == "" {
+				inv.Rejections[i].RequestID = requestID
+			}
+		}
 	}
 
-	var rep *cleanup.Report
-	if len(inv.Requests) > 0 {
+	// The runner runs for rejected input alone too: its report says
+	// whether the function is in dry-run mode.
+	rep := cleanup.NewReport(nil, false)
+	if len(inv.Requests)+len(inv.Rejections) > 0 {
 		rep = h.Runner.Run(ctx, inv.Requests)
-	} else {
-		rep = emptyReport()
 	}
-	if h.Publisher != nil && rep != nil {
+	rep.Reject(inv.Rejections...)
+	if h.Publisher != nil {
 		h.Publisher.Publish(ctx, string(inv.Kind), rep)
 	}
 	resp, respErr := inv.Respond(rep)
@@ -95,18 +101,8 @@ func (h *Handler) reject(ctx context.Context, payload []byte, requestID string, 
 	if errors.As(decodeErr, &pe) {
 		reason = pe.Error()
 	}
-	res := cleanup.Result{
-		ConnectionARN: shorten(bytes.TrimSpace(payload)),
-		Outcome:       cleanup.OutcomeInvalid,
-		Reason:        reason,
-	}
-	if requestID != "" {
-		res.RequestIDs = []string{requestID}
-	}
-	rep := &cleanup.Report{
-		Results: []cleanup.Result{res},
-		Counts:  map[cleanup.Outcome]int{cleanup.OutcomeInvalid: 1},
-	}
+	rep := cleanup.NewReport(nil, false)
+	rep.Reject(cleanup.Reject(requestID, string(bytes.TrimSpace(payload)), reason))
 	if h.Publisher != nil {
 		h.Publisher.Publish(ctx, string(KindUnknown), rep)
 	}
@@ -128,12 +124,4 @@ func (h *Handler) logNotes(ctx context.Context, inv Invocation) {
 	for _, n := range inv.Notes {
 		log.InfoContext(ctx, "input needs no cleanup", "trigger", string(inv.Kind), "note", n)
 	}
-}
-
-// emptyReport is the answer to an invocation with nothing to do: zero
-// results, so it is distinguishable from a failure. Its action is empty,
-// as the engine's is for a run with no valid request: nothing was swept
-// and nothing deleted.
-func emptyReport() *cleanup.Report {
-	return &cleanup.Report{Results: []cleanup.Result{}, Counts: map[cleanup.Outcome]int{}}
 }

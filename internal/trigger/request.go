@@ -16,9 +16,6 @@ import (
 // check reads them, and error messages name them.
 const requestFields = "action, connectionArns, dryRun, waitForServices, accountId, roleArn, regions"
 
-// actions lists the accepted actions for error messages.
-const actions = `"sweep", "delete" or "offboard"`
-
 // wireRequest is the JSON request as callers write it. It is decoded
 // strictly: a misspelt field must not turn a dry run into a real one.
 //
@@ -31,100 +28,43 @@ const actions = `"sweep", "delete" or "offboard"`
 type wireRequest struct {
 	Action          *string  `json:"action"`
 	ConnectionARNs  []string `json:"connectionArns"`
-	DryRun          *bool    `json:"dryRun"`
-	WaitForServices *bool    `json:"waitForServices"`
-
-	// Offboarding only. The engine checks them against its configuration
-	// (allowed roles, known regions, the role's account); the decoder only
-	// says which action they belong to.
-	AccountID *string  `json:"accountId"`
-	RoleARN   *string  `json:"roleArn"`
-	Regions   []string `json:"regions"`
+	DryRun          bool     `json:"dryRun"`
+	WaitForServices bool     `json:"waitForServices"`
+	AccountID       *string  `json:"accountId"`
+	RoleARN         *string  `json:"roleArn"`
+	Regions         []string `json:"regions"`
 }
 
-// decodeRequest decodes and checks one JSON request.
-func decodeRequest(b []byte, opts Options) (cleanup.Request, error) {
+// decodeRequest decodes one JSON request and checks it: the JSON here, the
+// rules of a request by cleanup.RawRequest.Check. The error rejects the
+// request whole; rejections are single ARNs, and the request is nil when
+// none is left.
+func decodeRequest(id string, b []byte) (*cleanup.Request, []cleanup.Rejection, error) {
 	if err := checkRequestKeys(b); err != nil {
-		return cleanup.Request{}, err
+		return nil, nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var w wireRequest
 	if err := dec.Decode(&w); err != nil {
-		return cleanup.Request{}, errors.New(jsonProblem(err))
+		return nil, nil, errors.New(jsonProblem(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return cleanup.Request{}, errors.New("unexpected data after the JSON request object")
+		return nil, nil, errors.New("unexpected data after the JSON request object")
 	}
 	if w.Action == nil {
-		return cleanup.Request{}, errors.New(`field "action" is missing: use ` + actions)
+		return nil, nil, errors.New(`field "action" is missing: use "sweep", "delete" or "offboard"`)
 	}
-	req := cleanup.Request{
-		Action: cleanup.Action(*w.Action),
-		DryRun: w.DryRun,
-	}
-	if w.WaitForServices != nil {
-		req.WaitForServices = *w.WaitForServices
-	}
-	switch req.Action {
-	case cleanup.ActionOffboard:
-		if len(w.ConnectionARNs) > 0 {
-			return cleanup.Request{}, fmt.Errorf(`action "offboard" takes no "connectionArns" (got %d): it covers every connection of the account in "regions"`, len(w.ConnectionARNs))
-		}
-		if len(w.Regions) == 0 {
-			return cleanup.Request{}, errors.New(`action "offboard" needs at least one region in "regions", e.g. ["us-east-1","eu-west-1"]`)
-		}
-		if w.AccountID != nil {
-			req.AccountID = strings.TrimSpace(*w.AccountID)
-		}
-		if w.RoleARN != nil {
-			req.RoleARN = strings.TrimSpace(*w.RoleARN)
-		}
-		req.Regions = make([]string, len(w.Regions))
-		for i, r := range w.Regions {
-			req.Regions[i] = strings.TrimSpace(r)
-		}
-	case cleanup.ActionDelete:
-		if err := offboardOnly(w); err != nil {
-			return cleanup.Request{}, err
-		}
-		if len(w.ConnectionARNs) == 0 {
-			return cleanup.Request{}, errors.New(`action "delete" needs at least one ARN in "connectionArns"`)
-		}
-	case cleanup.ActionSweep:
-		if err := offboardOnly(w); err != nil {
-			return cleanup.Request{}, err
-		}
-		if len(w.ConnectionARNs) > 0 {
-			return cleanup.Request{}, fmt.Errorf(`action "sweep" takes no "connectionArns" (got %d): use action "delete" to name connections`, len(w.ConnectionARNs))
-		}
-	default:
-		return cleanup.Request{}, fmt.Errorf("unknown action %s: use %s", excerpt([]byte(*w.Action)), actions)
-	}
-	if len(w.ConnectionARNs) > opts.MaxARNs {
-		return cleanup.Request{}, fmt.Errorf(`"connectionArns" names %d ARNs, more than the %d one request may name: split the request`, len(w.ConnectionARNs), opts.MaxARNs)
-	}
-	for _, arn := range w.ConnectionARNs {
-		// The engine validates each ARN and reports a bad one alone, so the
-		// good ones of the same request still proceed.
-		req.ConnectionARNs = append(req.ConnectionARNs, strings.TrimSpace(arn))
-	}
-	return req, nil
-}
-
-// offboardOnly refuses the offboarding fields in a request of another
-// action: a sweep or delete naming an account would run against the
-// function's own account instead, so they are refused, not ignored.
-func offboardOnly(w wireRequest) error {
-	for _, f := range []struct {
-		name    string
-		present bool
-	}{{"accountId", w.AccountID != nil}, {"roleArn", w.RoleARN != nil}, {"regions", w.Regions != nil}} {
-		if f.present {
-			return fmt.Errorf(`field %q applies to action "offboard" only`, f.name)
-		}
-	}
-	return nil
+	return cleanup.RawRequest{
+		ID:              id,
+		Action:          cleanup.Action(*w.Action),
+		ConnectionARNs:  w.ConnectionARNs,
+		DryRun:          w.DryRun,
+		WaitForServices: w.WaitForServices,
+		AccountID:       w.AccountID,
+		RoleARN:         w.RoleARN,
+		Regions:         w.Regions,
+	}.Check()
 }
 
 // checkRequestKeys rejects a request object whose keys are not exactly
@@ -204,7 +144,7 @@ func jsonKind(goType string) string {
 	switch goType {
 	case "bool":
 		return "a boolean (true or false)"
-	case "string", "cleanup.Action":
+	case "string":
 		return "a string"
 	case "[]string":
 		return "an array of strings"

@@ -57,13 +57,13 @@ func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
 		return inv.BatchResponse(rep), nil
 	}
 	if rep == nil {
-		rep = emptyReport()
+		rep = cleanup.NewReport(nil, false)
 	}
 	waiting := inv.waiting(rep)
 	e := &IncompleteError{
 		Kind:    inv.Kind,
-		Failed:  countOutcome(rep, cleanup.OutcomeFailed),
-		Invalid: countOutcome(rep, cleanup.OutcomeInvalid),
+		Failed:  rep.Counts[cleanup.OutcomeFailed],
+		Invalid: rep.Counts[cleanup.OutcomeInvalid],
 		Waiting: len(waiting),
 	}
 	for _, res := range rep.Results {
@@ -140,17 +140,4 @@ func (inv Invocation) BatchResponse(rep *cleanup.Report) events.SQSEventResponse
 		}
 	}
 	return resp
-}
-
-func countOutcome(rep *cleanup.Report, o cleanup.Outcome) int {
-	if n, ok := rep.Counts[o]; ok {
-		return n
-	}
-	n := 0
-	for _, r := range rep.Results {
-		if r.Outcome == o {
-			n++
-		}
-	}
-	return n
 }

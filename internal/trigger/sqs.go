@@ -17,43 +17,36 @@ import (
 const bodyForms = "send a bare connection ARN, a JSON request " +
 	`{"action":"delete","connectionArns":[...]} or an EventBridge event`
 
-// decodeRecords decodes a payload with a Records list: an SQS batch, or an
-// event of another service that uses the same outer shape.
-func decodeRecords(b []byte, opts Options) (Invocation, error) {
-	// eventSource is matched case-insensitively, which also reads SNS's
-	// "EventSource", so the error can name the service that sent it.
-	var probe struct {
-		Records []struct {
-			EventSource string `json:"eventSource"`
-		} `json:"Records"`
+// decodeRecords decodes a payload's Records list: an SQS batch, or an
+// event of another service that uses the same outer shape. The records are
+// decoded once, as SQS messages; eventSource is matched case-insensitively,
+// which also reads SNS's "EventSource", so the error can name the service
+// that sent it.
+func decodeRecords(records json.RawMessage, opts Options) (Invocation, error) {
+	var msgs []events.SQSMessage
+	if err := json.Unmarshal(records, &msgs); err != nil {
+		return Invocation{}, &PayloadError{Received: "an event with Records " + excerpt(records), Reason: jsonProblem(err)}
 	}
-	if err := json.Unmarshal(b, &probe); err != nil {
-		return Invocation{}, &PayloadError{Received: "an event with Records " + excerpt(b), Reason: jsonProblem(err)}
-	}
-	if len(probe.Records) == 0 {
+	if len(msgs) == 0 {
 		return Invocation{}, &PayloadError{Received: "an event with an empty Records list", Reason: "there is no message to process"}
 	}
-	for i, r := range probe.Records {
-		if r.EventSource != "aws:sqs" {
+	for i, m := range msgs {
+		if m.EventSource != "aws:sqs" {
 			return Invocation{}, &PayloadError{
-				Received: fmt.Sprintf("an event whose Records[%d] comes from eventSource %q", i, r.EventSource),
+				Received: fmt.Sprintf("an event whose Records[%d] comes from eventSource %q", i, m.EventSource),
 				Reason:   "only SQS events (eventSource aws:sqs) carry Records this function reads",
 			}
 		}
 	}
-	var ev events.SQSEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
-		return Invocation{}, &PayloadError{Received: "an SQS event " + excerpt(b), Reason: jsonProblem(err)}
-	}
-	return decodeSQS(ev, opts), nil
+	return decodeSQS(msgs, opts), nil
 }
 
 // decodeSQS makes one request (or one note) of every distinct message.
 // Each message stands alone: one bad body never affects the others.
-func decodeSQS(ev events.SQSEvent, opts Options) Invocation {
+func decodeSQS(msgs []events.SQSMessage, opts Options) Invocation {
 	inv := Invocation{Kind: KindSQS}
-	seen := make(map[string]bool, len(ev.Records))
-	for i, m := range ev.Records {
+	seen := make(map[string]bool, len(msgs))
+	for i, m := range msgs {
 		id := m.MessageId
 		if id == "" {
 			// Lambda fails the whole batch on an unknown item identifier,
@@ -67,14 +60,16 @@ func decodeSQS(ev events.SQSEvent, opts Options) Invocation {
 		seen[id] = true
 		inv.messageIDs = append(inv.messageIDs, id)
 		if m.MessageId == "" {
-			inv.Requests = append(inv.Requests, invalid(id, []byte(m.Body), "the SQS record has no messageId"))
+			inv.Rejections = append(inv.Rejections, cleanup.Reject(id, m.Body, "the SQS record has no messageId"))
 			continue
 		}
-		req, note := decodeBody(id, []byte(m.Body), opts)
-		if req != nil {
-			inv.Requests = append(inv.Requests, *req)
-		} else {
-			inv.Notes = append(inv.Notes, fmt.Sprintf("SQS message %s: %s", id, note))
+		d := decodeBody(id, []byte(m.Body), opts)
+		if d.req != nil {
+			inv.Requests = append(inv.Requests, *d.req)
+		}
+		inv.Rejections = append(inv.Rejections, d.rejected...)
+		if d.note != "" {
+			inv.Notes = append(inv.Notes, fmt.Sprintf("SQS message %s: %s", id, d.note))
 		}
 	}
 	return inv
@@ -82,11 +77,10 @@ func decodeSQS(ev events.SQSEvent, opts Options) Invocation {
 
 // decodeBody decodes one message body into a request, or into a note when
 // the body is an event that asks for nothing. It never fails: an
-// undecodable body is an invalid request.
-func decodeBody(id string, body []byte, opts Options) (*cleanup.Request, string) {
+// undecodable body is rejected.
+func decodeBody(id string, body []byte, opts Options) decoded {
 	if len(body) > MaxBodyBytes {
-		r := invalid(id, body, fmt.Sprintf("the body is %d bytes, more than the %d bytes accepted; %s", len(body), MaxBodyBytes, bodyForms))
-		return &r, ""
+		return rejected(id, body, fmt.Sprintf("the body is %d bytes, more than the %d bytes accepted; %s", len(body), MaxBodyBytes, bodyForms))
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -94,8 +88,7 @@ func decodeBody(id string, body []byte, opts Options) (*cleanup.Request, string)
 		if len(body) > 0 {
 			what = "only whitespace"
 		}
-		r := invalid(id, body, fmt.Sprintf("the body is %s; %s", what, bodyForms))
-		return &r, ""
+		return rejected(id, body, fmt.Sprintf("the body is %s; %s", what, bodyForms))
 	}
 	switch trimmed[0] {
 	case '{':
@@ -104,23 +97,21 @@ func decodeBody(id string, body []byte, opts Options) (*cleanup.Request, string)
 		// A JSON string holding an ARN is an ARN that a producer encoded.
 		var s string
 		if err := json.Unmarshal(trimmed, &s); err == nil && looksLikeARN(strings.TrimSpace(s)) {
-			return arnRequest(id, strings.TrimSpace(s)), ""
+			return arnRequest(id, s)
 		}
 	}
 	if looksLikeARN(string(trimmed)) {
-		return arnRequest(id, string(trimmed)), ""
+		return arnRequest(id, string(trimmed))
 	}
-	r := invalid(id, body, fmt.Sprintf("the body is %s, not a connection ARN, a JSON request or an EventBridge event; %s", bodyKind(trimmed), bodyForms))
-	return &r, ""
+	return rejected(id, body, fmt.Sprintf("the body is %s, not a connection ARN, a JSON request or an EventBridge event; %s", bodyKind(trimmed), bodyForms))
 }
 
 // decodeJSONBody decodes a JSON object body: an EventBridge event that
 // EventBridge sent to the queue, or the JSON request.
-func decodeJSONBody(id string, body []byte, opts Options) (*cleanup.Request, string) {
+func decodeJSONBody(id string, body []byte, opts Options) decoded {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(body, &probe); err != nil {
-		r := invalid(id, body, fmt.Sprintf("the body is malformed JSON (%s); %s", jsonProblem(err), bodyForms))
-		return &r, ""
+		return rejected(id, body, fmt.Sprintf("the body is malformed JSON (%s); %s", jsonProblem(err), bodyForms))
 	}
 	if isEvent(probe) {
 		ev, err := decodeEvent(body, opts)
@@ -130,38 +121,41 @@ func decodeJSONBody(id string, body []byte, opts Options) (*cleanup.Request, str
 			if errors.As(err, &pe) {
 				reason = fmt.Sprintf("the body is %s: %s", pe.Received, pe.Reason)
 			}
-			r := invalid(id, body, reason)
-			return &r, ""
-		}
-		if ev.req == nil {
-			return nil, ev.note
+			return rejected(id, body, reason)
 		}
 		// The message, not the event inside it, is what SQS retries.
-		ev.req.ID = id
-		return ev.req, ""
+		if ev.req != nil {
+			ev.req.ID = id
+		}
+		for i := range ev.rejected {
+			ev.rejected[i].RequestID = id
+		}
+		return ev
 	}
 	if !hasFold(probe, "action") {
-		r := invalid(id, body, fmt.Sprintf("the body is a JSON object with fields %s, neither a request nor an EventBridge event; %s", fieldList(probe), bodyForms))
-		return &r, ""
+		return rejected(id, body, fmt.Sprintf("the body is a JSON object with fields %s, neither a request nor an EventBridge event; %s", fieldList(probe), bodyForms))
 	}
-	req, err := decodeRequest(body, opts)
+	req, rej, err := decodeRequest(id, body)
 	if err != nil {
-		r := invalid(id, body, fmt.Sprintf("the body is not a valid request: %v", err))
-		return &r, ""
+		return rejected(id, body, fmt.Sprintf("the body is not a valid request: %v", err))
 	}
-	req.ID = id
-	return &req, ""
+	return decoded{kind: KindSQS, req: req, rejected: rej}
 }
 
-func arnRequest(id, arn string) *cleanup.Request {
-	return &cleanup.Request{ID: id, Action: cleanup.ActionDelete, ConnectionARNs: []string{arn}}
+// arnRequest is the deletion a bare ARN body asks for.
+func arnRequest(id, arn string) decoded {
+	req, rej, err := cleanup.RawRequest{ID: id, Action: cleanup.ActionDelete, ConnectionARNs: []string{arn}}.Check()
+	if err != nil {
+		return rejected(id, []byte(arn), err.Error())
+	}
+	return decoded{kind: KindSQS, req: req, rejected: rej}
 }
 
 // looksLikeARN accepts one whitespace-free word that starts as an ARN does
-// and fits App Runner's ARN length limit. Whether it names a connection of
-// the right account and region is the engine's decision.
+// and fits the longest ARN accepted. Whether it names a connection of the
+// right account and region is for the request's check and the engine.
 func looksLikeARN(s string) bool {
-	if !strings.HasPrefix(s, "arn:") || len(s) > maxARNLength {
+	if !strings.HasPrefix(s, "arn:") || len(s) > cleanup.MaxARNLength {
 		return false
 	}
 	return !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) })
@@ -171,15 +165,14 @@ func looksLikeARN(s string) bool {
 func bodyKind(b []byte) string {
 	switch {
 	case strings.HasPrefix(string(b), "arn:"):
-		return fmt.Sprintf("text starting with arn: that is not one ARN (%d bytes, with spaces or over %d characters)", len(b), maxARNLength)
+		return fmt.Sprintf("text starting with arn: that is not one ARN (%d bytes, with spaces or over %d characters)", len(b), cleanup.MaxARNLength)
 	case json.Valid(b):
 		return describeJSON(b)
 	}
 	return fmt.Sprintf("non-JSON text of %d bytes %s", len(b), excerpt(b))
 }
 
-// invalid is the request that carries an undecodable message to the
-// engine, which reports it as one invalid result.
-func invalid(id string, body []byte, reason string) cleanup.Request {
-	return cleanup.Request{ID: id, Invalid: reason, Raw: shorten(body)}
+// rejected is a message body that cannot be decoded.
+func rejected(id string, body []byte, reason string) decoded {
+	return decoded{kind: KindSQS, rejected: []cleanup.Rejection{cleanup.Reject(id, string(body), reason)}}
 }

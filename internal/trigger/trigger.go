@@ -7,16 +7,17 @@
 // The JSON request, accepted as a direct invocation, an SQS message body
 // or a custom event's detail, asks for a sweep, the deletion of named
 // connections, or the offboarding of an account in named regions. The
-// decoder checks its shape only; the engine judges accounts, roles and
-// regions against its configuration.
+// decoder checks the JSON (exact field names, no nulls, types) and hands
+// the fields to cleanup.RawRequest.Check, which holds a request's rules;
+// the engine judges accounts, regions and roles against its configuration.
 //
 // Decoding never drops input silently. A top-level payload that matches no
 // accepted form is an error returned to the caller (asynchronous invocations
 // then reach the function's dead-letter queue or on-failure destination);
-// an SQS message that cannot be decoded becomes a cleanup.Request with
-// Invalid set, which the engine reports as an invalid result and which the
-// batch response hands back to SQS, so the redrive policy moves it to the
-// queue's dead-letter queue.
+// an SQS message that cannot be decoded, or that breaks a request's rules,
+// becomes a cleanup.Rejection, reported as an invalid result beside the
+// engine's, and the batch response hands it back to SQS, so the redrive
+// policy moves it to the queue's dead-letter queue.
 package trigger
 
 import (
@@ -25,7 +26,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 )
@@ -61,16 +61,12 @@ const (
 	DefaultCustomEventSource = "apprunner.connection-cleanup"
 	// CustomDetailType is the detail-type of custom cleanup events.
 	CustomDetailType = "Connection Cleanup Requested"
-	// DefaultMaxARNs bounds the connection ARNs one request may name.
-	DefaultMaxARNs = 1000
 	// MaxBodyBytes is the largest SQS message body decoded (256 KiB).
 	MaxBodyBytes = 256 * 1024
 
 	scheduledDetailType = "Scheduled Event"
 	appRunnerDetailType = "AppRunner Service Operation Status Change"
 	deleteCompleted     = "DeleteServiceCompletedSuccessfully"
-	maxARNLength        = 1011 // the App Runner model's AppRunnerResourceArn limit
-	excerptRunes        = 80
 )
 
 // acceptedForms is appended to every rejection so the reader learns what
@@ -87,16 +83,11 @@ type Options struct {
 	// CustomEventSource is the only source accepted for custom events;
 	// empty means DefaultCustomEventSource.
 	CustomEventSource string
-	// MaxARNs bounds connectionArns per request; zero means DefaultMaxARNs.
-	MaxARNs int
 }
 
 func (o Options) withDefaults() Options {
 	if o.CustomEventSource == "" {
 		o.CustomEventSource = DefaultCustomEventSource
-	}
-	if o.MaxARNs <= 0 {
-		o.MaxARNs = DefaultMaxARNs
 	}
 	return o
 }
@@ -108,6 +99,10 @@ type Invocation struct {
 	// Requests go to the engine together, in one run. Empty when there is
 	// nothing to do (see Notes).
 	Requests []cleanup.Request
+	// Rejections are the inputs that cannot be acted on: SQS messages that
+	// do not decode or break a request's rules, and single ARNs that are
+	// not connection ARNs. They are reported as invalid results.
+	Rejections []cleanup.Rejection
 	// Notes explain input that was accepted but needs no work (an App Runner
 	// operation other than a completed deletion, a duplicate SQS message).
 	// They are worth a log line, never a failure.
@@ -156,15 +151,15 @@ func Decode(payload []byte, opts Options) (Invocation, error) {
 	case len(probe) == 0:
 		return Invocation{}, &PayloadError{Received: "an empty JSON object {}", Reason: "it names no action or event"}
 	case has(probe, "Records"):
-		return decodeRecords(trimmed, opts)
+		return decodeRecords(probe["Records"], opts)
 	case isEvent(probe):
 		return decodeTopEvent(trimmed, opts)
 	case hasFold(probe, "action"):
-		req, err := decodeRequest(trimmed, opts)
+		req, rejected, err := decodeRequest("", trimmed)
 		if err != nil {
 			return Invocation{}, &PayloadError{Received: "a JSON request " + excerpt(trimmed), Reason: err.Error()}
 		}
-		return Invocation{Kind: KindDirect, Requests: []cleanup.Request{req}}, nil
+		return decoded{kind: KindDirect, req: req, rejected: rejected}.invocation(), nil
 	default:
 		return Invocation{}, &PayloadError{
 			Received: "a JSON object with fields " + fieldList(probe),
@@ -190,20 +185,30 @@ func hasFold(m map[string]json.RawMessage, key string) bool {
 	return false
 }
 
-// excerpt quotes at most excerptRunes runes of b, valid UTF-8, saying how
-// long the whole was when it was cut.
+// excerpt quotes an excerpt of b (see cleanup.Excerpt).
 func excerpt(b []byte) string {
-	return fmt.Sprintf("%q", shorten(b))
+	return fmt.Sprintf("%q", cleanup.Excerpt(string(b)))
 }
 
-// shorten is excerpt without the quotes, for cleanup.Request.Raw.
-func shorten(b []byte) string {
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	if utf8.RuneCountInString(s) <= excerptRunes {
-		return s
+// decoded is one request-carrying input decoded: the request (nil when
+// nothing is left to run), the inputs rejected, or a note when it asks for
+// nothing.
+type decoded struct {
+	kind     Kind
+	req      *cleanup.Request
+	rejected []cleanup.Rejection
+	note     string
+}
+
+func (d decoded) invocation() Invocation {
+	inv := Invocation{Kind: d.kind, Rejections: d.rejected}
+	if d.req != nil {
+		inv.Requests = []cleanup.Request{*d.req}
 	}
-	r := []rune(s)
-	return fmt.Sprintf("%s… (%d bytes)", string(r[:excerptRunes]), len(b))
+	if d.note != "" {
+		inv.Notes = []string{d.note}
+	}
+	return inv
 }
 
 // describeJSON names the kind of a non-object payload.

@@ -1,0 +1,60 @@
+package cleanup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
+	"github.com/aws/smithy-go"
+)
+
+// TestClassifyReadsTypedErrorsThenProtocolCodes covers what the emulator
+// cannot easily produce: codes an operation's model does not list, which
+// the SDK hands over as generic API errors, and the server-fault fallback.
+func TestClassifyReadsTypedErrorsThenProtocolCodes(t *testing.T) {
+	generic := func(code string, fault smithy.ErrorFault) error {
+		return &smithy.OperationError{ServiceID: "AppRunner", OperationName: "DeleteConnection",
+			Err: &smithy.GenericAPIError{Code: code, Message: "m", Fault: fault}}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want errorKind
+	}{
+		{"deadline", fmt.Errorf("call: %w", context.DeadlineExceeded), errDeadline},
+		{"cancelled", fmt.Errorf("call: %w", context.Canceled), errDeadline},
+		{"typed not found", &types.ResourceNotFoundException{}, errNotFound},
+		{"typed invalid request", fmt.Errorf("wrapped: %w", &types.InvalidRequestException{}), errRefused},
+		{"typed internal error", &types.InternalServiceErrorException{}, errServer},
+		{"generic not found", generic("ResourceNotFoundException", smithy.FaultClient), errNotFound},
+		{"generic invalid request", generic("InvalidRequestException", smithy.FaultClient), errRefused},
+		{"throttling", generic("ThrottlingException", smithy.FaultClient), errThrottled},
+		{"too many requests", generic("TooManyRequestsException", smithy.FaultClient), errThrottled},
+		{"internal failure", generic("InternalFailure", smithy.FaultServer), errServer},
+		{"unknown server fault", generic("SomethingBroke", smithy.FaultServer), errServer},
+		{"unknown client fault", generic("AccessDeniedException", smithy.FaultClient), errOther},
+		{"not an API error", errors.New("connection reset"), errOther},
+	}
+	for _, tt := range tests {
+		if got := classify(tt.err); got != tt.want {
+			t.Errorf("%s: classify = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestFailedReasonNamesThrottlingAndTheDeadline(t *testing.T) {
+	throttled := &smithy.GenericAPIError{Code: "ThrottlingException"}
+	if got := failedReason(throttled, "delete connection: x"); got != "throttled by App Runner after retries: delete connection: x" {
+		t.Errorf("throttled: %q", got)
+	}
+	notStarted := &notStartedError{op: "ListTagsForResource", err: context.DeadlineExceeded}
+	if got := failedReason(notStarted, "list tags: x"); got != reasonDeadline {
+		t.Errorf("not started: %q, want %q", got, reasonDeadline)
+	}
+	cutRead := &smithy.OperationError{OperationName: "DescribeService", Err: context.Canceled}
+	if got := failedReason(cutRead, "x"); got != "cancelled: DescribeService was under way when the run was stopped and did not finish; it will be retried" {
+		t.Errorf("read cut off: %q", got)
+	}
+}

@@ -1,0 +1,192 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+)
+
+const (
+	// listConnectionsPageSize is ListConnections' maximum MaxResults.
+	listConnectionsPageSize = 100
+	// lookupThreshold is the number of named connections above which one
+	// listing of every connection is cheaper than one filtered call each.
+	lookupThreshold = 10
+)
+
+// lookUp finds the targets' current state and the usage index. Connections
+// are listed before services: a service created in between can only use a
+// connection that is already listed, so it is seen in the index.
+func (r *run) lookUp(ctx context.Context, full *sweep, byService map[string]*sweep) (*usageIndex, error) {
+	for _, svcARN := range slices.Sorted(maps.Keys(byService)) {
+		if !r.connectionOfService(ctx, svcARN, byService[svcARN]) {
+			// The service is gone, so what it used cannot be told: fall
+			// back to sweeping every connection under the sweep's policy.
+			if full == nil {
+				full = &sweep{}
+			}
+			for _, id := range byService[svcARN].ids {
+				full.merge(id, byService[svcARN].dryRun)
+			}
+		}
+	}
+
+	listed := false
+	if full != nil || r.namedCount() > lookupThreshold {
+		if err := r.listAll(ctx, full); err != nil {
+			reason := "list connections: " + errText(err)
+			if full != nil {
+				r.refused = append(r.refused, Result{
+					ConnectionARN: everyConnection(r.e.cfg.Partition, r.e.cfg.Region, r.e.cfg.Account),
+					Outcome:       OutcomeFailed,
+					Reason:        failedReason(err, reason),
+					RequestIDs:    full.ids,
+				})
+			}
+			for _, t := range r.order {
+				if t.result == nil {
+					t.conclude(OutcomeFailed, failedReason(err, reason), nil)
+				}
+			}
+			return nil, err
+		}
+		listed = true
+	}
+	if !listed {
+		r.lookupNamed(ctx)
+	}
+
+	if !r.undecided() {
+		return nil, nil
+	}
+	now := r.e.cfg.Now()
+	prev, gen := r.e.cache.get(now, r.e.cfg.IndexTTL)
+	idx, err := buildIndex(ctx, r.api, r.e.cfg.MaxConcurrency, now, prev)
+	if err != nil {
+		return nil, err
+	}
+	r.e.cache.put(idx, gen)
+	return idx, nil
+}
+
+// connectionOfService adds, as a sweep target, the connection a (deleted)
+// service used. It reports false when the service cannot be found.
+func (r *run) connectionOfService(ctx context.Context, svcARN string, s *sweep) bool {
+	out, err := r.api.DescribeService(ctx, &apprunner.DescribeServiceInput{ServiceArn: aws.String(svcARN)})
+	if err != nil {
+		if classify(err) == errNotFound {
+			return false
+		}
+		r.refused = append(r.refused, Result{
+			ConnectionARN: svcARN,
+			Outcome:       OutcomeFailed,
+			Reason:        failedReason(err, "find the connection of service "+svcARN+": "+errText(err)),
+			RequestIDs:    s.ids,
+		})
+		return true
+	}
+	conn := connectionOf(out.Service)
+	if conn == "" {
+		return true // an image-based service uses no connection
+	}
+	if r.outOfScope(conn) != "" {
+		return true // not a connection this function may delete
+	}
+	a, _ := ParseConnectionARN(conn)
+	r.addTarget(a.String(), a.Name, s.ids, s.dryRun, false)
+	return true
+}
+
+func (r *run) namedCount() int {
+	n := 0
+	for _, t := range r.order {
+		if t.named {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *run) undecided() bool {
+	return slices.ContainsFunc(r.order, func(t *target) bool { return t.result == nil })
+}
+
+// listAll lists every connection, adding those found to the sweep (if any)
+// and recording the state of named ones.
+func (r *run) listAll(ctx context.Context, full *sweep) error {
+	p := apprunner.NewListConnectionsPaginator(r.api, &apprunner.ListConnectionsInput{MaxResults: aws.Int32(listConnectionsPageSize)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range page.ConnectionSummaryList {
+			arn := aws.ToString(c.ConnectionArn)
+			t := r.targets[arn]
+			if t == nil {
+				if full == nil {
+					continue
+				}
+				// What the listing returns is checked as a named ARN is:
+				// credentials of another account or region than the one
+				// configured must not make its connections fair game.
+				if why := r.outOfScope(arn); why != "" {
+					r.refused = append(r.refused, Result{
+						ConnectionARN:  arn,
+						ConnectionName: aws.ToString(c.ConnectionName),
+						Outcome:        OutcomeInvalid,
+						Reason:         "listed by App Runner, but " + why + "; not deleted: check that the credentials are the configured account's",
+						RequestIDs:     full.ids,
+					})
+					continue
+				}
+				t = r.addTarget(arn, aws.ToString(c.ConnectionName), full.ids, full.dryRun, false)
+			} else if full != nil {
+				r.addTarget(arn, t.connectionName, full.ids, full.dryRun, false)
+			}
+			t.found, t.status, t.createdAt = true, c.Status, c.CreatedAt
+		}
+	}
+	return nil
+}
+
+// lookupNamed finds each named connection with a filtered listing: cheaper
+// than a full listing when few are named.
+func (r *run) lookupNamed(ctx context.Context) {
+	forEach(ctx, r.e.cfg.MaxConcurrency, len(r.order), func(ctx context.Context, i int) {
+		t := r.order[i]
+		if t.result != nil || t.found {
+			return
+		}
+		if ctx.Err() != nil {
+			t.conclude(OutcomeFailed, stopReason(ctx.Err()), nil)
+			return
+		}
+		p := apprunner.NewListConnectionsPaginator(r.api, &apprunner.ListConnectionsInput{
+			ConnectionName: aws.String(t.connectionName),
+			MaxResults:     aws.Int32(listConnectionsPageSize),
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				t.conclude(OutcomeFailed, failedReason(err, "look up connection: "+errText(err)), nil)
+				return
+			}
+			for _, c := range page.ConnectionSummaryList {
+				if aws.ToString(c.ConnectionArn) == t.arn {
+					t.found, t.status, t.createdAt = true, c.Status, c.CreatedAt
+				}
+			}
+		}
+	}, func(i int, reason string) { r.order[i].conclude(OutcomeFailed, reason, nil) })
+}
+
+// everyConnection stands, in a result, for all the connections of an account
+// and region: the subject of a listing that failed.
+func everyConnection(partition, region, account string) string {
+	return fmt.Sprintf("arn:%s:apprunner:%s:%s:connection/*", partition, region, account)
+}

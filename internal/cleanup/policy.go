@@ -1,0 +1,86 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
+)
+
+// applyPolicy applies the policy to every undecided target and returns the ones
+// that may be deleted.
+func (r *run) applyPolicy(ctx context.Context, idx *usageIndex, idxErr error) []*target {
+	cfg := &r.e.cfg
+	now := cfg.Now()
+	var candidates []*target
+	for _, t := range r.order {
+		if t.result != nil {
+			continue
+		}
+		young := t.createdAt == nil || now.Sub(*t.createdAt) < cfg.MinAge
+		switch {
+		case !t.found:
+			t.conclude(OutcomeAlreadyDeleted, "not found: already deleted", nil)
+		case t.status == types.ConnectionStatusDeleted:
+			t.conclude(OutcomeAlreadyDeleted, "status DELETED: already deleted", nil)
+		case cfg.nameVerdict(t.connectionName) != "":
+			t.conclude(OutcomeProtected, cfg.nameVerdict(t.connectionName), nil)
+		case !t.named && t.createdAt == nil:
+			t.conclude(OutcomeTooYoung, "creation time unknown: kept until its age can be told", nil)
+		case !t.named && young:
+			t.conclude(OutcomeTooYoung, fmt.Sprintf("created %s ago, less than the minimum age %s",
+				now.Sub(*t.createdAt).Round(time.Second), cfg.MinAge), nil)
+		case idxErr != nil:
+			t.conclude(OutcomeFailed, failedReason(idxErr, "usage index: "+errText(idxErr)), nil)
+		case len(idx.users[t.arn]) > 0:
+			users := idx.users[t.arn]
+			t.conclude(OutcomeInUse, usedByReason(users), users)
+		default:
+			// Deleted for real only if a request that named it asked so,
+			// or a real sweep whose minimum age it passes.
+			t.dryRun = !(t.namedForReal || (t.sweptForReal && !young))
+			candidates = append(candidates, t)
+		}
+	}
+	if cfg.ProtectTagKey == "" {
+		return candidates
+	}
+
+	// Tags are looked up only for deletion candidates: it is one call each.
+	forEach(ctx, cfg.MaxConcurrency, len(candidates), func(ctx context.Context, i int) {
+		t := candidates[i]
+		if ctx.Err() != nil {
+			t.conclude(OutcomeFailed, stopReason(ctx.Err()), nil)
+			return
+		}
+		out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(t.arn)})
+		if err != nil {
+			if classify(err) == errNotFound {
+				t.conclude(OutcomeAlreadyDeleted, "not found: already deleted", nil)
+				return
+			}
+			t.conclude(OutcomeFailed, failedReason(err, "list tags: "+errText(err)), nil)
+			return
+		}
+		for _, tag := range out.Tags {
+			if aws.ToString(tag.Key) == cfg.ProtectTagKey && !strings.EqualFold(aws.ToString(tag.Value), "false") {
+				t.conclude(OutcomeProtected, fmt.Sprintf("protection tag %s=%s", cfg.ProtectTagKey, aws.ToString(tag.Value)), nil)
+				return
+			}
+		}
+	}, func(i int, reason string) { candidates[i].conclude(OutcomeFailed, reason, nil) })
+	return slices.DeleteFunc(candidates, func(t *target) bool { return t.result != nil })
+}
+
+func usedByReason(users []ServiceRef) string {
+	names := make([]string, len(users))
+	for i, u := range users {
+		names[i] = fmt.Sprintf("%s (%s)", u.ServiceName, u.Status)
+	}
+	return fmt.Sprintf("used by %d service(s): %s", len(users), strings.Join(names, ", "))
+}

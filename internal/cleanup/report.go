@@ -1,0 +1,117 @@
+package cleanup
+
+import "time"
+
+// Outcome is the single decision taken for one connection.
+type Outcome string
+
+// The outcomes, one per connection looked at. See the README's outcomes table.
+const (
+	OutcomeDeleted        Outcome = "deleted"
+	OutcomeWouldDelete    Outcome = "would_delete"
+	OutcomeAlreadyDeleted Outcome = "already_deleted"
+	OutcomeInUse          Outcome = "in_use"
+	OutcomeProtected      Outcome = "protected"
+	OutcomeTooYoung       Outcome = "too_young"
+	OutcomeInvalid        Outcome = "invalid"
+	OutcomeFailed         Outcome = "failed"
+)
+
+// Outcomes lists every outcome in a stable order, for reports and metrics.
+func Outcomes() []Outcome {
+	return []Outcome{
+		OutcomeDeleted, OutcomeWouldDelete, OutcomeAlreadyDeleted, OutcomeInUse,
+		OutcomeProtected, OutcomeTooYoung, OutcomeInvalid, OutcomeFailed,
+	}
+}
+
+// ServiceRef names a service that uses a connection.
+type ServiceRef struct {
+	ServiceARN  string `json:"serviceArn"`
+	ServiceName string `json:"serviceName"`
+	Status      string `json:"status"`
+}
+
+// Result is the decision taken for one connection (or one rejected input).
+type Result struct {
+	ConnectionARN  string       `json:"connectionArn"`
+	ConnectionName string       `json:"connectionName,omitempty"`
+	Outcome        Outcome      `json:"outcome"`
+	Reason         string       `json:"reason"`
+	UsedBy         []ServiceRef `json:"usedBy,omitempty"`
+
+	// RequestIDs are the IDs of the requests that asked about this
+	// connection; a connection named twice in a batch is decided once.
+	RequestIDs []string `json:"-"`
+}
+
+// ActionBatch is the Report.Action of a run whose requests asked for
+// different actions (an SQS batch mixing sweeps and deletions).
+const ActionBatch Action = "batch"
+
+// Report is what one invocation decided, in a form both people and
+// programs read. It counts its own outcomes as results are added: logs,
+// metrics and responses read Counts, never count again.
+type Report struct {
+	Action  Action          `json:"action"`
+	DryRun  bool            `json:"dryRun"`
+	Results []Result        `json:"results"`
+	Counts  map[Outcome]int `json:"counts"`
+
+	// APICalls counts App Runner calls made, by operation name.
+	APICalls map[string]int `json:"apiCalls,omitempty"`
+	// Duration is how long the run took.
+	Duration time.Duration `json:"-"`
+}
+
+// NewReport returns an empty report of the requests: their action, and
+// whether they were all dry runs (dryRun says whether the function is
+// configured for one).
+func NewReport(reqs []Request, dryRun bool) *Report {
+	rep := &Report{Results: []Result{}, Counts: make(map[Outcome]int, len(Outcomes()))}
+	for _, o := range Outcomes() {
+		rep.Counts[o] = 0
+	}
+	all := true
+	for _, req := range reqs {
+		if rep.Action != "" && rep.Action != req.Action {
+			rep.Action = ActionBatch
+		} else {
+			rep.Action = req.Action
+		}
+		all = all && req.DryRun
+	}
+	rep.DryRun = dryRun || len(reqs) > 0 && all
+	return rep
+}
+
+// Add appends results and counts them.
+func (rep *Report) Add(results ...Result) {
+	rep.Results = append(rep.Results, results...)
+	for _, r := range results {
+		rep.Counts[r.Outcome]++
+	}
+}
+
+// Reject adds the invalid results of rejected input.
+func (rep *Report) Reject(rejected ...Rejection) {
+	for _, r := range rejected {
+		rep.Add(r.Result())
+	}
+}
+
+// report assembles the run's report: each target's result, then the
+// inputs refused.
+func (r *run) report(reqs []Request, start time.Time) *Report {
+	rep := NewReport(reqs, r.e.cfg.DryRun)
+	rep.APICalls = r.api.counts()
+	rep.Duration = r.e.cfg.Now().Sub(start)
+	for _, t := range r.order {
+		if t.result == nil { // cannot happen; never lose a connection if it does
+			t.conclude(OutcomeFailed, "internal error: no decision was taken", nil)
+		}
+		rep.Add(*t.result)
+	}
+	rep.Add(r.refused...)
+	return rep
+}

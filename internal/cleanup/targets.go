@@ -1,0 +1,117 @@
+package cleanup
+
+import (
+	"fmt"
+	"slices"
+)
+
+// sweep is a sweep some requests asked for. It is a dry run only if every
+// one of them asked for a dry run: the run would have deleted for any other
+// alone, and a request must not be acknowledged without its work done.
+type sweep struct {
+	ids    []string
+	dryRun bool
+}
+
+func (s *sweep) merge(id string, dryRun bool) {
+	if len(s.ids) == 0 {
+		s.dryRun = dryRun
+	} else {
+		s.dryRun = s.dryRun && dryRun
+	}
+	if !slices.Contains(s.ids, id) {
+		s.ids = append(s.ids, id)
+	}
+}
+
+// collectTargets turns the requests into named targets, and says which
+// sweeps to run: full (every connection, nil if none) and byService (the
+// connection a deleted service used, keyed by service ARN). A connection
+// or service outside the engine's scope is refused here, before any call.
+func (r *run) collectTargets(reqs []Request) (full *sweep, byService map[string]*sweep) {
+	byService = make(map[string]*sweep)
+	for i := range reqs {
+		req := &reqs[i]
+		switch req.Action {
+		case ActionSweep:
+			if req.Service == nil {
+				if full == nil {
+					full = &sweep{}
+				}
+				full.merge(req.ID, r.dryRun(req))
+				continue
+			}
+			if why := r.scopeProblem(*req.Service); why != "" {
+				r.refuse(req.Service.String(), why, req.ID)
+				continue
+			}
+			key := req.Service.String()
+			if byService[key] == nil {
+				byService[key] = &sweep{}
+			}
+			byService[key].merge(req.ID, r.dryRun(req))
+		case ActionDelete:
+			for _, a := range req.Connections {
+				if why := r.scopeProblem(a); why != "" {
+					r.refuse(a.String(), why, req.ID)
+					continue
+				}
+				r.addTarget(a.String(), a.Name, []string{req.ID}, r.dryRun(req), true)
+			}
+		}
+	}
+	return full, byService
+}
+
+// scopeProblem says why a is outside the engine's partition, account and
+// region, or "".
+func (r *run) scopeProblem(a ARN) string {
+	cfg := &r.e.cfg
+	if a.Partition == cfg.Partition && a.Account == cfg.Account && a.Region == cfg.Region {
+		return ""
+	}
+	where := fmt.Sprintf("account %s in %s", a.Account, a.Region)
+	if a.Partition != cfg.Partition {
+		where += " of partition " + a.Partition
+	}
+	return fmt.Sprintf("%s of %s: this function cleans up account %s in %s (partition %s) only",
+		a.Resource, where, cfg.Account, cfg.Region, cfg.Partition)
+}
+
+// outOfScope says why a connection ARN App Runner returned is not one this
+// engine may delete, or "".
+func (r *run) outOfScope(s string) string {
+	a, err := ParseConnectionARN(s)
+	if err != nil {
+		return fmt.Sprintf("not an App Runner connection ARN: %v", err)
+	}
+	return r.scopeProblem(a)
+}
+
+// refuse records an ARN the engine will not act on, whole: it parsed, so it
+// is short and worth quoting in full.
+func (r *run) refuse(arn, reason, id string) {
+	r.refused = append(r.refused, Rejection{RequestID: id, Input: arn, Reason: reason}.Result())
+}
+
+// addTarget records a target once; a connection asked about twice keeps
+// every request's ID and what each kind of requester wants.
+func (r *run) addTarget(arn, connectionName string, ids []string, dryRun, named bool) *target {
+	t, ok := r.targets[arn]
+	if !ok {
+		t = &target{arn: arn, connectionName: connectionName}
+		r.targets[arn] = t
+		r.order = append(r.order, t)
+	}
+	if named {
+		t.named, t.namedForReal = true, t.namedForReal || !dryRun
+	} else {
+		t.swept, t.sweptForReal = true, t.sweptForReal || !dryRun
+	}
+	for _, id := range ids {
+		if !slices.Contains(t.requestIDs, id) {
+			t.requestIDs = append(t.requestIDs, id)
+		}
+	}
+	return t
+}
