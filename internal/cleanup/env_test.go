@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
@@ -39,16 +38,12 @@ func newWorld(t testing.TB, opts apprunnerlocal.Options, maxAttempts int) *world
 	srv := apprunnerlocal.New(opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	client := apprunner.New(apprunner.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(hs.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", ""),
-		HTTPClient:   apprunnerlocal.HTTPClient(),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+	client := apprunnerlocal.NewClient(hs.URL, region, "AKIDTEST", func(o *apprunner.Options) {
+		o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = maxAttempts
 			o.MaxBackoff = 5 * time.Millisecond
 			o.RateLimiter = ratelimit.None
-		}),
+		})
 	})
 	return &world{t: t, srv: srv, client: client}
 }

@@ -8,10 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/apprunner"
-
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 )
@@ -38,12 +34,7 @@ func offboardWorld(t *testing.T) (*world, *cleanup.Dispatcher, *atomic.Int32) {
 			return nil, errors.New("AccessDenied: not authorized to perform sts:AssumeRole")
 		}
 		made.Add(1)
-		client := apprunner.New(apprunner.Options{
-			Region:       s.Region,
-			BaseEndpoint: aws.String(hs.URL),
-			Credentials:  credentials.NewStaticCredentialsProvider(otherKey, "SECRET", ""),
-			HTTPClient:   apprunnerlocal.HTTPClient(),
-		})
+		client := apprunnerlocal.NewClient(hs.URL, s.Region, otherKey)
 		return cleanup.New(client, cleanup.Config{Account: s.Account, Region: s.Region, ProtectTagKey: "apprunner-cleanup:protect"}, nil)
 	}
 	home := w.engine(cleanup.Config{})

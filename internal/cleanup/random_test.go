@@ -36,7 +36,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 
@@ -769,34 +768,24 @@ func (c *rndCase) newClient(t *testing.T, d rndDice, opts rndCaseOptions, thrott
 		}), n), time.Millisecond)
 		c.retryer = fmt.Sprintf("adaptive, %d attempts", n)
 	}
-	o := apprunner.Options{
-		Region:       c.client.region,
-		BaseEndpoint: aws.String("http://apprunner.test"),
-		Credentials:  credentials.NewStaticCredentialsProvider(rndKey(c.client.account), "SECRET", ""),
-		HTTPClient:   rndDirect{c.w.emu},
-		Retryer:      retryer,
-	}
+	key := rndKey(c.client.account)
+	withRetryer := func(o *apprunner.Options) { o.Retryer = retryer }
 	if opts.realServer && rndChance(d, 1, 10) {
 		srv := httptest.NewServer(c.w.emu)
 		t.Cleanup(srv.Close)
-		hc := apprunnerlocal.HTTPClient()
-		t.Cleanup(hc.CloseIdleConnections)
-		o.BaseEndpoint, o.HTTPClient = aws.String(srv.URL), hc
 		c.retryer += ", over httptest"
+		return apprunnerlocal.NewClient(srv.URL, c.client.region, key, withRetryer)
 	}
-	return apprunner.New(o)
+	return apprunnerlocal.NewClient("http://apprunner.test", c.client.region, key, withRetryer,
+		func(o *apprunner.Options) { o.HTTPClient = rndDirect{c.w.emu} })
 }
 
 // mutate changes the world between two runs, as people and deployments do.
 func (c *rndCase) mutate(t *testing.T, d rndDice) {
 	t.Helper()
 	w := c.w
-	admin := apprunner.New(apprunner.Options{
-		Region:       w.home.region,
-		BaseEndpoint: aws.String("http://apprunner.test"),
-		Credentials:  credentials.NewStaticCredentialsProvider(rndKey(w.home.account), "SECRET", ""),
-		HTTPClient:   rndDirect{w.emu},
-		Retryer:      aws.NopRetryer{},
+	admin := apprunnerlocal.NewClient("http://apprunner.test", w.home.region, rndKey(w.home.account), func(o *apprunner.Options) {
+		o.HTTPClient, o.Retryer = rndDirect{w.emu}, aws.NopRetryer{}
 	})
 	ctx := context.Background()
 	svcs := w.svcsIn(w.home)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
@@ -91,13 +90,7 @@ func gatedWorld(t *testing.T, gate func(w http.ResponseWriter, r *http.Request, 
 		gate(rw, r, answer)
 	}))
 	t.Cleanup(hs.Close)
-	w.client = apprunner.New(apprunner.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(hs.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", ""),
-		HTTPClient:   apprunnerlocal.HTTPClient(),
-		Retryer:      aws.NopRetryer{},
-	})
+	w.client = apprunnerlocal.NewClient(hs.URL, region, "AKIDTEST", func(o *apprunner.Options) { o.Retryer = aws.NopRetryer{} })
 	return w
 }
 
