@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("apprunner-local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		addr        = fs.String("addr", "127.0.0.1:8792", "address to listen on (port 0 picks a free one)")
+		addr        = fs.String("addr", "127.0.0.1:8792", "address to listen on (port 0 picks a free one)") // fixed-port-ok: the documented default of a manual tool
 		seedFile    = fs.String("seed", "", "JSON seed file to load")
 		demo        = fs.Bool("demo", false, "load the embedded demo data")
 		latency     = fs.Duration("latency", 0, "latency added to every call")
