@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 )
@@ -30,11 +33,13 @@ const (
 
 	offboardAccount = "210987654321"
 	offboardRole    = "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"
+
+	// notConnection is the reason a service ARN named as a connection is
+	// rejected with.
+	notConnection = "not an App Runner connection ARN: ARN of an App Runner service, not a connection"
 )
 
 func msgID(i int) string { return fmt.Sprintf("3b8e9f21-5c1d-4a7e-9b0f-%012d", i) }
-
-func ptr[T any](v T) *T { return &v }
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
@@ -45,39 +50,182 @@ func readTestdata(t testing.TB, name string) []byte {
 	return b
 }
 
-// bad is a request the decoder must mark invalid; the string is a part
-// of the reason that names what was wrong.
-func bad(id, reasonPart string) cleanup.Request {
-	return cleanup.Request{ID: id, Invalid: reasonPart}
+// input is one decoded input in the raw request's words: a request for the
+// engine, ARNs as strings, or, with Rejected set, a rejection.
+type input struct {
+	ID              string
+	Action          cleanup.Action
+	ARNs            []string
+	DryRun          bool
+	WaitForServices bool
+	Service         string
+	Role            string
+	Regions         []string
+
+	// Rejected is the rejection's reason; in an expectation, a part of it.
+	Rejected string
+	// Input is the excerpt the rejection quotes; an expectation leaving it
+	// empty does not check it.
+	Input string
 }
 
-// diffRequests compares requests, matching an expected Invalid as a
-// substring of the reason; every invalid request must carry a Raw excerpt
-// unless the body was empty.
-func diffRequests(t *testing.T, got, want []cleanup.Request) {
+// rejection expects a rejection of request id whose reason says reasonPart.
+func rejection(id, reasonPart string) input { return input{ID: id, Rejected: reasonPart} }
+
+func fromRequest(r cleanup.Request) input {
+	in := input{ID: r.ID, Action: r.Action, DryRun: r.DryRun, WaitForServices: r.WaitForServices, Regions: r.Regions}
+	for _, a := range r.Connections {
+		in.ARNs = append(in.ARNs, a.String())
+	}
+	if r.Service != nil {
+		in.Service = r.Service.String()
+	}
+	if r.Role != (cleanup.RoleARN{}) {
+		in.Role = r.Role.String()
+	}
+	return in
+}
+
+func fromRejection(r cleanup.Rejection) input {
+	in := input{ID: r.RequestID, Rejected: r.Reason, Input: r.Input}
+	if in.Rejected == "" {
+		in.Rejected = "(a rejection without a reason)"
+	}
+	return in
+}
+
+// inputs lists what inv decoded in message order (the order of first
+// appearance outside SQS), each message's request followed by its
+// rejections.
+func inputs(inv Invocation) []input {
+	order := slices.Clone(inv.messageIDs)
+	for _, r := range inv.Requests {
+		if !slices.Contains(order, r.ID) {
+			order = append(order, r.ID)
+		}
+	}
+	for _, r := range inv.Rejections {
+		if !slices.Contains(order, r.RequestID) {
+			order = append(order, r.RequestID)
+		}
+	}
+	var out []input
+	for _, id := range order {
+		for _, r := range inv.Requests {
+			if r.ID == id {
+				out = append(out, fromRequest(r))
+			}
+		}
+		for _, r := range inv.Rejections {
+			if r.RequestID == id {
+				out = append(out, fromRejection(r))
+			}
+		}
+	}
+	return out
+}
+
+// withoutIDs clears the IDs of ins, for inputs that arrive in forms
+// naming them differently.
+func withoutIDs(ins []input) []input {
+	out := slices.Clone(ins)
+	for i := range out {
+		out[i].ID = ""
+	}
+	return out
+}
+
+// diffInputs compares decoded inputs with the expected ones, matching an
+// expected rejection's reason as a part of the actual one, and its input
+// only when the expectation gives one.
+func diffInputs(t *testing.T, got, want []input) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("got %d requests, want %d:\n%s", len(got), len(want), cmp.Diff(want, got))
-	}
-	if len(got) == 0 {
-		return
-	}
-	g := make([]cleanup.Request, len(got))
-	copy(g, got)
+	g := slices.Clone(got)
 	for i := range g {
-		switch {
-		case want[i].Invalid == "" && g[i].Invalid != "":
-			t.Errorf("request %s: got invalid %q, want a valid request", g[i].ID, g[i].Invalid)
-		case want[i].Invalid != "" && !strings.Contains(g[i].Invalid, want[i].Invalid):
-			t.Errorf("request %s: got reason %q, want it to contain %q", g[i].ID, g[i].Invalid, want[i].Invalid)
+		if i >= len(want) {
+			break
 		}
-		if g[i].Invalid != "" {
-			g[i].Invalid = want[i].Invalid
+		w := want[i]
+		if g[i].Rejected != "" && w.Rejected != "" {
+			if !strings.Contains(g[i].Rejected, w.Rejected) {
+				t.Errorf("input %d (%s): rejected because %q, want a reason saying %q", i, g[i].ID, g[i].Rejected, w.Rejected)
+			}
+			g[i].Rejected = w.Rejected
 		}
-		g[i].Raw = ""
+		if w.Input == "" {
+			g[i].Input = ""
+		}
 	}
-	if d := cmp.Diff(want, g); d != "" {
-		t.Errorf("requests (-want +got):\n%s", d)
+	if d := cmp.Diff(want, g, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("decoded inputs (-want +got):\n%s", d)
+	}
+}
+
+// maxExcerpt bounds a rejection's Input: 80 runes, then "… (N bytes)".
+const maxExcerpt = 80 + len("… (1234567890 bytes)")
+
+// checkInvocation asserts what holds for every decoded invocation: a
+// request the engine may run as it is, and a rejection that says why and
+// quotes a short, valid excerpt of its input.
+func checkInvocation(t *testing.T, inv Invocation) {
+	t.Helper()
+	perID := map[string]int{}
+	for _, r := range inv.Requests {
+		perID[r.ID]++
+		if inv.Kind == KindSQS && !slices.Contains(inv.messageIDs, r.ID) {
+			t.Errorf("request %q belongs to no message", r.ID)
+		}
+		switch r.Action {
+		case cleanup.ActionDelete:
+			if len(r.Connections) == 0 {
+				t.Errorf("request %s deletes no connection", r.ID)
+			}
+			for i, a := range r.Connections {
+				if p, err := cleanup.ParseConnectionARN(a.String()); err != nil || p != a {
+					t.Errorf("request %s: connection %v is not a parsed connection ARN (%v)", r.ID, a, err)
+				}
+				if slices.Contains(r.Connections[:i], a) {
+					t.Errorf("request %s names %s twice", r.ID, a)
+				}
+			}
+		case cleanup.ActionSweep:
+			if len(r.Connections) > 0 {
+				t.Errorf("sweep %s names connections %v", r.ID, r.Connections)
+			}
+			if r.Service != nil {
+				if _, err := cleanup.ParseServiceARN(r.Service.String()); err != nil {
+					t.Errorf("sweep %s: service %v: %v", r.ID, r.Service, err)
+				}
+			}
+		case cleanup.ActionOffboard:
+			if len(r.Regions) == 0 || r.Role == (cleanup.RoleARN{}) || len(r.Connections) > 0 {
+				t.Errorf("offboarding %s = %+v, want a role, regions and no connections", r.ID, r)
+			}
+		default:
+			t.Errorf("request %s has action %q", r.ID, r.Action)
+		}
+		if r.Action != cleanup.ActionOffboard && (r.Role != (cleanup.RoleARN{}) || r.Regions != nil) {
+			t.Errorf("%s request %s carries offboarding fields: %+v", r.Action, r.ID, r)
+		}
+		if r.Action != cleanup.ActionSweep && r.Service != nil {
+			t.Errorf("%s request %s names a service", r.Action, r.ID)
+		}
+	}
+	for id, n := range perID {
+		if n > 1 {
+			t.Errorf("request ID %q has %d requests, want one", id, n)
+		}
+	}
+	for _, r := range inv.Rejections {
+		if inv.Kind == KindSQS && !slices.Contains(inv.messageIDs, r.RequestID) {
+			t.Errorf("rejection %q belongs to no message", r.RequestID)
+		}
+		if r.Reason == "" {
+			t.Errorf("rejection of %s says no reason", r.RequestID)
+		}
+		if !utf8.ValidString(r.Input) || utf8.RuneCountInString(r.Input) > maxExcerpt {
+			t.Errorf("rejection of %s quotes %q, want a short excerpt in valid UTF-8", r.RequestID, r.Input)
+		}
 	}
 }
 
@@ -85,80 +233,79 @@ func TestDecodeTestdata(t *testing.T) {
 	tests := []struct {
 		file      string
 		kind      Kind
-		requests  []cleanup.Request
+		inputs    []input
 		notes     int
 		errorPart string // when set, Decode must fail with a *PayloadError saying this
 	}{
-		{file: "direct-delete.json", kind: KindDirect, requests: []cleanup.Request{
-			{Action: cleanup.ActionDelete, ConnectionARNs: []string{legacy, storefront}, DryRun: ptr(true)}}},
-		{file: "direct-sweep.json", kind: KindDirect, requests: []cleanup.Request{{Action: cleanup.ActionSweep}}},
-		{file: "direct-sweep-wait.json", kind: KindDirect, requests: []cleanup.Request{
-			{Action: cleanup.ActionSweep, DryRun: ptr(false), WaitForServices: true}}},
-		{file: "direct-offboard.json", kind: KindDirect, requests: []cleanup.Request{
-			{Action: cleanup.ActionOffboard, AccountID: offboardAccount, RoleARN: offboardRole, Regions: []string{"eu-west-1"},
-				DryRun: ptr(false), WaitForServices: true}}},
+		{file: "direct-delete.json", kind: KindDirect, inputs: []input{
+			{Action: cleanup.ActionDelete, ARNs: []string{legacy, storefront}, DryRun: true}}},
+		{file: "direct-sweep.json", kind: KindDirect, inputs: []input{{Action: cleanup.ActionSweep}}},
+		{file: "direct-sweep-wait.json", kind: KindDirect, inputs: []input{
+			{Action: cleanup.ActionSweep, WaitForServices: true}}},
+		{file: "direct-offboard.json", kind: KindDirect, inputs: []input{
+			{Action: cleanup.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1"}, WaitForServices: true}}},
 		{file: "direct-unknown-field.json", errorPart: `unknown field "dry_run"; accepted fields are action, connectionArns, dryRun, waitForServices, accountId, roleArn, regions`},
 		{file: "direct-delete-no-arns.json", errorPart: `action "delete" needs at least one ARN`},
 		{file: "direct-sweep-with-arns.json", errorPart: `action "sweep" takes no "connectionArns"`},
 		{file: "direct-unknown-action.json", errorPart: `unknown action "purge": use "sweep", "delete" or "offboard"`},
 		{file: "direct-wrong-type.json", errorPart: `field "dryRun" must be a boolean (true or false), got a JSON string`},
-		{file: "direct-too-many-arns.json", errorPart: "names 1001 ARNs, more than the 1000"},
 
-		{file: "eventbridge-scheduled.json", kind: KindSchedule, requests: []cleanup.Request{
+		{file: "eventbridge-scheduled.json", kind: KindSchedule, inputs: []input{
 			{ID: "5e1f6a2c-9d3b-4c8e-a7f0-1b2c3d4e5f60", Action: cleanup.ActionSweep}}},
-		{file: "eventbridge-scheduler-default.json", kind: KindScheduler, requests: []cleanup.Request{
+		{file: "eventbridge-scheduler-default.json", kind: KindScheduler, inputs: []input{
 			{ID: "0c8d4b1e-7a6f-4e2d-9c3b-5a4f3e2d1c0b", Action: cleanup.ActionSweep}}},
-		{file: "eventbridge-custom.json", kind: KindCustom, requests: []cleanup.Request{
-			{ID: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", Action: cleanup.ActionDelete, ConnectionARNs: []string{teardown, storefront}}}},
-		{file: "eventbridge-custom-dry-run.json", kind: KindCustom, requests: []cleanup.Request{
-			{ID: "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e", Action: cleanup.ActionDelete, ConnectionARNs: []string{legacy}, DryRun: ptr(true)}}},
-		{file: "eventbridge-custom-offboard.json", kind: KindCustom, requests: []cleanup.Request{
-			{ID: "d4e5f6a7-b8c9-4d0e-9f1a-3b4c5d6e7f80", Action: cleanup.ActionOffboard, AccountID: offboardAccount, RoleARN: offboardRole,
+		{file: "eventbridge-custom.json", kind: KindCustom, inputs: []input{
+			{ID: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", Action: cleanup.ActionDelete, ARNs: []string{teardown, storefront}}}},
+		{file: "eventbridge-custom-dry-run.json", kind: KindCustom, inputs: []input{
+			{ID: "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e", Action: cleanup.ActionDelete, ARNs: []string{legacy}, DryRun: true}}},
+		{file: "eventbridge-custom-offboard.json", kind: KindCustom, inputs: []input{
+			{ID: "d4e5f6a7-b8c9-4d0e-9f1a-3b4c5d6e7f80", Action: cleanup.ActionOffboard, Role: offboardRole,
 				Regions: []string{"eu-west-1"}, WaitForServices: true}}},
-		{file: "eventbridge-custom-string-detail.json", kind: KindCustom, requests: []cleanup.Request{
+		{file: "eventbridge-custom-string-detail.json", kind: KindCustom, inputs: []input{
 			{ID: "c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f", Action: cleanup.ActionSweep}}},
 		{file: "eventbridge-custom-wrong-source.json", errorPart: `source "com.example.deploy"`},
 		{file: "eventbridge-custom-bad-detail.json", errorPart: `unknown field "connectionArn"`},
 		{file: "eventbridge-custom-no-detail.json", errorPart: "it has no detail"},
-		{file: "eventbridge-apprunner-delete-completed.json", kind: KindAppRunner, requests: []cleanup.Request{
-			{ID: "6a7e8feb-b491-4cf7-a9f1-bf3703467718", Action: cleanup.ActionSweep, ServiceARN: svcRetired}}},
+		{file: "eventbridge-apprunner-delete-completed.json", kind: KindAppRunner, inputs: []input{
+			{ID: "6a7e8feb-b491-4cf7-a9f1-bf3703467718", Action: cleanup.ActionSweep, Service: svcRetired}}},
 		{file: "eventbridge-apprunner-deploy-completed.json", kind: KindAppRunner, notes: 1},
 		{file: "eventbridge-apprunner-delete-no-resources.json", errorPart: "must name the service in resources[0]"},
 		{file: "eventbridge-apprunner-status-change.json", errorPart: `detail-type "AppRunner Service Status Change"`},
 		{file: "eventbridge-s3-object-created.json", errorPart: `source "aws.s3"`},
 
-		{file: "sqs-single-arn.json", kind: KindSQS, requests: []cleanup.Request{
-			{ID: msgID(1), Action: cleanup.ActionDelete, ConnectionARNs: []string{queue}}}},
-		{file: "sqs-batch-mixed.json", kind: KindSQS, notes: 1, requests: []cleanup.Request{
-			{ID: msgID(1), Action: cleanup.ActionDelete, ConnectionARNs: []string{queue}},
-			{ID: msgID(2), Action: cleanup.ActionDelete, ConnectionARNs: []string{broken}},
-			{ID: msgID(3), Action: cleanup.ActionDelete, ConnectionARNs: []string{pending}},
-			// The engine, not the decoder, refuses a service ARN or another
-			// account's ARN, with the reason it knows best.
-			{ID: msgID(5), Action: cleanup.ActionDelete, ConnectionARNs: []string{svcStore}},
-			{ID: msgID(6), Action: cleanup.ActionDelete, ConnectionARNs: []string{otherAcct}},
-			bad(msgID(7), "non-JSON text of 2048 bytes"),
-			bad(msgID(8), "the body is empty; send a bare connection ARN"),
-			{ID: msgID(9), Action: cleanup.ActionDelete, ConnectionARNs: []string{billing}, WaitForServices: true},
+		{file: "sqs-single-arn.json", kind: KindSQS, inputs: []input{
+			{ID: msgID(1), Action: cleanup.ActionDelete, ARNs: []string{queue}}}},
+		{file: "sqs-batch-mixed.json", kind: KindSQS, notes: 1, inputs: []input{
+			{ID: msgID(1), Action: cleanup.ActionDelete, ARNs: []string{queue}},
+			{ID: msgID(2), Action: cleanup.ActionDelete, ARNs: []string{broken}},
+			{ID: msgID(3), Action: cleanup.ActionDelete, ARNs: []string{pending}},
+			// A service ARN is no connection ARN: the decoder rejects it.
+			{ID: msgID(5), Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
+			// Another account's connection ARN is a connection ARN: the
+			// engine refuses it, with the reason it knows best.
+			{ID: msgID(6), Action: cleanup.ActionDelete, ARNs: []string{otherAcct}},
+			rejection(msgID(7), "non-JSON text of 2048 bytes"),
+			rejection(msgID(8), "the body is empty; send a bare connection ARN"),
+			{ID: msgID(9), Action: cleanup.ActionDelete, ARNs: []string{billing}, WaitForServices: true},
 		}},
-		{file: "sqs-bad-bodies.json", kind: KindSQS, requests: []cleanup.Request{
-			bad(msgID(1), "the body is only whitespace"),
-			bad(msgID(2), `non-JSON text of 10 bytes "not an arn"`),
-			bad(msgID(3), "a JSON array"),
-			bad(msgID(4), `unknown action "purge"`),
-			bad(msgID(5), `field "connectionArns" must be an array of strings, got a JSON string`),
-			bad(msgID(6), `field "dryRun" must be a boolean`),
-			bad(msgID(7), `a JSON object with fields ["connection"], neither a request nor an EventBridge event`),
-			bad(msgID(8), "malformed JSON"),
-			bad(msgID(9), `action "sweep" takes no "connectionArns"`),
-			bad(msgID(10), `action "delete" needs at least one ARN`),
-			bad(msgID(11), "a JSON number"),
-			bad(msgID(12), "not one ARN"),
-			bad(msgID(13), `accepted only from source "apprunner.connection-cleanup"`),
+		{file: "sqs-bad-bodies.json", kind: KindSQS, inputs: []input{
+			rejection(msgID(1), "the body is only whitespace"),
+			rejection(msgID(2), `non-JSON text of 10 bytes "not an arn"`),
+			rejection(msgID(3), "a JSON array"),
+			rejection(msgID(4), `unknown action "purge"`),
+			rejection(msgID(5), `field "connectionArns" must be an array of strings, got a JSON string`),
+			rejection(msgID(6), `field "dryRun" must be a boolean`),
+			rejection(msgID(7), `a JSON object with fields ["connection"], neither a request nor an EventBridge event`),
+			rejection(msgID(8), "malformed JSON"),
+			rejection(msgID(9), `action "sweep" takes no "connectionArns"`),
+			rejection(msgID(10), `action "delete" needs at least one ARN`),
+			rejection(msgID(11), "a JSON number"),
+			rejection(msgID(12), "not one ARN"),
+			rejection(msgID(13), `accepted only from source "apprunner.connection-cleanup"`),
 		}},
-		{file: "sqs-eventbridge-envelope.json", kind: KindSQS, notes: 1, requests: []cleanup.Request{
-			{ID: msgID(1), Action: cleanup.ActionDelete, ConnectionARNs: []string{pending}},
-			{ID: msgID(2), Action: cleanup.ActionSweep, ServiceARN: svcRetired},
+		{file: "sqs-eventbridge-envelope.json", kind: KindSQS, notes: 1, inputs: []input{
+			{ID: msgID(1), Action: cleanup.ActionDelete, ARNs: []string{pending}},
+			{ID: msgID(2), Action: cleanup.ActionSweep, Service: svcRetired},
 		}},
 
 		{file: "sns-event.json", errorPart: `Records[0] comes from eventSource "aws:sns"`},
@@ -186,7 +333,8 @@ func TestDecodeTestdata(t *testing.T) {
 			if inv.Kind != tt.kind {
 				t.Errorf("kind = %q, want %q", inv.Kind, tt.kind)
 			}
-			diffRequests(t, inv.Requests, tt.requests)
+			checkInvocation(t, inv)
+			diffInputs(t, inputs(inv), tt.inputs)
 			if len(inv.Notes) != tt.notes {
 				t.Errorf("notes = %q, want %d of them", inv.Notes, tt.notes)
 			}
@@ -196,41 +344,136 @@ func TestDecodeTestdata(t *testing.T) {
 
 func TestDecodeSQSBodies(t *testing.T) {
 	huge := strings.Repeat("a", MaxBodyBytes+1)
+	garbage := strings.Repeat("x7!", 700)[:2048]
+	const badName = arnPrefix + "x/7c3bb97d87a2b0d482acd89eaad25d3b"
+	deleteOf := func(arns ...string) string {
+		return string(mustJSON(t, map[string]any{"action": "delete", "connectionArns": arns}))
+	}
 	tests := []struct {
 		name string
 		body string
-		want cleanup.Request
+		want []input // IDs are m-1
 	}{
-		{"bare ARN with surrounding whitespace", "  " + legacy + "\n", cleanup.Request{Action: cleanup.ActionDelete, ConnectionARNs: []string{legacy}}},
-		{"ARN as a JSON string", `"` + legacy + `"`, cleanup.Request{Action: cleanup.ActionDelete, ConnectionARNs: []string{legacy}}},
-		{"ARNs in a request are trimmed", `{"action":"delete","connectionArns":[" ` + legacy + ` "]}`, cleanup.Request{Action: cleanup.ActionDelete, ConnectionARNs: []string{legacy}}},
-		{"oversized body", huge, bad("", "more than the 262144 bytes accepted")},
-		{"2 KB garbage", strings.Repeat("x7!", 700)[:2048], bad("", "non-JSON text of 2048 bytes")},
-		{"invalid UTF-8", "\xff\xfe\xfd", bad("", "non-JSON text of")},
-		{"ARN too long", "arn:" + strings.Repeat("a", maxARNLength), bad("", "not one ARN")},
-		{"trailing data after request", `{"action":"sweep"} {"action":"sweep"}`, bad("", "malformed JSON")},
-		{"missing action", `{"connectionArns":["` + legacy + `"]}`, bad("", `neither a request nor an EventBridge event`)},
-		{"null action", `{"connectionArns":["` + legacy + `"],"action":null}`, bad("", `field "action" is null`)},
-		{"JSON true", "true", bad("", "a JSON boolean true")},
+		{"bare ARN with surrounding whitespace", "  " + legacy + "\n", []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}}}},
+		{"ARN as a JSON string", `"` + legacy + `"`, []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}}}},
+		{"ARN as a JSON string with whitespace", `" ` + legacy + `\n"`, []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}}}},
+		{"ARNs in a request are trimmed", deleteOf(" " + legacy + " "), []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}}}},
+		{"an ARN named twice is named once", deleteOf(legacy, queue, " "+legacy), []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy, queue}}}},
+		{"another account's connection is left to the engine", otherAcct, []input{{Action: cleanup.ActionDelete, ARNs: []string{otherAcct}}}},
+		{"a service ARN", svcStore, []input{{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)}}},
+		{"a service ARN as a JSON string", `"` + svcStore + `"`, []input{{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)}}},
+		// One ARN that is not a connection's is rejected alone: the others
+		// of the request go on.
+		{"bad ARNs among good ones", deleteOf(legacy, svcStore, queue, badName), []input{
+			{Action: cleanup.ActionDelete, ARNs: []string{legacy, queue}},
+			{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
+			{Rejected: `not an App Runner connection ARN: invalid connection name "x"`, Input: cleanup.Excerpt(badName)},
+		}},
+		{"every ARN bad", deleteOf(svcStore, " not-an-arn "), []input{
+			{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
+			{Rejected: "not an App Runner connection ARN: not an ARN: want arn:aws:apprunner:REGION:ACCOUNT:connection/NAME/ID", Input: "not-an-arn"},
+		}},
+		{"oversized body", huge, []input{{Rejected: "more than the 262144 bytes accepted", Input: strings.Repeat("a", 80) + "… (262145 bytes)"}}},
+		{"2 KB garbage", garbage, []input{{Rejected: "non-JSON text of 2048 bytes", Input: garbage[:80] + "… (2048 bytes)"}}},
+		// Encoding the batch as JSON already replaces each invalid byte.
+		{"invalid UTF-8", "\xff\xfe\xfd", []input{{Rejected: "non-JSON text of", Input: "\uFFFD\uFFFD\uFFFD"}}},
+		{"ARN too long", "arn:" + strings.Repeat("a", cleanup.MaxARNLength), []input{{Rejected: "not one ARN"}}},
+		{"trailing data after request", `{"action":"sweep"} {"action":"sweep"}`, []input{{Rejected: "malformed JSON"}}},
+		{"missing action", `{"connectionArns":["` + legacy + `"]}`, []input{{Rejected: `neither a request nor an EventBridge event`}}},
+		{"null action", `{"connectionArns":["` + legacy + `"],"action":null}`, []input{{Rejected: `field "action" is null`}}},
+		{"JSON true", "true", []input{{Rejected: "a JSON boolean true", Input: "true"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-1", Body: tt.body, EventSource: "aws:sqs"}}}
-			payload, err := json.Marshal(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inv, err := Decode(payload, Options{})
+			inv, err := Decode(mustJSON(t, ev), Options{})
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			tt.want.ID = "m-1"
-			diffRequests(t, inv.Requests, []cleanup.Request{tt.want})
-			if r := inv.Requests[0]; r.Invalid != "" && len(r.Raw) > 4*excerptRunes+32 {
-				t.Errorf("Raw is %d bytes, want a short excerpt", len(r.Raw))
+			checkInvocation(t, inv)
+			want := slices.Clone(tt.want)
+			for i := range want {
+				want[i].ID = "m-1"
 			}
+			diffInputs(t, inputs(inv), want)
 		})
 	}
+}
+
+// TestDecodeDeleteWithEveryARNRejectedRunsNothing: a delete whose every
+// ARN is rejected is no request, only rejections, in every form; the
+// request itself broke no rule, so it is no error either.
+func TestDecodeDeleteWithEveryARNRejectedRunsNothing(t *testing.T) {
+	request := `{"action":"delete","connectionArns":["` + svcStore + `","` + svcStore + `"]}`
+	for _, form := range requestForms() {
+		t.Run(form.name, func(t *testing.T) {
+			got, refused := form.decode(t, request)
+			if refused != "" {
+				t.Fatalf("refused whole: %s", refused)
+			}
+			// Each ARN named is reported, a repeated one too.
+			diffInputs(t, got, []input{
+				{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
+				{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
+			})
+		})
+	}
+}
+
+// TestDecodeConnectionARNLimit: one request names at most
+// cleanup.MaxConnectionARNs connections, in every form.
+func TestDecodeConnectionARNLimit(t *testing.T) {
+	arns := make([]string, cleanup.MaxConnectionARNs+1)
+	for i := range arns {
+		arns[i] = fmt.Sprintf("%sbulk-%d/%032x", arnPrefix, i, i)
+	}
+	request := func(arns []string) string {
+		return string(mustJSON(t, map[string]any{"action": "delete", "connectionArns": arns}))
+	}
+	over := fmt.Sprintf(`"connectionArns" names %d ARNs, more than the %d one request may name: split the request`,
+		cleanup.MaxConnectionARNs+1, cleanup.MaxConnectionARNs)
+	for _, form := range requestForms() {
+		t.Run(form.name+"/one over the limit", func(t *testing.T) {
+			got, refused := form.decode(t, request(arns))
+			if !strings.Contains(refused, over) {
+				t.Errorf("decoded as %d inputs, refused with %q; want it refused saying %q", len(got), refused, over)
+			}
+		})
+		t.Run(form.name+"/at the limit", func(t *testing.T) {
+			atLimit := arns[:cleanup.MaxConnectionARNs]
+			got, refused := form.decode(t, request(atLimit))
+			if refused != "" {
+				t.Fatalf("refused: %s", refused)
+			}
+			diffInputs(t, got, []input{{Action: cleanup.ActionDelete, ARNs: atLimit}})
+		})
+	}
+}
+
+// TestDecodeAppRunnerDeletionNamesAServiceARN: the sweep a completed
+// deletion starts is narrowed to the service's connection, so a resource
+// that is not a service ARN must not widen it into a sweep of everything.
+func TestDecodeAppRunnerDeletionNamesAServiceARN(t *testing.T) {
+	event := func(resource string) string {
+		return string(mustJSON(t, map[string]any{
+			"id": "ev-1", "source": "aws.apprunner", "detail-type": appRunnerDetailType,
+			"resources": []string{resource}, "detail": map[string]string{"operationStatus": deleteCompleted},
+		}))
+	}
+	const want = "not an App Runner service ARN: ARN of an App Runner connection, not a service"
+	_, err := Decode([]byte(event(legacy)), Options{})
+	var pe *PayloadError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), want) {
+		t.Errorf("as the payload: Decode error = %v, want a *PayloadError saying %q", err, want)
+	}
+	if got, refused := fromSQSBody(t, event(legacy)); !strings.Contains(refused, want) {
+		t.Errorf("as an SQS body: decoded as %+v, refused with %q; want it refused saying %q", got, refused, want)
+	}
+	inv, err := Decode([]byte(event(" "+svcRetired+" ")), Options{})
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	diffInputs(t, inputs(inv), []input{{ID: "ev-1", Action: cleanup.ActionSweep, Service: svcRetired}})
 }
 
 func TestDecodeCustomSourceIsConfigurable(t *testing.T) {
@@ -244,13 +487,6 @@ func TestDecodeCustomSourceIsConfigurable(t *testing.T) {
 	}
 	if _, err := Decode(readTestdata(t, "eventbridge-custom.json"), Options{CustomEventSource: "com.example.deploy"}); err == nil {
 		t.Error("the default source was accepted although another one is configured")
-	}
-}
-
-func TestDecodeMaxARNsIsConfigurable(t *testing.T) {
-	_, err := Decode(readTestdata(t, "direct-delete.json"), Options{MaxARNs: 1})
-	if err == nil || !strings.Contains(err.Error(), "names 2 ARNs, more than the 1") {
-		t.Errorf("Decode error = %v, want the ARN limit named", err)
 	}
 }
 
@@ -299,11 +535,11 @@ func TestDecodeDuplicateMessageIDsAreProcessedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[string]int{}
-	for _, r := range inv.Requests {
-		seen[r.ID]++
+	for _, in := range inputs(inv) {
+		seen[in.ID]++
 	}
 	if seen[msgID(1)] != 1 {
-		t.Errorf("message %s became %d requests, want 1", msgID(1), seen[msgID(1)])
+		t.Errorf("message %s became %d inputs, want 1", msgID(1), seen[msgID(1)])
 	}
 	want := []string{msgID(1), msgID(2), msgID(3), msgID(5), msgID(6), msgID(7), msgID(8), msgID(9)}
 	if d := cmp.Diff(want, inv.messageIDs); d != "" {
@@ -402,6 +638,7 @@ func TestSampleEventsDecode(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
+			checkInvocation(t, inv)
 			if len(inv.Requests) == 0 {
 				t.Error("the sample asks for no work")
 			}
@@ -410,18 +647,14 @@ func TestSampleEventsDecode(t *testing.T) {
 }
 
 // checkOnePath asserts that every distinct SQS message took exactly one
-// path: a request (valid or invalid) or a note.
+// path: a request (with the rejections of the ARNs it named that are not
+// connection ARNs), rejections alone, or a note.
 func checkOnePath(t *testing.T, ev events.SQSEvent, inv Invocation) {
 	t.Helper()
-	reqs := map[string]int{}
-	for _, r := range inv.Requests {
-		reqs[r.ID]++
-		if r.Invalid == "" && r.Action != cleanup.ActionSweep && r.Action != cleanup.ActionDelete && r.Action != cleanup.ActionOffboard {
-			t.Errorf("request %s is valid but has action %q", r.ID, r.Action)
-		}
-		if r.Invalid != "" && !json.Valid(mustJSON(t, r.Raw)) {
-			t.Errorf("request %s has a Raw that does not encode", r.ID)
-		}
+	checkInvocation(t, inv)
+	decoded := map[string]int{}
+	for _, in := range inputs(inv) {
+		decoded[in.ID]++
 	}
 	distinct := map[string]bool{}
 	for _, id := range inv.messageIDs {
@@ -433,20 +666,20 @@ func checkOnePath(t *testing.T, ev events.SQSEvent, inv Invocation) {
 	if len(distinct) != countDistinct(ev) {
 		t.Errorf("%d distinct message IDs tracked, want %d", len(distinct), countDistinct(ev))
 	}
-	for id := range distinct {
-		if reqs[id] > 1 {
-			t.Errorf("message %s became %d requests", id, reqs[id])
-		}
-	}
-	for id := range reqs {
+	for id := range decoded {
 		if !distinct[id] {
-			t.Errorf("request %s belongs to no message", id)
+			t.Errorf("input %s belongs to no message", id)
 		}
 	}
-	noted := len(distinct) - len(reqs)
+	noted := 0
+	for id := range distinct {
+		if decoded[id] == 0 {
+			noted++
+		}
+	}
 	dups := len(ev.Records) - countDistinct(ev)
 	if len(inv.Notes) != noted+dups {
-		t.Errorf("%d notes, want %d (messages without requests) + %d (duplicates)", len(inv.Notes), noted, dups)
+		t.Errorf("%d notes, want %d (messages without requests or rejections) + %d (duplicates)", len(inv.Notes), noted, dups)
 	}
 }
 
@@ -462,7 +695,7 @@ func countDistinct(ev events.SQSEvent) int {
 	return len(ids)
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -471,14 +704,27 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
+// inputsOf lists the inputs of message id, IDs left out.
+func inputsOf(ins []input, id string) []input {
+	var out []input
+	for _, in := range ins {
+		if in.ID == id {
+			in.ID = ""
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
 func FuzzDecode(f *testing.F) {
 	// Small seeds: the fuzzer minimises every new input it finds, which
 	// takes long on large ones.
 	for _, name := range []string{"sqs-single-arn.json", "eventbridge-scheduler-default.json", "direct-delete.json", "direct-offboard.json"} {
 		f.Add(readTestdata(f, name), "")
 	}
-	for _, body := range []string{"", "  ", queue, `"` + queue + `"`, "garbage", `[1]`, `{"foo":1}`,
+	for _, body := range []string{"", "  ", queue, `"` + queue + `"`, "garbage", `[1]`, `{"foo":1}`, svcStore,
 		`{"action":"delete","connectionArns":["` + broken + `"],"waitForServices":true,"dryRun":false}`,
+		`{"action":"delete","connectionArns":["` + broken + `","` + svcStore + `","` + broken + `"]}`,
 		`{"action":"sweep","connectionArns":[]}`,
 		`{"action":"offboard","accountId":"` + offboardAccount + `","roleArn":"` + offboardRole + `","regions":["eu-west-1"]}`,
 		`{"action":"sweep","regions":["eu-west-1"]}`,
@@ -494,12 +740,15 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("null"), "\x00")
 	f.Fuzz(func(t *testing.T, payload []byte, body string) {
 		// The payload alone: any outcome, never a panic.
-		if inv, err := Decode(payload, Options{}); err == nil && inv.Kind == KindSQS {
-			var ev events.SQSEvent
-			if err := json.Unmarshal(payload, &ev); err != nil {
-				t.Fatalf("decoded as SQS but does not unmarshal: %v", err)
+		if inv, err := Decode(payload, Options{}); err == nil {
+			checkInvocation(t, inv)
+			if inv.Kind == KindSQS {
+				var ev events.SQSEvent
+				if err := json.Unmarshal(payload, &ev); err != nil {
+					t.Fatalf("decoded as SQS but does not unmarshal: %v", err)
+				}
+				checkOnePath(t, ev, inv)
 			}
-			checkOnePath(t, ev, inv)
 		}
 		// The body inside a well-formed batch, twice under distinct IDs
 		// and once more as a duplicate.
@@ -508,11 +757,7 @@ func FuzzDecode(f *testing.F) {
 			{MessageId: "m-2", Body: body, EventSource: "aws:sqs"},
 			{MessageId: "m-1", Body: body, EventSource: "aws:sqs"},
 		}}
-		p, err := json.Marshal(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, err := Decode(p, Options{})
+		inv, err := Decode(mustJSON(t, ev), Options{})
 		if err != nil {
 			t.Fatalf("an SQS batch was rejected: %v", err)
 		}
@@ -521,12 +766,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		checkOnePath(t, ev, inv)
 		// Both copies decode alike: decoding depends on the body alone.
-		if len(inv.Requests) == 2 {
-			a, b := inv.Requests[0], inv.Requests[1]
-			a.ID, b.ID = "", ""
-			if d := cmp.Diff(a, b); d != "" {
-				t.Errorf("the same body decoded differently (-m-1 +m-2):\n%s", d)
-			}
+		ins := inputs(inv)
+		if d := cmp.Diff(inputsOf(ins, "m-1"), inputsOf(ins, "m-2")); d != "" {
+			t.Errorf("the same body decoded differently (-m-1 +m-2):\n%s", d)
 		}
 	})
 }

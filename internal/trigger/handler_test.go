@@ -53,33 +53,35 @@ func (r *echoRunner) Run(_ context.Context, reqs []cleanup.Request) *cleanup.Rep
 	if r.nilReport {
 		return nil
 	}
-	rep := &cleanup.Report{Results: []cleanup.Result{}, Counts: map[cleanup.Outcome]int{}}
+	rep := cleanup.NewReport(reqs, false)
 	byARN := map[string]int{}
-	add := func(arn string, o cleanup.Outcome, id string) {
-		if i, ok := byARN[arn]; ok {
-			rep.Results[i].RequestIDs = append(rep.Results[i].RequestIDs, id)
-			return
-		}
-		byARN[arn] = len(rep.Results)
-		rep.Results = append(rep.Results, cleanup.Result{ConnectionARN: arn, Outcome: o, RequestIDs: []string{id}})
-		rep.Counts[o]++
-	}
 	for _, q := range reqs {
-		if q.Invalid != "" {
-			rep.Results = append(rep.Results, cleanup.Result{ConnectionARN: q.Raw, Outcome: cleanup.OutcomeInvalid, Reason: q.Invalid, RequestIDs: []string{q.ID}})
-			rep.Counts[cleanup.OutcomeInvalid]++
-			continue
-		}
-		arns := q.ConnectionARNs
-		if q.Action == cleanup.ActionSweep {
-			arns = []string{"sweep:" + q.ServiceARN}
+		var arns []string
+		switch q.Action {
+		case cleanup.ActionDelete:
+			for _, a := range q.Connections {
+				arns = append(arns, a.String())
+			}
+		case cleanup.ActionSweep:
+			s := "sweep:"
+			if q.Service != nil {
+				s += q.Service.String()
+			}
+			arns = []string{s}
+		case cleanup.ActionOffboard:
+			arns = []string{"offboard:" + q.Role.String()}
 		}
 		for _, a := range arns {
+			if i, ok := byARN[a]; ok {
+				rep.Results[i].RequestIDs = append(rep.Results[i].RequestIDs, q.ID)
+				continue
+			}
 			o, ok := r.outcomes[a]
 			if !ok {
 				o = cleanup.OutcomeDeleted
 			}
-			add(a, o, q.ID)
+			byARN[a] = len(rep.Results)
+			rep.Add(cleanup.Result{ConnectionARN: a, Outcome: o, RequestIDs: []string{q.ID}})
 		}
 	}
 	return rep
@@ -148,7 +150,6 @@ func invokeSQS(t *testing.T, h *trigger.Handler, payload []byte) []string {
 
 func TestSQSBatchResponseListsExactlyTheFailingMessages(t *testing.T) {
 	runner := &echoRunner{outcomes: map[string]cleanup.Outcome{
-		svcStore:  cleanup.OutcomeInvalid,
 		otherAcct: cleanup.OutcomeInvalid,
 		billing:   cleanup.OutcomeInUse,
 	}}
@@ -157,17 +158,41 @@ func TestSQSBatchResponseListsExactlyTheFailingMessages(t *testing.T) {
 	got := invokeSQS(t, h, readFile(t, "testdata", "sqs-batch-mixed.json"))
 
 	id := func(i int) string { return "3b8e9f21-5c1d-4a7e-9b0f-00000000000" + string(rune('0'+i)) }
-	// 5 and 6: ARNs the engine refuses; 7: garbage; 8: empty body;
+	// 5: a service ARN, rejected by the decoder; 6: another account's
+	// connection, refused by the engine; 7: garbage; 8: empty body;
 	// 9: in use and asked to wait for services.
 	want := []string{id(5), id(6), id(7), id(8), id(9)}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("batch item failures (-want +got):\n%s", d)
 	}
-	if calls := runner.requests(); len(calls) != 1 || len(calls[0]) != 8 {
-		t.Errorf("runner calls = %d, want one run over the 8 distinct messages", len(calls))
+	// The engine runs once, over the requests; the rejected messages never
+	// reach it.
+	calls := runner.requests()
+	if len(calls) != 1 {
+		t.Fatalf("runner called %d times, want once", len(calls))
+	}
+	var ran []string
+	for _, q := range calls[0] {
+		ran = append(ran, q.ID)
+	}
+	if d := cmp.Diff([]string{id(1), id(2), id(3), id(6), id(9)}, ran); d != "" {
+		t.Errorf("requests run (-want +got):\n%s", d)
 	}
 	if d := cmp.Diff([]string{"sqs"}, pub.kinds); d != "" {
-		t.Errorf("published kinds (-want +got):\n%s", d)
+		t.Fatalf("published kinds (-want +got):\n%s", d)
+	}
+	// The published report has the rejections too, counted.
+	rep := pub.reports[0]
+	if n := rep.Counts[cleanup.OutcomeInvalid]; n != 4 {
+		t.Errorf("%d invalid results counted, want 4 (messages 5 to 8)", n)
+	}
+	i := slices.IndexFunc(rep.Results, func(r cleanup.Result) bool { return slices.Contains(r.RequestIDs, id(5)) })
+	if i < 0 {
+		t.Fatalf("no result for message %s in %+v", id(5), rep.Results)
+	}
+	if r := rep.Results[i]; r.ConnectionARN != cleanup.Excerpt(svcStore) || r.Outcome != cleanup.OutcomeInvalid ||
+		!strings.Contains(r.Reason, "ARN of an App Runner service, not a connection") {
+		t.Errorf("result of message %s = %+v, want the service ARN invalid, with the decoder's reason", id(5), r)
 	}
 }
 
@@ -203,10 +228,96 @@ func TestSQSFailedAndDuplicateMessagesAreReportedOnce(t *testing.T) {
 }
 
 func TestSQSWithoutReportRetriesEveryMessage(t *testing.T) {
-	h := &trigger.Handler{Runner: &echoRunner{nilReport: true}}
-	got := invokeSQS(t, h, sqsPayload(t, [2]string{"a", legacy}, [2]string{"b", "garbage"}))
-	if d := cmp.Diff([]string{"a", "b"}, got); d != "" {
-		t.Errorf("batch item failures (-want +got):\n%s", d)
+	t.Run("requests only", func(t *testing.T) {
+		h := &trigger.Handler{Runner: &echoRunner{nilReport: true}}
+		got := invokeSQS(t, h, sqsPayload(t, [2]string{"a", legacy}, [2]string{"b", queue}))
+		if d := cmp.Diff([]string{"a", "b"}, got); d != "" {
+			t.Errorf("batch item failures (-want +got):\n%s", d)
+		}
+	})
+	t.Run("with a rejected message", func(t *testing.T) {
+		t.Skip("Handler.Invoke dereferences the nil report when it adds the rejections (rep.Reject on a nil *cleanup.Report panics)")
+		h := &trigger.Handler{Runner: &echoRunner{nilReport: true}}
+		got := invokeSQS(t, h, sqsPayload(t, [2]string{"a", legacy}, [2]string{"b", "garbage"}))
+		if d := cmp.Diff([]string{"a", "b"}, got); d != "" {
+			t.Errorf("batch item failures (-want +got):\n%s", d)
+		}
+	})
+}
+
+// TestRejectedInputAloneRunsTheEngineWithoutRequests: input that is all
+// rejected still gets the engine's report (it says whether the function
+// runs dry), with the rejections added as invalid results.
+func TestRejectedInputAloneRunsTheEngineWithoutRequests(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload []byte
+		wantErr bool
+	}{
+		{"SQS batch of garbage", sqsPayload(t, [2]string{"a", "garbage"}, [2]string{"b", svcStore}), false},
+		{"custom event naming only a service ARN", customEvent(t, `{"action":"delete","connectionArns":["`+svcStore+`"]}`), true},
+		{"direct request naming only a service ARN", []byte(`{"action":"delete","connectionArns":["` + svcStore + `"]}`), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runner := &echoRunner{}
+			pub := &recordingPublisher{}
+			h := &trigger.Handler{Runner: runner, Publisher: pub}
+			_, err := h.Invoke(context.Background(), tt.payload)
+			var inc *trigger.IncompleteError
+			if tt.wantErr != errors.As(err, &inc) {
+				t.Errorf("Invoke error = %v, want an *IncompleteError: %t", err, tt.wantErr)
+			}
+			calls := runner.requests()
+			if len(calls) != 1 || len(calls[0]) != 0 {
+				t.Errorf("runner calls = %v, want one run without requests", calls)
+			}
+			if len(pub.reports) != 1 {
+				t.Fatalf("published %d reports, want 1", len(pub.reports))
+			}
+			rep := pub.reports[0]
+			if n := rep.Counts[cleanup.OutcomeInvalid]; n != len(rep.Results) || n == 0 {
+				t.Errorf("report = %+v, want only invalid results, counted", rep)
+			}
+		})
+	}
+}
+
+// TestDirectInvocationRejectionsCarryTheLambdaRequestID: the rejection
+// of a single ARN is tied to the invocation like its request.
+func TestDirectInvocationRejectionsCarryTheLambdaRequestID(t *testing.T) {
+	runner := &echoRunner{}
+	pub := &recordingPublisher{}
+	h := &trigger.Handler{Runner: runner, Publisher: pub}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-42"})
+	out, err := h.Invoke(ctx, []byte(`{"action":"delete","connectionArns":["`+legacy+`","`+svcStore+`"]}`))
+	var inc *trigger.IncompleteError
+	if !errors.As(err, &inc) || inc.Invalid != 1 || inc.Failed != 0 {
+		t.Errorf("Invoke error = %v, want an *IncompleteError with one invalid result", err)
+	}
+	var rep cleanup.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	want := []cleanup.Result{
+		{ConnectionARN: legacy, Outcome: cleanup.OutcomeDeleted},
+		{ConnectionARN: cleanup.Excerpt(svcStore), Outcome: cleanup.OutcomeInvalid,
+			Reason: "not an App Runner connection ARN: ARN of an App Runner service, not a connection"},
+	}
+	if d := cmp.Diff(want, rep.Results); d != "" {
+		t.Errorf("results (-want +got):\n%s", d)
+	}
+	if got := runner.requests()[0][0].ID; got != "req-42" {
+		t.Errorf("request ID = %q, want the Lambda request ID", got)
+	}
+	// Request IDs are not marshalled; the published report has them.
+	if len(pub.reports) != 1 {
+		t.Fatalf("published %d reports, want 1", len(pub.reports))
+	}
+	for _, res := range pub.reports[0].Results {
+		if !cmp.Equal([]string{"req-42"}, res.RequestIDs) {
+			t.Errorf("result %s has request IDs %q, want the Lambda request ID", res.ConnectionARN, res.RequestIDs)
+		}
 	}
 }
 
@@ -315,9 +426,13 @@ func TestInvocationThatDidNotFinishReturnsTheReportWithAnIncompleteError(t *test
 		{"custom event naming another account's connection", customEvent(t, deleteOf(otherAcct, "")),
 			map[string]cleanup.Outcome{otherAcct: cleanup.OutcomeInvalid},
 			&trigger.IncompleteError{Kind: trigger.KindCustom, Invalid: 1}},
+		// The service ARN is rejected by the decoder, the other account's
+		// connection by the engine: both are invalid.
 		{"custom event with failed and invalid connections", customEvent(t, `{"action":"delete","connectionArns":["`+legacy+`","`+otherAcct+`","`+svcStore+`"]}`),
-			map[string]cleanup.Outcome{legacy: cleanup.OutcomeFailed, otherAcct: cleanup.OutcomeInvalid, svcStore: cleanup.OutcomeInvalid},
+			map[string]cleanup.Outcome{legacy: cleanup.OutcomeFailed, otherAcct: cleanup.OutcomeInvalid},
 			&trigger.IncompleteError{Kind: trigger.KindCustom, Failed: 1, Invalid: 2}},
+		{"custom event naming only a service ARN", customEvent(t, deleteOf(svcStore, "")), nil,
+			&trigger.IncompleteError{Kind: trigger.KindCustom, Invalid: 1}},
 		{"custom event waiting for a service to go", customEvent(t, deleteOf(billing, `,"waitForServices":true`)),
 			map[string]cleanup.Outcome{billing: cleanup.OutcomeInUse},
 			&trigger.IncompleteError{Kind: trigger.KindCustom, Waiting: 1}},
@@ -428,7 +543,12 @@ func TestRejectedPayloadIsPublishedAsOneInvalidResultAndReturnedWithTheError(t *
 			if len(res.ConnectionARN) > 200 {
 				t.Errorf("connectionArn holds %d bytes, want a short excerpt of the payload", len(res.ConnectionARN))
 			}
-			if d := cmp.Diff(map[cleanup.Outcome]int{cleanup.OutcomeInvalid: 1}, rep.Counts); d != "" {
+			wantCounts := map[cleanup.Outcome]int{}
+			for _, o := range cleanup.Outcomes() {
+				wantCounts[o] = 0
+			}
+			wantCounts[cleanup.OutcomeInvalid] = 1
+			if d := cmp.Diff(wantCounts, rep.Counts); d != "" {
 				t.Errorf("counts (-want +got):\n%s", d)
 			}
 			var got cleanup.Report

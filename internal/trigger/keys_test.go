@@ -3,40 +3,41 @@ package trigger
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 )
 
 // requestForm wraps one JSON request in one form it can arrive in and
-// returns what the decoder made of it: the request, or the reason it was
-// refused.
+// returns what the decoder made of it: the inputs decoded (the request and
+// the rejections of single ARNs, IDs left out), or the reason the request
+// was refused whole.
 type requestForm struct {
 	name   string
-	decode func(t *testing.T, request string) (cleanup.Request, string)
+	decode func(t *testing.T, request string) (got []input, refused string)
 }
 
 func requestForms() []requestForm {
 	return []requestForm{
-		{"direct", func(t *testing.T, request string) (cleanup.Request, string) {
+		{"direct", func(t *testing.T, request string) ([]input, string) {
 			t.Helper()
 			inv, err := Decode([]byte(request), Options{})
 			return fromTop(t, inv, err)
 		}},
-		{"SQS body", func(t *testing.T, request string) (cleanup.Request, string) {
+		{"SQS body", func(t *testing.T, request string) ([]input, string) {
 			t.Helper()
 			return fromSQSBody(t, request)
 		}},
-		{"custom event detail", func(t *testing.T, request string) (cleanup.Request, string) {
+		{"custom event detail", func(t *testing.T, request string) ([]input, string) {
 			t.Helper()
 			inv, err := Decode(customEvent(t, json.RawMessage(request)), Options{})
 			return fromTop(t, inv, err)
 		}},
-		{"custom event string detail", func(t *testing.T, request string) (cleanup.Request, string) {
+		{"custom event string detail", func(t *testing.T, request string) ([]input, string) {
 			t.Helper()
 			inv, err := Decode(customEvent(t, request), Options{})
 			return fromTop(t, inv, err)
@@ -51,32 +52,49 @@ func customEvent(t *testing.T, detail any) []byte {
 	})
 }
 
-func fromTop(t *testing.T, inv Invocation, err error) (cleanup.Request, string) {
+// fromTop reads a top-level payload's decoding: a request refused whole is
+// a *PayloadError there.
+func fromTop(t *testing.T, inv Invocation, err error) ([]input, string) {
 	t.Helper()
 	if err != nil {
 		var pe *PayloadError
 		if !errors.As(err, &pe) {
 			t.Fatalf("Decode error = %v, want a *PayloadError", err)
 		}
-		return cleanup.Request{}, err.Error()
+		return nil, err.Error()
 	}
-	if len(inv.Requests) != 1 {
-		t.Fatalf("got %d requests, want 1", len(inv.Requests))
+	checkInvocation(t, inv)
+	got := inputs(inv)
+	if len(got) == 0 {
+		t.Fatalf("decoded nothing (notes %q), want a request or rejections", inv.Notes)
 	}
-	return inv.Requests[0], ""
+	return withoutIDs(got), ""
 }
 
-func fromSQSBody(t *testing.T, body string) (cleanup.Request, string) {
+// fromSQSBody reads a message body's decoding: a body refused whole is
+// the message's only rejection, quoting the body.
+func fromSQSBody(t *testing.T, body string) ([]input, string) {
 	t.Helper()
 	ev := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-1", Body: body, EventSource: "aws:sqs"}}}
 	inv, err := Decode(mustJSON(t, ev), Options{})
 	if err != nil {
 		t.Fatalf("an SQS batch was rejected: %v", err)
 	}
-	if len(inv.Requests) != 1 {
-		t.Fatalf("got %d requests and notes %q, want 1 request", len(inv.Requests), inv.Notes)
+	checkInvocation(t, inv)
+	got := inputs(inv)
+	for _, in := range got {
+		if in.ID != "m-1" {
+			t.Errorf("input %+v does not carry the message ID", in)
+		}
 	}
-	return inv.Requests[0], inv.Requests[0].Invalid
+	if len(got) == 0 {
+		t.Fatalf("decoded nothing (notes %q), want a request or rejections", inv.Notes)
+	}
+	if len(got) == 1 && got[0].Rejected != "" &&
+		(got[0].Input == cleanup.Excerpt(body) || got[0].Input == cleanup.Excerpt(strings.TrimSpace(body))) {
+		return nil, got[0].Rejected
+	}
+	return withoutIDs(got), ""
 }
 
 func TestDecodeRequestFieldNamesMustMatchExactlyAndOnce(t *testing.T) {
@@ -104,18 +122,16 @@ func TestDecodeRequestFieldNamesMustMatchExactlyAndOnce(t *testing.T) {
 	for _, form := range requestForms() {
 		for _, tt := range tests {
 			t.Run(form.name+"/"+tt.name, func(t *testing.T) {
-				req, reason := form.decode(t, tt.request)
+				got, refused := form.decode(t, tt.request)
 				if tt.reasonPart == "" {
-					if reason != "" {
-						t.Fatalf("refused: %s", reason)
+					if refused != "" {
+						t.Fatalf("refused: %s", refused)
 					}
-					if req.DryRun == nil || !*req.DryRun {
-						t.Errorf("dryRun = %v, want true", req.DryRun)
-					}
+					diffInputs(t, got, []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}, DryRun: true}})
 					return
 				}
-				if !strings.Contains(reason, tt.reasonPart) {
-					t.Errorf("reason %q does not say %q", reason, tt.reasonPart)
+				if !strings.Contains(refused, tt.reasonPart) {
+					t.Errorf("decoded as %+v, refused with %q; want it refused saying %q", got, refused, tt.reasonPart)
 				}
 			})
 		}
@@ -139,8 +155,8 @@ func TestDecodeEventWithoutDetailTypeIsRefusedAlikeAsPayloadAndSQSBody(t *testin
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("as the payload: Decode error = %v, want it to say %q", err, want)
 			}
-			if _, reason := fromSQSBody(t, tt.event); !strings.Contains(reason, want) {
-				t.Errorf("as an SQS body: reason %q, want it to say %q", reason, want)
+			if got, refused := fromSQSBody(t, tt.event); !strings.Contains(refused, want) {
+				t.Errorf("as an SQS body: decoded as %+v, refused with %q; want it refused saying %q", got, refused, want)
 			}
 		})
 	}
@@ -152,29 +168,47 @@ func TestDecodeOffboardRequestInEveryForm(t *testing.T) {
 		role    = `"roleArn":"` + offboardRole + `"`
 		regions = `"regions":["us-east-1","eu-west-1"]`
 	)
+	manyRegions := `"regions":["eu-west-1"` + strings.Repeat(`,"us-east-1"`, cleanup.MaxRegions) + `]`
 	tests := []struct {
 		name       string
 		request    string
-		want       cleanup.Request
+		want       input
 		reasonPart string // when set, the request is refused with this reason
 	}{
 		{name: "account, role and regions",
 			request: `{"action":"offboard",` + account + `,` + role + `,` + regions + `,"dryRun":false,"waitForServices":true}`,
-			want: cleanup.Request{Action: cleanup.ActionOffboard, AccountID: offboardAccount, RoleARN: offboardRole,
-				Regions: []string{"us-east-1", "eu-west-1"}, DryRun: ptr(false), WaitForServices: true}},
-		{name: "regions alone, for the function's own account",
-			request: `{"action":"offboard","regions":["us-east-1"]}`,
-			want:    cleanup.Request{Action: cleanup.ActionOffboard, Regions: []string{"us-east-1"}}},
+			want: input{Action: cleanup.ActionOffboard, Role: offboardRole,
+				Regions: []string{"us-east-1", "eu-west-1"}, WaitForServices: true}},
+		{name: "role and regions, the account being the role's",
+			request: `{"action":"offboard",` + role + `,"regions":["us-east-1"],"dryRun":true}`,
+			want:    input{Action: cleanup.ActionOffboard, Role: offboardRole, Regions: []string{"us-east-1"}, DryRun: true}},
 		{name: "whitespace is trimmed",
 			request: `{"action":"offboard","accountId":" ` + offboardAccount + ` ","roleArn":"\t` + offboardRole + `\n","regions":[" eu-west-1 "]}`,
-			want: cleanup.Request{Action: cleanup.ActionOffboard, AccountID: offboardAccount, RoleARN: offboardRole,
-				Regions: []string{"eu-west-1"}}},
-		// The engine, not the decoder, checks the role's form, the account
-		// match and the regions, with the reason it knows best.
-		{name: "role of another account is left to the engine",
-			request: `{"action":"offboard","accountId":"123456789012",` + role + `,"regions":["mars-north-1"]}`,
-			want: cleanup.Request{Action: cleanup.ActionOffboard, AccountID: "123456789012", RoleARN: offboardRole,
-				Regions: []string{"mars-north-1"}}},
+			want:    input{Action: cleanup.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1"}}},
+		{name: "a region named twice is named once",
+			request: `{"action":"offboard",` + role + `,"regions":["eu-west-1","us-east-1"," eu-west-1"]}`,
+			want:    input{Action: cleanup.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1", "us-east-1"}}},
+
+		// The home account too is offboarded only through a role.
+		{name: "regions alone", request: `{"action":"offboard","regions":["us-east-1"]}`,
+			reasonPart: `offboarding needs "roleArn": an IAM role of the account to offboard, listed in OFFBOARD_ROLE_ARNS`},
+		{name: "empty roleArn", request: `{"action":"offboard","roleArn":" ","regions":["us-east-1"]}`,
+			reasonPart: `offboarding needs "roleArn"`},
+		{name: "roleArn that is no role's", request: `{"action":"offboard","roleArn":"arn:aws:iam::210987654321:user/alice","regions":["us-east-1"]}`,
+			reasonPart: `roleArn "arn:aws:iam::210987654321:user/alice": not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`},
+		{name: "role of another account than accountId",
+			request:    `{"action":"offboard","accountId":"123456789012",` + role + `,"regions":["eu-west-1"]}`,
+			reasonPart: "roleArn " + offboardRole + " belongs to account 210987654321, not to accountId 123456789012"},
+		{name: "region without App Runner", request: `{"action":"offboard",` + role + `,"regions":["eu-west-1","eu-north-1"]}`,
+			reasonPart: `region "eu-north-1": no App Runner there (partition aws: App Runner is offered in ap-northeast-1,`},
+		{name: "made-up region", request: `{"action":"offboard",` + role + `,"regions":["zz-north-9"]}`,
+			reasonPart: `region "zz-north-9": no App Runner there`},
+		{name: "region of another planet", request: `{"action":"offboard",` + role + `,"regions":["mars-north-1"]}`,
+			reasonPart: `region "mars-north-1" is not a region name such as us-east-1`},
+		{name: "not a region name", request: `{"action":"offboard",` + role + `,"regions":["Europe"]}`,
+			reasonPart: `region "Europe" is not a region name such as us-east-1`},
+		{name: "too many regions", request: `{"action":"offboard",` + role + `,` + manyRegions + `}`,
+			reasonPart: fmt.Sprintf("%d regions: at most %d per request", cleanup.MaxRegions+1, cleanup.MaxRegions)},
 
 		{name: "offboard without regions", request: `{"action":"offboard",` + account + `,` + role + `}`,
 			reasonPart: `action "offboard" needs at least one region in "regions"`},
@@ -210,21 +244,41 @@ func TestDecodeOffboardRequestInEveryForm(t *testing.T) {
 	for _, form := range requestForms() {
 		for _, tt := range tests {
 			t.Run(form.name+"/"+tt.name, func(t *testing.T) {
-				req, reason := form.decode(t, tt.request)
+				got, refused := form.decode(t, tt.request)
 				if tt.reasonPart != "" {
-					if !strings.Contains(reason, tt.reasonPart) {
-						t.Errorf("reason %q does not say %q", reason, tt.reasonPart)
+					if !strings.Contains(refused, tt.reasonPart) {
+						t.Errorf("decoded as %+v, refused with %q; want it refused saying %q", got, refused, tt.reasonPart)
 					}
 					return
 				}
-				if reason != "" {
-					t.Fatalf("refused: %s", reason)
+				if refused != "" {
+					t.Fatalf("refused: %s", refused)
 				}
-				req.ID = ""
-				if d := cmp.Diff(tt.want, req); d != "" {
-					t.Errorf("request (-want +got):\n%s", d)
-				}
+				diffInputs(t, got, []input{tt.want})
 			})
 		}
+	}
+}
+
+// TestDecodeStringDetailIsOneRequestObject: a detail sent as a JSON string
+// is decoded as the request alone; what it holds besides, or instead, is
+// refused.
+func TestDecodeStringDetailIsOneRequestObject(t *testing.T) {
+	tests := []struct {
+		name, detail, reasonPart string
+	}{
+		{"a second object after the request", `{"action":"sweep"} {"action":"delete"}`, "unexpected data after the JSON request object"},
+		{"no action", `{"dryRun":true}`, `field "action" is missing: use "sweep", "delete" or "offboard"`},
+		{"cut short", `{"action":"sweep"`, "malformed JSON: the input ends early"},
+		{"an array", `[{"action":"sweep"}]`, "expected an object, got a JSON array"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(customEvent(t, tt.detail), Options{})
+			var pe *PayloadError
+			if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "its detail is not a valid request: "+tt.reasonPart) {
+				t.Errorf("Decode error = %v, want a *PayloadError saying %q", err, tt.reasonPart)
+			}
+		})
 	}
 }
