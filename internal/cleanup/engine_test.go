@@ -239,7 +239,7 @@ func TestInvalidInputIsReportedAndDoesNotStopOthers(t *testing.T) {
 	for _, tt := range tests {
 		r, ok := invalid[tt.input]
 		if !ok {
-			r, ok = invalid[cleanup.Excerpt(tt.input)]
+			r, ok = invalid[cleanup.Excerpt(tt.input, cleanup.InputExcerpt)]
 		}
 		if !ok {
 			t.Errorf("%s: no invalid result for the input", tt.name)

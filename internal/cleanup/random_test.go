@@ -863,6 +863,7 @@ type rndInfo struct {
 	// reject it whole (one invalid result); it is never run.
 	rejected bool
 	bad      int      // inputs that must each come back as an invalid result
+	spoilt   []string // malformed entries, trimmed: each refused once
 	named    []string // entries naming a connection of the engine's scope, trimmed
 	other    []string // entries of another partition
 	foreign  []string // well-formed entries outside the engine's scope, each once
@@ -1010,10 +1011,14 @@ func (c *rndCase) entry(d rndDice, info *rndInfo, earlier []string, real, ghost 
 		}
 		return s
 	case k < 18:
-		// Check rejects each entry that is not a connection ARN, every
-		// time it is given.
-		info.bad++
-		return rndMalformed(d, real())
+		// Check rejects each entry that is not a connection ARN, once
+		// however often a request names it.
+		s := rndMalformed(d, real())
+		if t := strings.TrimSpace(s); !slices.Contains(info.spoilt, t) {
+			info.spoilt = append(info.spoilt, t)
+			info.bad++
+		}
+		return s
 	default:
 		if len(earlier) > 0 {
 			s := rndPick(d, earlier...)
@@ -1049,7 +1054,7 @@ func (c *rndCase) reclassify(info *rndInfo, s string) {
 	case slices.Contains(info.foreign, t):
 		// Already counted: one result for the ARN (see outOfScope).
 	default:
-		info.bad++ // not an ARN: rejected again
+		// A malformed entry again: already counted, refused once.
 	}
 }
 
@@ -1345,7 +1350,7 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 			// An ARN outside the engine's scope is refused by name (whole,
 			// or excerpted as rejected input is).
 			if !slices.ContainsFunc(rep.Results, func(res cleanup.Result) bool {
-				return res.Outcome == cleanup.OutcomeInvalid && (res.ConnectionARN == s || res.ConnectionARN == cleanup.Excerpt(s)) && slices.Contains(res.RequestIDs, r.ID)
+				return res.Outcome == cleanup.OutcomeInvalid && (res.ConnectionARN == s || res.ConnectionARN == cleanup.Excerpt(s, cleanup.InputExcerpt)) && slices.Contains(res.RequestIDs, r.ID)
 			}) {
 				fail("request %s named %s, outside the engine's scope: no invalid result for it carries the request's ID", r.ID, s)
 			}

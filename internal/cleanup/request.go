@@ -87,7 +87,7 @@ type Rejection struct {
 
 // Reject makes the rejection of input, excerpted, for the request id.
 func Reject(id, input, reason string) Rejection {
-	return Rejection{RequestID: id, Input: Excerpt(input), Reason: reason}
+	return Rejection{RequestID: id, Input: Excerpt(input, InputExcerpt), Reason: reason}
 }
 
 // Result is the invalid result that reports the rejection.
@@ -99,17 +99,19 @@ func (r Rejection) Result() Result {
 	return res
 }
 
-// excerptRunes is how much of a rejected input a result repeats.
-const excerptRunes = 80
+// InputExcerpt is how many runes of a rejected input its result repeats
+// (about 200 bytes with the length note):
+// any real ARN whole, and no more of a large body than a person reads.
+const InputExcerpt = 190
 
-// Excerpt returns at most excerptRunes runes of s, valid UTF-8, saying how
-// long the whole was when it was cut.
-func Excerpt(s string) string {
+// Excerpt returns at most max runes of s, valid UTF-8, saying how long the
+// whole was when it was cut.
+func Excerpt(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if utf8.RuneCountInString(s) <= excerptRunes {
+	if utf8.RuneCountInString(s) <= max {
 		return s
 	}
-	return fmt.Sprintf("%s… (%d bytes)", string([]rune(s)[:excerptRunes]), len(s))
+	return fmt.Sprintf("%s… (%d bytes)", string([]rune(s)[:max]), len(s))
 }
 
 // actions lists the accepted actions for error messages.
@@ -133,7 +135,12 @@ func (raw RawRequest) Check() (*Request, []Rejection, error) {
 			s = strings.TrimSpace(s)
 			a, err := ParseConnectionARN(s)
 			if err != nil {
-				rejected = append(rejected, Reject(raw.ID, s, fmt.Sprintf("not an App Runner connection ARN: %v", err)))
+				// Named twice, refused once, as a connection named twice
+				// is decided once.
+				rej := Reject(raw.ID, s, fmt.Sprintf("not an App Runner connection ARN: %v", err))
+				if !slices.Contains(rejected, rej) {
+					rejected = append(rejected, rej)
+				}
 				continue
 			}
 			if !slices.Contains(req.Connections, a) {
@@ -189,7 +196,7 @@ func (raw RawRequest) rule() string {
 	case ActionOffboard:
 		return raw.offboardRule()
 	default:
-		return fmt.Sprintf("unknown action %q: use %s", Excerpt(string(raw.Action)), actions)
+		return fmt.Sprintf("unknown action %q: use %s", Excerpt(string(raw.Action), InputExcerpt), actions)
 	}
 	return ""
 }
@@ -224,17 +231,17 @@ func (raw RawRequest) offboardRule() string {
 	}
 	role, err := ParseRoleARN(strings.TrimSpace(*raw.RoleARN))
 	if err != nil {
-		return fmt.Sprintf("roleArn %q: %v", Excerpt(*raw.RoleARN), err)
+		return fmt.Sprintf("roleArn %q: %v", Excerpt(*raw.RoleARN, InputExcerpt), err)
 	}
 	if raw.AccountID != nil {
 		if id := strings.TrimSpace(*raw.AccountID); id != role.Account {
-			return fmt.Sprintf("roleArn %s belongs to account %s, not to accountId %s", role, role.Account, Excerpt(id))
+			return fmt.Sprintf("roleArn %s belongs to account %s, not to accountId %s", role, role.Account, Excerpt(id, InputExcerpt))
 		}
 	}
 	for _, r := range raw.Regions {
 		r = strings.TrimSpace(r)
 		if !isRegion(r) {
-			return fmt.Sprintf("region %q is not a region name such as us-east-1", Excerpt(r))
+			return fmt.Sprintf("region %q is not a region name such as us-east-1", Excerpt(r, InputExcerpt))
 		}
 		// Only regions where App Runner exists are reached: each scope
 		// costs credentials, an engine and connections, which a request

@@ -280,7 +280,7 @@ func TestDecodeTestdata(t *testing.T) {
 			{ID: msgID(2), Action: cleanup.ActionDelete, ARNs: []string{broken}},
 			{ID: msgID(3), Action: cleanup.ActionDelete, ARNs: []string{pending}},
 			// A service ARN is no connection ARN: the decoder rejects it.
-			{ID: msgID(5), Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
+			{ID: msgID(5), Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)},
 			// Another account's connection ARN is a connection ARN: the
 			// engine refuses it, with the reason it knows best.
 			{ID: msgID(6), Action: cleanup.ActionDelete, ARNs: []string{otherAcct}},
@@ -360,17 +360,17 @@ func TestDecodeSQSBodies(t *testing.T) {
 		{"ARNs in a request are trimmed", deleteOf(" " + legacy + " "), []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}}}},
 		{"an ARN named twice is named once", deleteOf(legacy, queue, " "+legacy), []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy, queue}}}},
 		{"another account's connection is left to the engine", otherAcct, []input{{Action: cleanup.ActionDelete, ARNs: []string{otherAcct}}}},
-		{"a service ARN", svcStore, []input{{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)}}},
-		{"a service ARN as a JSON string", `"` + svcStore + `"`, []input{{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)}}},
+		{"a service ARN", svcStore, []input{{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)}}},
+		{"a service ARN as a JSON string", `"` + svcStore + `"`, []input{{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)}}},
 		// One ARN that is not a connection's is rejected alone: the others
 		// of the request go on.
 		{"bad ARNs among good ones", deleteOf(legacy, svcStore, queue, badName), []input{
 			{Action: cleanup.ActionDelete, ARNs: []string{legacy, queue}},
-			{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
-			{Rejected: `not an App Runner connection ARN: invalid connection name "x"`, Input: cleanup.Excerpt(badName)},
+			{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)},
+			{Rejected: `not an App Runner connection ARN: invalid connection name "x"`, Input: cleanup.Excerpt(badName, cleanup.InputExcerpt)},
 		}},
 		{"every ARN bad", deleteOf(svcStore, " not-an-arn "), []input{
-			{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
+			{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)},
 			{Rejected: "not an App Runner connection ARN: not an ARN: want arn:aws:apprunner:REGION:ACCOUNT:connection/NAME/ID", Input: "not-an-arn"},
 		}},
 		{"oversized body", huge, []input{{Rejected: "more than the 262144 bytes accepted", Input: strings.Repeat("a", 80) + "… (262145 bytes)"}}},
@@ -411,10 +411,10 @@ func TestDecodeDeleteWithEveryARNRejectedRunsNothing(t *testing.T) {
 			if refused != "" {
 				t.Fatalf("refused whole: %s", refused)
 			}
-			// Each ARN named is reported, a repeated one too.
+			// Each ARN named is reported, a repeated one once, as a
+			// connection named twice is decided once.
 			diffInputs(t, got, []input{
-				{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
-				{Rejected: notConnection, Input: cleanup.Excerpt(svcStore)},
+				{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)},
 			})
 		})
 	}

@@ -76,13 +76,16 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 
 	// The runner runs for rejected input alone too: its report says
-	// whether the function is in dry-run mode.
+	// whether the function is in dry-run mode. A runner that returns no
+	// report did not run: Respond then hands every SQS message back.
 	rep := cleanup.NewReport(nil, false)
 	if len(inv.Requests)+len(inv.Rejections) > 0 {
 		rep = h.Runner.Run(ctx, inv.Requests)
 	}
-	rep.Reject(inv.Rejections...)
-	if h.Publisher != nil {
+	if rep != nil {
+		rep.Reject(inv.Rejections...)
+	}
+	if h.Publisher != nil && rep != nil {
 		h.Publisher.Publish(ctx, string(inv.Kind), rep)
 	}
 	resp, respErr := inv.Respond(rep)
@@ -102,7 +105,7 @@ func (h *Handler) reject(ctx context.Context, payload []byte, requestID string, 
 		reason = pe.Error()
 	}
 	rep := cleanup.NewReport(nil, false)
-	rep.Reject(cleanup.Reject(requestID, string(bytes.TrimSpace(payload)), reason))
+	rep.Reject(refusal(requestID, bytes.TrimSpace(payload), reason))
 	if h.Publisher != nil {
 		h.Publisher.Publish(ctx, string(KindUnknown), rep)
 	}

@@ -91,7 +91,7 @@ func fromSQSBody(t *testing.T, body string) ([]input, string) {
 		t.Fatalf("decoded nothing (notes %q), want a request or rejections", inv.Notes)
 	}
 	if len(got) == 1 && got[0].Rejected != "" &&
-		(got[0].Input == cleanup.Excerpt(body) || got[0].Input == cleanup.Excerpt(strings.TrimSpace(body))) {
+		(got[0].Input == cleanup.Excerpt(body, excerptRunes) || got[0].Input == cleanup.Excerpt(strings.TrimSpace(body), excerptRunes)) {
 		return nil, got[0].Rejected
 	}
 	return withoutIDs(got), ""

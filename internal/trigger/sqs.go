@@ -60,7 +60,7 @@ func decodeSQS(msgs []events.SQSMessage, opts Options) Invocation {
 		seen[id] = true
 		inv.messageIDs = append(inv.messageIDs, id)
 		if m.MessageId == "" {
-			inv.Rejections = append(inv.Rejections, cleanup.Reject(id, m.Body, "the SQS record has no messageId"))
+			inv.Rejections = append(inv.Rejections, refusal(id, []byte(m.Body), "the SQS record has no messageId"))
 			continue
 		}
 		d := decodeBody(id, []byte(m.Body), opts)
@@ -172,7 +172,8 @@ func bodyKind(b []byte) string {
 	return fmt.Sprintf("non-JSON text of %d bytes %s", len(b), excerpt(b))
 }
 
-// rejected is a message body that cannot be decoded.
+// rejected is a message body that cannot be decoded, quoted as briefly as
+// an error message quotes a payload.
 func rejected(id string, body []byte, reason string) decoded {
-	return decoded{kind: KindSQS, rejected: []cleanup.Rejection{cleanup.Reject(id, string(body), reason)}}
+	return decoded{kind: KindSQS, rejected: []cleanup.Rejection{refusal(id, body, reason)}}
 }

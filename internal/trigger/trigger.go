@@ -76,7 +76,7 @@ const acceptedForms = "accepted: an SQS event (Records with eventSource aws:sqs)
 	"detail-type \"" + CustomDetailType + "\" from the configured source, " +
 	"or source aws.apprunner with detail-type \"" + appRunnerDetailType + "\"); " +
 	"or a JSON request {\"action\":\"sweep\"|\"delete\"|\"offboard\",\"connectionArns\":[...],\"dryRun\":bool,\"waitForServices\":bool} " +
-	"(offboard names \"regions\":[...] and optionally \"accountId\" and \"roleArn\", and no connectionArns)"
+	"(offboard names \"roleArn\" and \"regions\":[...], optionally \"accountId\", and no connectionArns)"
 
 // Options tune decoding.
 type Options struct {
@@ -185,9 +185,18 @@ func hasFold(m map[string]json.RawMessage, key string) bool {
 	return false
 }
 
-// excerpt quotes an excerpt of b (see cleanup.Excerpt).
+// excerptRunes is how much of a payload an error message quotes.
+const excerptRunes = 80
+
+// excerpt quotes the start of b for an error message.
 func excerpt(b []byte) string {
-	return fmt.Sprintf("%q", cleanup.Excerpt(string(b)))
+	return fmt.Sprintf("%q", cleanup.Excerpt(string(b), excerptRunes))
+}
+
+// refusal is a payload or message body refused whole, quoted as briefly
+// as an error message quotes it.
+func refusal(id string, b []byte, reason string) cleanup.Rejection {
+	return cleanup.Rejection{RequestID: id, Input: cleanup.Excerpt(string(b), excerptRunes), Reason: reason}
 }
 
 // decoded is one request-carrying input decoded: the request (nil when
