@@ -10,6 +10,13 @@ GO ?= go
 ARTIFACTS_DIR ?= dist/lambda
 TEST_TIMEOUT ?= 20m
 
+# The Lambda Runtime Interface Emulator and staticcheck are pinned by tool
+# directives in a module of their own, tools/go.mod, apart from the function's
+# dependencies. -modfile builds or runs them at those versions while staying
+# in this directory, so that staticcheck checks this module's packages
+# (go -C tools would check the tools module's, which has none).
+TOOLS_MODFILE := -modfile=tools/go.mod
+
 LAMBDA_GOENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
@@ -27,8 +34,8 @@ bin/bootstrap: ## the function (and command-line tool) for this machine
 bin/apprunner-local: ## the local App Runner emulator for this machine
 	$(GO) build -trimpath -o $@ ./cmd/apprunner-local
 
-bin/aws-lambda-rie: go.mod ## the Lambda Runtime Interface Emulator, at the version pinned in go.mod
-	$(GO) build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+bin/aws-lambda-rie: tools/go.mod ## the Lambda Runtime Interface Emulator, at the version pinned in tools/go.mod
+	$(GO) build $(TOOLS_MODFILE) -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
 build-CleanupFunction: ## cross-compile the function for Lambda (arm64) into $(ARTIFACTS_DIR); sam build runs this
 	$(LAMBDA_GOENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/handler
@@ -76,7 +83,7 @@ lint: ## gofmt, go vet and staticcheck
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) tool staticcheck ./...
+	$(GO) tool $(TOOLS_MODFILE) staticcheck ./...
 
 validate: ## cfn-lint the SAM template and run the SAM transform on it
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint not installed (pip install cfn-lint)" >&2; exit 1; }

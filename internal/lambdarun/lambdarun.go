@@ -10,12 +10,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/build"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,11 +25,13 @@ import (
 	"time"
 )
 
-// Module paths of what Build compiles. The emulator is pinned by a tool
-// directive in go.mod.
+// Packages that Build compiles. The emulator is pinned by a tool directive
+// in the tools module, toolsModfile, apart from the function's dependencies.
 const (
 	handlerPackage = "./cmd/handler"
 	riePackage     = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
+	// toolsModfile is the tools module's go.mod, relative to the module root.
+	toolsModfile = "tools/go.mod"
 )
 
 // Binaries are the paths of a built bootstrap and emulator.
@@ -37,7 +41,7 @@ type Binaries struct {
 
 // Build compiles the bootstrap as it is deployed (CGO_ENABLED=0,
 // -tags lambda.norpc) for the host, and the runtime interface emulator, into
-// dir. moduleRoot is the directory holding go.mod.
+// dir. moduleRoot is the directory holding go.mod and tools/go.mod.
 func Build(ctx context.Context, moduleRoot, dir string) (Binaries, error) {
 	b := Binaries{Bootstrap: filepath.Join(dir, "bootstrap"), RIE: filepath.Join(dir, "aws-lambda-rie")}
 	if err := goBuild(ctx, moduleRoot, "-tags", "lambda.norpc", "-trimpath", "-o", b.Bootstrap, handlerPackage); err != nil {
@@ -49,14 +53,21 @@ func Build(ctx context.Context, moduleRoot, dir string) (Binaries, error) {
 	return b, nil
 }
 
-// goBuild runs go build in moduleRoot without cgo, as Lambda runs it.
+// goBuild runs go build in moduleRoot without cgo, as Lambda runs it. The
+// package, the last argument, is built with the function's go.mod when it is
+// a directory of this module (./cmd/handler), and with the tools module's
+// (-modfile) when it is an import path, as the emulator's is: the function's
+// go.mod does not require the emulator.
 func goBuild(ctx context.Context, moduleRoot string, args ...string) error {
 	args = append([]string{"build"}, args...)
+	if pkg := args[len(args)-1]; !build.IsLocalImport(pkg) {
+		args = slices.Insert(args, 1, "-modfile="+toolsModfile)
+	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = moduleRoot
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("go %s (in %s): %w\n%s", strings.Join(args, " "), moduleRoot, err, out)
 	}
 	return nil
 }
