@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
@@ -316,5 +319,65 @@ func TestSQSMessagesNamingAnotherPartitionGoToTheDeadLetterQueue(t *testing.T) {
 	}
 	if n := emu.Stats().Calls["DeleteConnection"]; n != 0 {
 		t.Errorf("%d DeleteConnection calls", n)
+	}
+}
+
+// recordingTracer records what the function asks of its tracer.
+type recordingTracer struct {
+	mu           sync.Mutex
+	instrumented int
+	phases       []string
+}
+
+func (r *recordingTracer) InstrumentAWS(*aws.Config) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.instrumented++
+}
+
+func (r *recordingTracer) StartPhase(ctx context.Context, name string) (context.Context, func(map[string]int64, error)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.phases = append(r.phases, name)
+	return ctx, func(map[string]int64, error) {}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestNewTracesAndReportsThroughWhatItIsGiven: the tracer instruments the
+// AWS configuration and marks the engine's phases; a metrics record that
+// cannot be written is logged, and does not fail work that was done.
+func TestNewTracesAndReportsThroughWhatItIsGiven(t *testing.T) {
+	emu := apprunnerlocal.New(apprunnerlocal.Options{})
+	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
+		t.Fatal(err)
+	}
+	useEmulator(t, emu, "us-east-1")
+	cfg, err := function.LoadConfig(lookup(map[string]string{"DRY_RUN": "true"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracer := &recordingTracer{}
+	var logs bytes.Buffer
+	ctx := context.Background()
+	h, err := function.New(ctx, cfg, function.Deps{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: failingWriter{}, Tracer: tracer})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := h.Invoke(ctx, []byte(`{"action":"sweep"}`)); err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+
+	if tracer.instrumented != 1 {
+		t.Errorf("AWS configuration instrumented %d times, want once", tracer.instrumented)
+	}
+	if diff := cmp.Diff([]string{"index", "decide", "delete"}, tracer.phases); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(logs.String(), `"write metrics"`) || !strings.Contains(logs.String(), "disk full") {
+		t.Errorf("the failed metrics write is not logged:\n%s", logs.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"log/slog"
 	"os"
@@ -437,4 +438,40 @@ func splitLines(t *testing.T, buf *bytes.Buffer) []string {
 		lines = append(lines, strings.TrimSuffix(l, "\n"))
 	}
 	return lines
+}
+
+// failingWriter is a metrics destination that refuses every write.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestPublishSaysWhenTheMetricsRecordCannotBeWritten: the decisions are
+// logged all the same, and the caller learns the record was lost.
+func TestPublishSaysWhenTheMetricsRecordCannotBeWritten(t *testing.T) {
+	var logs bytes.Buffer
+	p := New(Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: failingWriter{}})
+	rep := cleanup.NewReport(nil, false)
+	rep.Add(cleanup.Result{ConnectionARN: connA, Outcome: cleanup.OutcomeDeleted})
+
+	err := p.Publish(context.Background(), Invocation{Trigger: "direct", Report: rep})
+
+	if err == nil || !strings.Contains(err.Error(), "write metrics record: disk full") {
+		t.Errorf("Publish error = %v, want the failed write", err)
+	}
+	if !strings.Contains(logs.String(), `"connection decision"`) {
+		t.Errorf("decisions not logged when the metrics write fails:\n%s", logs.String())
+	}
+}
+
+// TestPublishedRecordUsesTheDefaultNamespace: with no namespace configured
+// the metrics land where the template's alarms read them.
+func TestPublishedRecordUsesTheDefaultNamespace(t *testing.T) {
+	var metrics bytes.Buffer
+	p := New(Options{Logger: slog.New(slog.DiscardHandler), Metrics: &metrics})
+	if err := p.Publish(context.Background(), Invocation{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(metrics.String(), `"Namespace":"`+DefaultNamespace+`"`) {
+		t.Errorf("record %s, want namespace %s", metrics.String(), DefaultNamespace)
+	}
 }
