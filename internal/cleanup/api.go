@@ -8,7 +8,9 @@ import (
 	"sync"
 	"time"
 
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // API is the set of App Runner calls the engine makes, with the SDK's exact
@@ -35,19 +37,25 @@ func Operations() []string {
 	return ops
 }
 
-// runAPI is the API as one run sees it: it counts the run's calls by
-// operation, and starts none once the run's time for starting calls is
-// over (stopAt) or its context has ended. Retries made inside the SDK
-// count once: the number says how much work the run asked for.
+// runAPI is the API as one run sees it. It keeps at most MaxConcurrency
+// calls in flight across all the run's stages (its slots), starts none once
+// the run's time for starting calls is over (stopAt) or its context has
+// ended, and counts, by operation, the calls the run made and the attempts
+// the SDK sent for them, retries included: what App Runner saw.
 type runAPI struct {
-	api    API
-	stopAt time.Time // zero: no deadline
-	mu     sync.Mutex
-	n      map[string]int
+	api      API
+	stopAt   time.Time // zero: no deadline
+	slots    chan struct{}
+	mu       sync.Mutex
+	calls    map[string]int
+	attempts map[string]int
 }
 
-func newRunAPI(api API, stopAt time.Time) *runAPI {
-	return &runAPI{api: api, stopAt: stopAt, n: make(map[string]int)}
+func newRunAPI(api API, stopAt time.Time, concurrency int) *runAPI {
+	return &runAPI{
+		api: api, stopAt: stopAt, slots: make(chan struct{}, max(concurrency, 1)),
+		calls: make(map[string]int), attempts: make(map[string]int),
+	}
 }
 
 // notStartedError is what a call returns that the run did not make: the
@@ -61,58 +69,92 @@ type notStartedError struct {
 func (e *notStartedError) Error() string { return e.op + " not started: " + e.err.Error() }
 func (e *notStartedError) Unwrap() error { return e.err }
 
-// start admits one call of op, or says why it is not made. The deadline is
+// admit says why a call of op may not start now, or nil. The deadline is
 // the wall clock's, like the context's, whatever clock the policy uses.
-func (c *runAPI) start(ctx context.Context, op string) error {
+func (c *runAPI) admit(ctx context.Context, op string) error {
 	if err := ctx.Err(); err != nil {
 		return &notStartedError{op: op, err: err}
 	}
 	if !c.stopAt.IsZero() && !time.Now().Before(c.stopAt) {
 		return &notStartedError{op: op, err: context.DeadlineExceeded}
 	}
-	c.mu.Lock()
-	c.n[op]++
-	c.mu.Unlock()
 	return nil
 }
 
-func (c *runAPI) counts() map[string]int {
+// start takes a slot for one call of op, or says why the call is not made.
+func (c *runAPI) start(ctx context.Context, op string) (release func(), err error) {
+	if err := c.admit(ctx, op); err != nil {
+		return nil, err
+	}
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &notStartedError{op: op, err: ctx.Err()}
+	}
+	// Waiting for a slot may have taken the run past its stop time.
+	if err := c.admit(ctx, op); err != nil {
+		<-c.slots
+		return nil, err
+	}
+	c.mu.Lock()
+	c.calls[op]++
+	c.mu.Unlock()
+	return func() { <-c.slots }, nil
+}
+
+// countAttempts is a per-call option that counts every attempt the SDK
+// sends, by operation: a Finalize middleware runs once per attempt, after
+// the retry middleware.
+func (c *runAPI) countAttempts(o *apprunner.Options) {
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("CountAttempts",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				c.mu.Lock()
+				c.attempts[awsmiddleware.GetOperationName(ctx)]++
+				c.mu.Unlock()
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+// sent returns the attempts by operation, and how many of them were
+// retries.
+func (c *runAPI) sent() (attempts map[string]int, retries int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return maps.Clone(c.n)
+	for op, n := range c.attempts {
+		retries += max(n-c.calls[op], 0)
+	}
+	return maps.Clone(c.attempts), retries
+}
+
+// call makes one call through the run's slots, counting its attempts.
+func call[In, Out any](ctx context.Context, c *runAPI, op string, fn func(context.Context, In, ...func(*apprunner.Options)) (Out, error), in In, optFns []func(*apprunner.Options)) (Out, error) {
+	release, err := c.start(ctx, op)
+	if err != nil {
+		var none Out
+		return none, err
+	}
+	defer release()
+	return fn(ctx, in, append(optFns, c.countAttempts)...)
 }
 
 func (c *runAPI) ListConnections(ctx context.Context, in *apprunner.ListConnectionsInput, optFns ...func(*apprunner.Options)) (*apprunner.ListConnectionsOutput, error) {
-	if err := c.start(ctx, "ListConnections"); err != nil {
-		return nil, err
-	}
-	return c.api.ListConnections(ctx, in, optFns...)
+	return call(ctx, c, "ListConnections", c.api.ListConnections, in, optFns)
 }
 
 func (c *runAPI) ListServices(ctx context.Context, in *apprunner.ListServicesInput, optFns ...func(*apprunner.Options)) (*apprunner.ListServicesOutput, error) {
-	if err := c.start(ctx, "ListServices"); err != nil {
-		return nil, err
-	}
-	return c.api.ListServices(ctx, in, optFns...)
+	return call(ctx, c, "ListServices", c.api.ListServices, in, optFns)
 }
 
 func (c *runAPI) DescribeService(ctx context.Context, in *apprunner.DescribeServiceInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeServiceOutput, error) {
-	if err := c.start(ctx, "DescribeService"); err != nil {
-		return nil, err
-	}
-	return c.api.DescribeService(ctx, in, optFns...)
+	return call(ctx, c, "DescribeService", c.api.DescribeService, in, optFns)
 }
 
 func (c *runAPI) DeleteConnection(ctx context.Context, in *apprunner.DeleteConnectionInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteConnectionOutput, error) {
-	if err := c.start(ctx, "DeleteConnection"); err != nil {
-		return nil, err
-	}
-	return c.api.DeleteConnection(ctx, in, optFns...)
+	return call(ctx, c, "DeleteConnection", c.api.DeleteConnection, in, optFns)
 }
 
 func (c *runAPI) ListTagsForResource(ctx context.Context, in *apprunner.ListTagsForResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.ListTagsForResourceOutput, error) {
-	if err := c.start(ctx, "ListTagsForResource"); err != nil {
-		return nil, err
-	}
-	return c.api.ListTagsForResource(ctx, in, optFns...)
+	return call(ctx, c, "ListTagsForResource", c.api.ListTagsForResource, in, optFns)
 }

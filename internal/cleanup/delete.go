@@ -3,17 +3,23 @@ package cleanup
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 )
 
-// deleteCandidates deletes the candidates, or says it would in a dry run.
+// deleteCandidates takes each candidate from its protection tag straight
+// to its deletion (or would_delete in a dry run), at most MaxConcurrency
+// candidates at a time.
 func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 	var stale sync.Once
 	forEach(ctx, r.e.cfg.MaxConcurrency, len(candidates), func(ctx context.Context, i int) {
 		t := candidates[i]
+		if r.protectedByTag(ctx, t) {
+			return
+		}
 		if t.dryRun {
 			why := "dry run requested"
 			if r.e.cfg.DryRun {
@@ -47,4 +53,34 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 			t.conclude(OutcomeFailed, failedReason(err, "delete connection: "+errText(err)), nil)
 		}
 	}, func(i int, reason string) { candidates[i].conclude(OutcomeFailed, reason, nil) })
+}
+
+// protectedByTag reads a candidate's tags, one call, and concludes it when
+// the protection tag keeps it or the look-up fails. It reports whether the
+// candidate was concluded.
+func (r *run) protectedByTag(ctx context.Context, t *target) bool {
+	key := r.e.cfg.ProtectTagKey
+	if key == "" {
+		return false
+	}
+	if ctx.Err() != nil {
+		t.conclude(OutcomeFailed, stopReason(ctx.Err()), nil)
+		return true
+	}
+	out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(t.arn)})
+	if err != nil {
+		if classify(err) == errNotFound {
+			t.conclude(OutcomeAlreadyDeleted, "not found: already deleted", nil)
+		} else {
+			t.conclude(OutcomeFailed, failedReason(err, "list tags: "+errText(err)), nil)
+		}
+		return true
+	}
+	for _, tag := range out.Tags {
+		if aws.ToString(tag.Key) == key && !strings.EqualFold(aws.ToString(tag.Value), "false") {
+			t.conclude(OutcomeProtected, fmt.Sprintf("protection tag %s=%s", key, aws.ToString(tag.Value)), nil)
+			return true
+		}
+	}
+	return false
 }

@@ -52,9 +52,10 @@ const reportShare = 3
 // of the connections it touches, so nothing is silently dropped.
 //
 // A run goes through its stages in order, each in the file of its name:
-// targets (what the requests are about), lookup (the connections' state),
-// index (which services use which connection), policy (the decision for
-// each), delete, and report.
+// targets (what the requests are about), lookup (the connections' state,
+// alongside the index of which services use which connection), policy (the
+// decision for each), delete (each candidate's protection tag, then its
+// deletion), and report.
 func (e *Engine) Run(ctx context.Context, reqs []Request) *Report {
 	start := e.cfg.Now()
 	// No call starts inside the deadline margin; a call already under way
@@ -68,7 +69,7 @@ func (e *Engine) Run(ctx context.Context, reqs []Request) *Report {
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-e.cfg.DeadlineMargin/reportShare))
 		defer cancel()
 	}
-	r := &run{e: e, api: newRunAPI(e.api, stopAt), targets: make(map[string]*target)}
+	r := &run{e: e, api: newRunAPI(e.api, stopAt, e.cfg.MaxConcurrency), targets: make(map[string]*target)}
 
 	full, byService := r.collectTargets(reqs)
 
@@ -76,8 +77,8 @@ func (e *Engine) Run(ctx context.Context, reqs []Request) *Report {
 	idx, idxErr := r.lookUp(phaseCtx, full, byService)
 	end(map[string]int64{"targets": int64(len(r.order)), "services": int64(idx.size())}, idxErr)
 
-	phaseCtx, end = e.tracer.StartPhase(ctx, "decide")
-	candidates := r.applyPolicy(phaseCtx, idx, idxErr)
+	_, end = e.tracer.StartPhase(ctx, "decide")
+	candidates := r.applyPolicy(idx, idxErr)
 	end(map[string]int64{"candidates": int64(len(candidates))}, nil)
 
 	phaseCtx, end = e.tracer.StartPhase(ctx, "delete")

@@ -43,25 +43,20 @@ func (idx *usageIndex) size() int {
 const listServicesPageSize = 20
 
 // buildIndex lists every service and describes each one that is not
-// DELETED, at most limit at a time. It keeps paging while App Runner returns
-// a NextToken, even after an empty page: the service returns empty pages
-// mid-list, and stopping there would hide users of a connection.
+// DELETED, with workers describing each page's services as the page
+// arrives, so that describing overlaps listing. It keeps paging while App
+// Runner returns a NextToken, even after an empty page: the service returns
+// empty pages mid-list, and stopping there would hide users of a
+// connection. The first failure stops it: an index with a hole in it
+// cannot tell a free connection.
 //
 // With prev, a fresh index of an earlier run, services are still listed (a
 // page of 20 per call), but only those new since prev or updated since
 // their description are described again: a reused index sees every service
 // created, repointed or deleted since, at a fraction of the calls.
-func buildIndex(ctx context.Context, api API, limit int, now time.Time, prev *usageIndex) (*usageIndex, error) {
-	var summaries []types.ServiceSummary
-	p := apprunner.NewListServicesPaginator(api, &apprunner.ListServicesInput{MaxResults: aws.Int32(listServicesPageSize)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list services: %w", err)
-		}
-		summaries = append(summaries, page.ServiceSummaryList...)
-	}
-
+func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *usageIndex) (*usageIndex, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	idx := &usageIndex{users: make(map[string][]ServiceRef), described: make(map[string]describedService), builtAt: now}
 	if prev != nil {
 		idx.builtAt = prev.builtAt
@@ -70,56 +65,51 @@ func buildIndex(ctx context.Context, api API, limit int, now time.Time, prev *us
 		mu       sync.Mutex
 		firstErr error
 	)
-	forEach(ctx, limit, len(summaries), func(ctx context.Context, i int) {
-		s := summaries[i]
-		arn := aws.ToString(s.ServiceArn)
-		if s.Status == types.ServiceStatusDeleted {
-			return
-		}
-		if prev != nil {
-			if d, ok := prev.described[arn]; ok && reusable(s, d) {
-				mu.Lock()
-				idx.described[arn] = d
-				mu.Unlock()
-				return
-			}
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		out, err := api.DescribeService(ctx, &apprunner.DescribeServiceInput{ServiceArn: s.ServiceArn})
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			// A service deleted since the listing uses nothing any more.
-			if classify(err) == errNotFound {
-				return
-			}
-			if firstErr == nil {
-				firstErr = fmt.Errorf("describe service %s: %w", arn, err)
-			}
-			return
-		}
-		svc := out.Service
-		if svc == nil || svc.Status == types.ServiceStatusDeleted {
-			return
-		}
-		idx.described[arn] = describedService{
-			updatedAt:  aws.ToTime(svc.UpdatedAt),
-			connection: connectionOf(svc),
-			ref: ServiceRef{
-				ServiceARN:  aws.ToString(svc.ServiceArn),
-				ServiceName: aws.ToString(svc.ServiceName),
-				Status:      string(svc.Status),
-			},
-		}
-	}, func(i int, reason string) {
+	fail := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if firstErr == nil {
-			firstErr = fmt.Errorf("describe service %s: %s", aws.ToString(summaries[i].ServiceArn), reason)
+			firstErr = err
+			cancel()
 		}
-	})
+	}
+	record := func(arn string, d describedService) {
+		mu.Lock()
+		defer mu.Unlock()
+		idx.described[arn] = d
+	}
+
+	queue := make(chan types.ServiceSummary, listServicesPageSize)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range queue {
+				describeInto(ctx, api, s, record, fail)
+			}
+		}()
+	}
+	p := apprunner.NewListServicesPaginator(api, &apprunner.ListServicesInput{MaxResults: aws.Int32(listServicesPageSize)})
+	for p.HasMorePages() && ctx.Err() == nil {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			fail(fmt.Errorf("list services: %w", err))
+			break
+		}
+		for _, s := range page.ServiceSummaryList {
+			if s.Status == types.ServiceStatusDeleted {
+				continue
+			}
+			if d, ok := prev.reuse(s); ok {
+				record(aws.ToString(s.ServiceArn), d)
+				continue
+			}
+			queue <- s
+		}
+	}
+	close(queue)
+	wg.Wait()
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -132,6 +122,48 @@ func buildIndex(ctx context.Context, api API, limit int, now time.Time, prev *us
 		}
 	}
 	return idx, nil
+}
+
+// describeInto describes one listed service and records what it uses. A
+// panic is recovered as the index's failure.
+func describeInto(ctx context.Context, api API, s types.ServiceSummary, record func(string, describedService), fail func(error)) {
+	arn := aws.ToString(s.ServiceArn)
+	defer func() {
+		if v := recover(); v != nil {
+			fail(fmt.Errorf("describe service %s: %s", arn, panicReason(v)))
+		}
+	}()
+	out, err := api.DescribeService(ctx, &apprunner.DescribeServiceInput{ServiceArn: s.ServiceArn})
+	if err != nil {
+		// A service deleted since the listing uses nothing any more.
+		if classify(err) != errNotFound {
+			fail(fmt.Errorf("describe service %s: %w", arn, err))
+		}
+		return
+	}
+	svc := out.Service
+	if svc == nil || svc.Status == types.ServiceStatusDeleted {
+		return
+	}
+	record(arn, describedService{
+		updatedAt:  aws.ToTime(svc.UpdatedAt),
+		connection: connectionOf(svc),
+		ref: ServiceRef{
+			ServiceARN:  aws.ToString(svc.ServiceArn),
+			ServiceName: aws.ToString(svc.ServiceName),
+			Status:      string(svc.Status),
+		},
+	})
+}
+
+// reuse returns an earlier description of a listed service, when prev has
+// one that still holds.
+func (prev *usageIndex) reuse(s types.ServiceSummary) (describedService, bool) {
+	if prev == nil {
+		return describedService{}, false
+	}
+	d, ok := prev.described[aws.ToString(s.ServiceArn)]
+	return d, ok && reusable(s, d)
 }
 
 // reusable reports whether an earlier description of a service still holds:

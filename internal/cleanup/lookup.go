@@ -2,6 +2,7 @@ package cleanup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -18,10 +19,58 @@ const (
 	lookupThreshold = 10
 )
 
-// lookUp finds the targets' current state and the usage index. Connections
-// are listed before services: a service created in between can only use a
-// connection that is already listed, so it is seen in the index.
+// lookUp finds the targets' current state and the usage index. The two
+// are independent until the policy is applied, so they run side by side:
+// the connection chain (the service of a deletion event, then a listing of
+// connections) and the service index (ListServices pages, each page's
+// services described as it arrives), all calls sharing the run's slots.
+// A connection is judged free only once the whole index is built.
 func (r *run) lookUp(ctx context.Context, full *sweep, byService map[string]*sweep) (*usageIndex, error) {
+	indexCtx, stopIndex := context.WithCancel(ctx)
+	defer stopIndex()
+	now := r.e.cfg.Now()
+	prev, gen := r.e.cache.get(now, r.e.cfg.IndexTTL)
+	type built struct {
+		idx *usageIndex
+		err error
+	}
+	indexed := make(chan built, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				indexed <- built{err: errors.New("usage index: " + panicReason(v))}
+			}
+		}()
+		idx, err := buildIndex(indexCtx, r.api, r.e.cfg.MaxConcurrency, now, prev)
+		indexed <- built{idx, err}
+	}()
+
+	if err := r.findConnections(ctx, full, byService); err != nil {
+		stopIndex()
+		<-indexed
+		return nil, err
+	}
+	if !r.undecided() {
+		// Nothing left for the index to decide: it is not waited for, and
+		// kept only if it was already complete.
+		stopIndex()
+		if b := <-indexed; b.err == nil {
+			r.e.cache.put(b.idx, gen)
+		}
+		return nil, nil
+	}
+	b := <-indexed
+	if b.err != nil {
+		return nil, b.err
+	}
+	r.e.cache.put(b.idx, gen)
+	return b.idx, nil
+}
+
+// findConnections is the connection chain: the connection each deleted
+// service used, then every connection (a sweep, or many named) or each
+// named one. A listing that fails fails every connection it was to find.
+func (r *run) findConnections(ctx context.Context, full *sweep, byService map[string]*sweep) error {
 	for _, svcARN := range slices.Sorted(maps.Keys(byService)) {
 		if !r.connectionOfService(ctx, svcARN, byService[svcARN]) {
 			// The service is gone, so what it used cannot be told: fall
@@ -35,42 +84,28 @@ func (r *run) lookUp(ctx context.Context, full *sweep, byService map[string]*swe
 		}
 	}
 
-	listed := false
-	if full != nil || r.namedCount() > lookupThreshold {
-		if err := r.listAll(ctx, full); err != nil {
-			reason := "list connections: " + errText(err)
-			if full != nil {
-				r.refused = append(r.refused, Result{
-					ConnectionARN: everyConnection(r.e.cfg.Partition, r.e.cfg.Region, r.e.cfg.Account),
-					Outcome:       OutcomeFailed,
-					Reason:        failedReason(err, reason),
-					RequestIDs:    full.ids,
-				})
-			}
-			for _, t := range r.order {
-				if t.result == nil {
-					t.conclude(OutcomeFailed, failedReason(err, reason), nil)
-				}
-			}
-			return nil, err
-		}
-		listed = true
-	}
-	if !listed {
+	if full == nil && r.namedCount() <= lookupThreshold {
 		r.lookupNamed(ctx)
+		return nil
 	}
-
-	if !r.undecided() {
-		return nil, nil
+	if err := r.listAll(ctx, full); err != nil {
+		reason := "list connections: " + errText(err)
+		if full != nil {
+			r.refused = append(r.refused, Result{
+				ConnectionARN: everyConnection(r.e.cfg.Partition, r.e.cfg.Region, r.e.cfg.Account),
+				Outcome:       OutcomeFailed,
+				Reason:        failedReason(err, reason),
+				RequestIDs:    full.ids,
+			})
+		}
+		for _, t := range r.order {
+			if t.result == nil {
+				t.conclude(OutcomeFailed, failedReason(err, reason), nil)
+			}
+		}
+		return err
 	}
-	now := r.e.cfg.Now()
-	prev, gen := r.e.cache.get(now, r.e.cfg.IndexTTL)
-	idx, err := buildIndex(ctx, r.api, r.e.cfg.MaxConcurrency, now, prev)
-	if err != nil {
-		return nil, err
-	}
-	r.e.cache.put(idx, gen)
-	return idx, nil
+	return nil
 }
 
 // connectionOfService adds, as a sweep target, the connection a (deleted)

@@ -165,6 +165,7 @@ func merge(reqs []Request, reports []*Report, took time.Duration) *Report {
 		for op, n := range r.APICalls {
 			out.APICalls[op] += n
 		}
+		out.APIRetries += r.APIRetries
 		for _, res := range r.Results {
 			i, seen := at[res.ConnectionARN]
 			if res.Outcome == OutcomeInvalid || !seen {

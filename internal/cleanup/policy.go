@@ -1,20 +1,17 @@
 package cleanup
 
 import (
-	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 )
 
-// applyPolicy applies the policy to every undecided target and returns the ones
-// that may be deleted.
-func (r *run) applyPolicy(ctx context.Context, idx *usageIndex, idxErr error) []*target {
+// applyPolicy applies the policy to every undecided target and returns the
+// candidates for deletion: free, old enough where that counts, and not kept
+// by a name pattern. Their protection tags are read on the way to deletion.
+func (r *run) applyPolicy(idx *usageIndex, idxErr error) []*target {
 	cfg := &r.e.cfg
 	now := cfg.Now()
 	var candidates []*target
@@ -47,34 +44,7 @@ func (r *run) applyPolicy(ctx context.Context, idx *usageIndex, idxErr error) []
 			candidates = append(candidates, t)
 		}
 	}
-	if cfg.ProtectTagKey == "" {
-		return candidates
-	}
-
-	// Tags are looked up only for deletion candidates: it is one call each.
-	forEach(ctx, cfg.MaxConcurrency, len(candidates), func(ctx context.Context, i int) {
-		t := candidates[i]
-		if ctx.Err() != nil {
-			t.conclude(OutcomeFailed, stopReason(ctx.Err()), nil)
-			return
-		}
-		out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(t.arn)})
-		if err != nil {
-			if classify(err) == errNotFound {
-				t.conclude(OutcomeAlreadyDeleted, "not found: already deleted", nil)
-				return
-			}
-			t.conclude(OutcomeFailed, failedReason(err, "list tags: "+errText(err)), nil)
-			return
-		}
-		for _, tag := range out.Tags {
-			if aws.ToString(tag.Key) == cfg.ProtectTagKey && !strings.EqualFold(aws.ToString(tag.Value), "false") {
-				t.conclude(OutcomeProtected, fmt.Sprintf("protection tag %s=%s", cfg.ProtectTagKey, aws.ToString(tag.Value)), nil)
-				return
-			}
-		}
-	}, func(i int, reason string) { candidates[i].conclude(OutcomeFailed, reason, nil) })
-	return slices.DeleteFunc(candidates, func(t *target) bool { return t.result != nil })
+	return candidates
 }
 
 func usedByReason(users []ServiceRef) string {

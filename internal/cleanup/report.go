@@ -58,8 +58,11 @@ type Report struct {
 	Results []Result        `json:"results"`
 	Counts  map[Outcome]int `json:"counts"`
 
-	// APICalls counts App Runner calls made, by operation name.
+	// APICalls counts the App Runner requests sent, by operation name:
+	// every attempt, retries included, as App Runner counts them.
 	APICalls map[string]int `json:"apiCalls,omitempty"`
+	// APIRetries is how many of those requests were retries.
+	APIRetries int `json:"apiRetries,omitempty"`
 	// Duration is how long the run took.
 	Duration time.Duration `json:"-"`
 }
@@ -104,7 +107,7 @@ func (rep *Report) Reject(rejected ...Rejection) {
 // inputs refused.
 func (r *run) report(reqs []Request, start time.Time) *Report {
 	rep := NewReport(reqs, r.e.cfg.DryRun)
-	rep.APICalls = r.api.counts()
+	rep.APICalls, rep.APIRetries = r.api.sent()
 	rep.Duration = r.e.cfg.Now().Sub(start)
 	for _, t := range r.order {
 		if t.result == nil { // cannot happen; never lose a connection if it does
