@@ -15,7 +15,8 @@ import (
 
 // The metrics of each record, besides one count per outcome.
 const (
-	metricAPICalls  = "APICalls"  // App Runner calls made (Count)
+	metricAPICalls   = "APICalls"   // App Runner requests sent, retries included (Count)
+	metricAPIRetries = "APIRetries" // how many of them were retries (Count)
 	metricDuration  = "Duration"  // engine run time (Milliseconds)
 	metricColdStart = "ColdStart" // 1 on the process's first invocation, else 0 (Count)
 )
@@ -70,7 +71,7 @@ type metricDefinition struct {
 // that keep it past Lambda's log-level filter (see Publisher).
 func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *cleanup.Report, coldStart bool) map[string]any {
 	now := p.now()
-	defs := make([]metricDefinition, 0, len(cleanup.Outcomes())+3)
+	defs := make([]metricDefinition, 0, len(cleanup.Outcomes())+4)
 	rec := map[string]any{
 		dimTrigger:  trigger,
 		dimDryRun:   strconv.FormatBool(rep.DryRun),
@@ -92,10 +93,12 @@ func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *clea
 	}
 	defs = append(defs,
 		metricDefinition{Name: metricAPICalls, Unit: "Count"},
+		metricDefinition{Name: metricAPIRetries, Unit: "Count"},
 		metricDefinition{Name: metricDuration, Unit: "Milliseconds"},
 		metricDefinition{Name: metricColdStart, Unit: "Count"},
 	)
 	rec[metricAPICalls] = totalCalls(rep.APICalls)
+	rec[metricAPIRetries] = rep.APIRetries
 	rec[metricDuration] = milliseconds(rep)
 	rec[metricColdStart] = cold
 

@@ -71,6 +71,7 @@ func (p *Publisher) logSummary(ctx context.Context, trigger string, rep *cleanup
 		slog.Any("counts", outcomes),
 		slog.Any("apiCalls", apiCalls),
 		slog.Int("apiCallsTotal", totalCalls(rep.APICalls)),
+		slog.Int("apiRetries", rep.APIRetries),
 		slog.Float64("durationMs", milliseconds(rep)),
 		slog.Bool("coldStart", coldStart),
 	)

@@ -48,7 +48,7 @@ func sampleReport() *cleanup.Report {
 		Counts: map[cleanup.Outcome]int{
 			cleanup.OutcomeDeleted: 1, cleanup.OutcomeInUse: 1, cleanup.OutcomeFailed: 1, cleanup.OutcomeInvalid: 1,
 		},
-		APICalls: map[string]int{"ListServices": 1, "DescribeService": 2, "DeleteConnection": 4},
+		APICalls: map[string]int{"ListServices": 1, "DescribeService": 2, "DeleteConnection": 4}, APIRetries: 2,
 		Duration: 1234567 * time.Microsecond,
 	}
 }
@@ -134,6 +134,7 @@ type summaryLine struct {
 	Counts        map[string]int `json:"counts"`
 	APICalls      map[string]int `json:"apiCalls"`
 	APICallsTotal int            `json:"apiCallsTotal"`
+	APIRetries    int            `json:"apiRetries"`
 	DurationMs    float64        `json:"durationMs"`
 	ColdStart     bool           `json:"coldStart"`
 }
@@ -176,7 +177,7 @@ func TestPublishLogsSummaryAndColdStartOnce(t *testing.T) {
 			Level: "WARN", Message: "invocation summary", Trigger: "schedule", Action: "delete", Connections: 4,
 			Counts:   counts(map[string]int{"deleted": 1, "in_use": 1, "failed": 1, "invalid": 1}),
 			APICalls: map[string]int{"ListServices": 1, "DescribeService": 2, "DeleteConnection": 4}, APICallsTotal: 7,
-			DurationMs: 1234.567, ColdStart: true,
+			APIRetries: 2, DurationMs: 1234.567, ColdStart: true,
 		},
 		{
 			Level: "INFO", Message: "invocation summary", Trigger: "schedule", Action: "sweep", DryRun: true, Connections: 1,
@@ -199,7 +200,7 @@ func TestMetricsRecordFollowsEMFSpecification(t *testing.T) {
 			inv:  Invocation{Trigger: "sqs", Report: sampleReport()},
 			wantValues: map[string]float64{
 				"Deleted": 1, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 1, "Protected": 0, "TooYoung": 0,
-				"Invalid": 1, "Failed": 1, "APICalls": 7, "Duration": 1234.567, "ColdStart": 1,
+				"Invalid": 1, "Failed": 1, "APICalls": 7, "APIRetries": 2, "Duration": 1234.567, "ColdStart": 1,
 			},
 		},
 		{
@@ -207,7 +208,7 @@ func TestMetricsRecordFollowsEMFSpecification(t *testing.T) {
 			inv:  Invocation{},
 			wantValues: map[string]float64{
 				"Deleted": 0, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 0, "Protected": 0, "TooYoung": 0,
-				"Invalid": 0, "Failed": 0, "APICalls": 0, "Duration": 0, "ColdStart": 1,
+				"Invalid": 0, "Failed": 0, "APICalls": 0, "APIRetries": 0, "Duration": 0, "ColdStart": 1,
 			},
 		},
 		{
@@ -219,7 +220,7 @@ func TestMetricsRecordFollowsEMFSpecification(t *testing.T) {
 			}()},
 			wantValues: map[string]float64{
 				"Deleted": 0, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 0, "Protected": 0, "TooYoung": 2,
-				"Invalid": 0, "Failed": 0, "APICalls": 0, "Duration": 0, "ColdStart": 1,
+				"Invalid": 0, "Failed": 0, "APICalls": 0, "APIRetries": 0, "Duration": 0, "ColdStart": 1,
 			},
 		},
 	}
