@@ -63,6 +63,9 @@ type Report struct {
 	APICalls map[string]int `json:"apiCalls,omitempty"`
 	// APIRetries is how many of those requests were retries.
 	APIRetries int `json:"apiRetries,omitempty"`
+	// OmittedResults is how many results a bounded copy leaves out (see
+	// Bounded); Counts still count them.
+	OmittedResults int `json:"omittedResults,omitempty"`
 	// Duration is how long the run took.
 	Duration time.Duration `json:"-"`
 }
@@ -94,6 +97,20 @@ func (rep *Report) Add(results ...Result) {
 	for _, r := range results {
 		rep.Counts[r.Outcome]++
 	}
+}
+
+// Bounded returns the report with at most max results, in order, and
+// says how many it left out; the counts stay those of every result. A
+// response must stay under Lambda's 6 MB payload limit (about 0.5 KB a
+// result), while the logs keep every decision.
+func (rep *Report) Bounded(max int) *Report {
+	if len(rep.Results) <= max {
+		return rep
+	}
+	out := *rep
+	out.Results = rep.Results[:max:max]
+	out.OmittedResults = len(rep.Results) - max
+	return &out
 }
 
 // Reject adds the invalid results of rejected input.

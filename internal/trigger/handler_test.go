@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -556,4 +557,44 @@ func TestRejectedPayloadIsPublishedAsOneInvalidResultAndReturnedWithTheError(t *
 			}
 		})
 	}
+}
+
+// TestResponseListsAtMostMaxResponseResults: a sweep of more connections
+// than a Lambda response can carry answers with the first results, every
+// count, and how many it left out; the logs still get every decision.
+func TestResponseListsAtMostMaxResponseResults(t *testing.T) {
+	const n = trigger.MaxResponseResults + 5
+	runner := runnerFunc(func(context.Context, []cleanup.Request) *cleanup.Report {
+		rep := cleanup.NewReport(nil, true)
+		for i := range n {
+			rep.Add(cleanup.Result{ConnectionARN: fmt.Sprintf("%sconn-%05d/%032x", "arn:aws:apprunner:us-east-1:123456789012:connection/", i, i), Outcome: cleanup.OutcomeWouldDelete})
+		}
+		return rep
+	})
+	pub := &recordingPublisher{}
+	h := &trigger.Handler{Runner: runner, Publisher: pub}
+
+	out, err := h.Invoke(context.Background(), []byte(`{"action":"sweep"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var rep cleanup.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != trigger.MaxResponseResults || rep.OmittedResults != 5 || rep.Counts[cleanup.OutcomeWouldDelete] != n {
+		t.Errorf("response: %d results, %d omitted, counts %v; want %d, 5, all %d counted",
+			len(rep.Results), rep.OmittedResults, rep.Counts, trigger.MaxResponseResults, n)
+	}
+	if got := len(pub.reports[0].Results); got != n {
+		t.Errorf("published %d results, want every one of %d", got, n)
+	}
+}
+
+// runnerFunc is a Runner made of a function.
+type runnerFunc func(context.Context, []cleanup.Request) *cleanup.Report
+
+func (f runnerFunc) Run(ctx context.Context, reqs []cleanup.Request) *cleanup.Report {
+	return f(ctx, reqs)
 }

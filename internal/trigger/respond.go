@@ -37,6 +37,10 @@ type IncompleteError struct {
 // maxExamples bounds the results an IncompleteError quotes.
 const maxExamples = 3
 
+// MaxResponseResults bounds the results a response lists; the rest are
+// counted (Report.OmittedResults) and logged, one line each.
+const MaxResponseResults = 1000
+
 func (e *IncompleteError) Error() string {
 	msg := fmt.Sprintf("%s cleanup incomplete: %d failed, %d invalid, %d in use while the request waits for services",
 		e.Kind, e.Failed, e.Invalid, e.Waiting)
@@ -49,9 +53,9 @@ func (e *IncompleteError) Error() string {
 // Respond builds the Lambda response from the engine's report: an
 // events.SQSEventResponse for SQS, the report itself otherwise. A nil
 // report means the engine did not run: for SQS every message is handed
-// back for a retry; otherwise an empty report is returned. For any other
-// invocation that did not finish, the report comes with an
-// *IncompleteError.
+// back for a retry; otherwise an empty report is returned. The report
+// lists at most MaxResponseResults results. For any other invocation that
+// did not finish, the report comes with an *IncompleteError.
 func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
 	if inv.Kind == KindSQS {
 		return inv.BatchResponse(rep), nil
@@ -75,9 +79,9 @@ func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
 		}
 	}
 	if e.Failed+e.Invalid+e.Waiting > 0 {
-		return rep, e
+		return rep.Bounded(MaxResponseResults), e
 	}
-	return rep, nil
+	return rep.Bounded(MaxResponseResults), nil
 }
 
 // waiting lists the connections of in_use results of requests that asked
