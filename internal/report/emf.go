@@ -17,8 +17,8 @@ import (
 const (
 	metricAPICalls   = "APICalls"   // App Runner requests sent, retries included (Count)
 	metricAPIRetries = "APIRetries" // how many of them were retries (Count)
-	metricDuration  = "Duration"  // engine run time (Milliseconds)
-	metricColdStart = "ColdStart" // 1 on the process's first invocation, else 0 (Count)
+	metricDuration   = "Duration"   // engine run time (Milliseconds)
+	metricColdStart  = "ColdStart"  // 1 on the process's first invocation, else 0 (Count)
 )
 
 // Dimension keys. Trigger and DryRun take a handful of values each, so the
