@@ -49,9 +49,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 func serve(cfg function.Config) error {
 	ctx := context.Background()
 	logger := slog.New(lambdacontext.NewLogHandler())
-	// Segments go to the X-Ray daemon at AWS_XRAY_DAEMON_ADDRESS; the
-	// socket opens with the first one, so start-up pays nothing for it.
-	tracer, err := tracing.Setup(tracing.Options{Enabled: tracing.InLambda(os.Getenv), Logger: logger})
+	trace := tracing.InLambda(os.Getenv)
+	// Setup configures the X-Ray SDK's process-wide state: once, here.
+	tracer, err := tracing.Setup(tracing.Options{Enabled: trace, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func once(cfg function.Config, args []string, stdin io.Reader, stdout, stderr io
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
-	// Outside Lambda nothing is traced and nothing is said about tracing.
+	// Outside Lambda nothing is traced, and the X-Ray SDK must stay quiet.
 	tracer, err := tracing.Setup(tracing.Options{})
 	if err != nil {
 		return err
