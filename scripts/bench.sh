@@ -1,25 +1,43 @@
 #!/usr/bin/env bash
-# Runs every benchmark of the module and writes the results, with the command
-# that produced them and the machine they ran on, to a Markdown file.
-# Usage: scripts/bench.sh [OUTPUT]   (default BENCHMARKS.md; extra go test
-# flags such as -count=5 may be passed in BENCHFLAGS)
+# Runs the benchmarks and writes them, with the machine, the date and the
+# command that produced them, to a Markdown file:
+#   1. go run ./cmd/bench: dry-run sweeps of the cleanup function against the
+#      App Runner emulator at 30 ms a call, beside their lower bound; the
+#      function's INIT beside a hello-world function's; the peak RSS of a
+#      large sweep (see internal/benchrun);
+#   2. the go test micro-benchmarks of the engine.
+# Usage: scripts/bench.sh [OUTPUT]   (default bench-results/BENCHMARKS.md, which
+# git ignores). BENCH_ARGS passes flags to cmd/bench (go run ./cmd/bench -h
+# lists them), BENCHFLAGS to go test (e.g. -count=5); BENCH_REVISION names the
+# source where git cannot (an exported tree). OUTPUT is written only when
+# everything has run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=${1:-BENCHMARKS.md}
-cmd=(go test -run '^$' -bench . -benchmem ${BENCHFLAGS:-} ./...)
-raw=$(mktemp)
-trap 'rm -f "$raw"' EXIT
+out=${1:-bench-results/BENCHMARKS.md}
+if [ -n "${MAKELEVEL:-}" ]; then
+	shown="make bench OUT=$out"
+else
+	shown="scripts/bench.sh $out"
+fi
+[ -z "${BENCHFLAGS:-}" ] || shown="BENCHFLAGS='$BENCHFLAGS' $shown"
+[ -z "${BENCH_ARGS:-}" ] || shown="BENCH_ARGS='$BENCH_ARGS' $shown"
+revision=${BENCH_REVISION:-$(git describe --always --dirty 2>/dev/null || true)}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+start=$SECONDS
 
-"${cmd[@]}" | tee "$raw"
+# shellcheck disable=SC2086 # BENCH_ARGS and BENCHFLAGS are lists of flags
+go run ./cmd/bench -out "$tmp/harness.md" -command "$shown" -revision "$revision" ${BENCH_ARGS:-}
+# shellcheck disable=SC2086
+go test -run '^$' -bench . -benchmem ${BENCHFLAGS:-} ./... | tee "$tmp/gotest.txt"
 
+mkdir -p "$(dirname "$out")"
 {
-	echo "# Benchmarks"
+	cat "$tmp/harness.md"
+	echo "## go test micro-benchmarks"
 	echo
-	echo "Written by \`make bench\` on $(date -u +%Y-%m-%d) with $(go version | cut -d' ' -f3-)."
-	echo
-	echo "The machines these run on are shared and noisy: compare the ratios within one run,"
-	echo "not absolute times across runs. What each benchmark answers:"
+	echo "The engine's own costs, in process, with the emulator behind the real SDK client:"
 	echo
 	echo "- \`DryRunSweep\`: a whole sweep decision (index, policy, tags) against the emulator,"
 	echo "  with the usage index rebuilt (a cold function) and reused (a warm one within"
@@ -30,14 +48,15 @@ trap 'rm -f "$raw"' EXIT
 	echo "- \`DeleteNamed\`: named deletions among 200 connections and services: a filtered lookup"
 	echo "  per name for a few, one full listing above ten."
 	echo
-	echo "Command:"
-	echo
 	echo '```sh'
 	echo "go test -run '^\$' -bench . -benchmem${BENCHFLAGS:+ $BENCHFLAGS} ./..."
 	echo '```'
 	echo
 	echo '```'
-	grep -Ev '^(\?|PASS$|ok )' "$raw" || true
+	grep -Ev '^(\?|PASS$|ok )' "$tmp/gotest.txt" || true
 	echo '```'
-} >"$out"
+	echo
+	echo "The whole run took $((SECONDS - start)) s, building included."
+} >"$tmp/out.md"
+mv "$tmp/out.md" "$out"
 echo "wrote $out"

@@ -1,0 +1,129 @@
+// Package benchrun measures the cleanup function end to end, for make
+// bench: dry-run sweeps against the App Runner emulator with a fixed
+// latency per call, set beside the least time and calls any engine could
+// need (LowerBound); the function's start-up (INIT) under the Lambda
+// Runtime Interface Emulator beside a hello-world function's; and the peak
+// memory of a large sweep. cmd/bench runs it and writes the results as
+// Markdown.
+package benchrun
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// Config says what to measure.
+type Config struct {
+	// ModuleRoot holds go.mod; WorkDir receives the binaries.
+	ModuleRoot, WorkDir string
+	// Sizes are the populations swept at Latency.
+	Sizes []Population
+	// Latency is added by the emulator to every App Runner call of the
+	// sized sweeps, with no jitter.
+	Latency time.Duration
+	// Concurrency is the function's MAX_CONCURRENCY.
+	Concurrency int
+	// Runs is how often each size is swept; the median counts.
+	Runs int
+	// ColdStarts is how often each function is started for INIT.
+	ColdStarts int
+	// Memory is the population of the sweep whose peak RSS is measured,
+	// at MemoryLatency.
+	Memory        Population
+	MemoryLatency time.Duration
+	// Progress receives a line per step; nil discards.
+	Progress io.Writer
+}
+
+// SizeResult is one size's bounds and sweeps.
+type SizeResult struct {
+	// Bound is the lower bound with the page calls outside the K slots;
+	// SharedBound counts them against K.
+	Bound, SharedBound Bound
+	// Runs are the sweeps in the order run; Median is the one with the
+	// median wall time (the lower middle of an even number).
+	Runs   []SweepResult
+	Median SweepResult
+}
+
+// Results are everything one benchmark run measured.
+type Results struct {
+	Config
+	Machine Machine
+	Date    time.Time
+	// Command is how the results were produced, as the reader would type
+	// it; Revision the source's version, if known.
+	Command, Revision string
+	Sizes             []SizeResult
+	// Hello and Bootstrap are the two functions' INITs.
+	Hello, Bootstrap ColdStarts
+	// Memory is the large sweep, and MemoryBound its bound.
+	Memory      SweepResult
+	MemoryBound Bound
+}
+
+// Run builds the binaries and measures.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	progress := cfg.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	if cfg.Runs < 1 || cfg.ColdStarts < 1 || cfg.Concurrency < 1 {
+		return nil, fmt.Errorf("runs %d, cold starts %d, concurrency %d: each must be at least 1", cfg.Runs, cfg.ColdStarts, cfg.Concurrency)
+	}
+	res := &Results{Config: cfg, Machine: ThisMachine(), Date: time.Now().UTC()}
+
+	fmt.Fprintf(progress, "building the function, the hello-world function and the runtime interface emulator\n")
+	bins, err := Build(ctx, cfg.ModuleRoot, cfg.WorkDir)
+	if err != nil {
+		return nil, err
+	}
+
+	for _, p := range cfg.Sizes {
+		sw := Sweep{Connections: p.Connections, Services: p.Services, Free: p.Free, Concurrency: cfg.Concurrency, Latency: cfg.Latency}
+		b, err := LowerBound(sw)
+		if err != nil {
+			return nil, err
+		}
+		sw.PagesTakeSlots = true
+		shared, err := LowerBound(sw)
+		if err != nil {
+			return nil, err
+		}
+		sr := SizeResult{Bound: b, SharedBound: shared}
+		for i := range cfg.Runs {
+			fmt.Fprintf(progress, "sweep %d of %d: %d connections, %d services at %s a call (bound %s)\n",
+				i+1, cfg.Runs, p.Connections, p.Services, exact(cfg.Latency), duration(b.Wall))
+			r, err := RunSweep(ctx, SweepOptions{Bootstrap: bins.Bootstrap, Population: p, Concurrency: cfg.Concurrency, Latency: cfg.Latency})
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(progress, "  %s, %d App Runner calls\n", duration(r.Run), Total(r.EmulatorCalls))
+			sr.Runs = append(sr.Runs, r)
+		}
+		sorted := slices.Clone(sr.Runs)
+		slices.SortStableFunc(sorted, func(a, b SweepResult) int { return int(a.Run - b.Run) })
+		sr.Median = sorted[(len(sorted)-1)/2]
+		res.Sizes = append(res.Sizes, sr)
+	}
+
+	fmt.Fprintf(progress, "INIT: %d cold starts of each function under the runtime interface emulator\n", cfg.ColdStarts)
+	if res.Hello, res.Bootstrap, err = MeasureInit(ctx, bins, cfg.ColdStarts); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "  medians: hello world %s, cleanup function %s\n", duration(res.Hello.Median()), duration(res.Bootstrap.Median()))
+
+	m := cfg.Memory
+	fmt.Fprintf(progress, "peak RSS: a sweep of %d connections and %d services at %s a call\n", m.Connections, m.Services, exact(cfg.MemoryLatency))
+	if res.MemoryBound, err = LowerBound(Sweep{Connections: m.Connections, Services: m.Services, Free: m.Free, Concurrency: cfg.Concurrency, Latency: cfg.MemoryLatency}); err != nil {
+		return nil, err
+	}
+	if res.Memory, err = RunSweep(ctx, SweepOptions{Bootstrap: bins.Bootstrap, Population: m, Concurrency: cfg.Concurrency, Latency: cfg.MemoryLatency}); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "  %s in %s\n", megabytes(res.Memory.PeakRSS), duration(res.Memory.Run))
+	return res, nil
+}
