@@ -121,11 +121,15 @@ func TestLoadConfigProtectTagKey(t *testing.T) {
 	}
 }
 
-// useEmulator points the SDK's standard configuration at the emulator, for
-// App Runner and STS, with static credentials of the emulator's default
-// account.
-func useEmulator(t *testing.T, emu *apprunnerlocal.Server, region string) {
+// useEmulator starts an emulator with opts, loaded with the demo data, and
+// points the SDK's standard configuration at it, for App Runner and STS,
+// with static credentials of the emulator's default account.
+func useEmulator(t *testing.T, opts apprunnerlocal.Options, region string) *apprunnerlocal.Server {
 	t.Helper()
+	emu := apprunnerlocal.New(opts)
+	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewServer(emu)
 	t.Cleanup(hs.Close)
 	for k, v := range map[string]string{
@@ -135,6 +139,7 @@ func useEmulator(t *testing.T, emu *apprunnerlocal.Server, region string) {
 	} {
 		t.Setenv(k, v)
 	}
+	return emu
 }
 
 // TestNewRefusesCredentialsOfAnotherAccountOrPartition: the engine judges
@@ -150,11 +155,7 @@ func TestNewRefusesCredentialsOfAnotherAccountOrPartition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			emu := apprunnerlocal.New(apprunnerlocal.Options{})
-			if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
-				t.Fatal(err)
-			}
-			useEmulator(t, emu, tt.region)
+			emu := useEmulator(t, apprunnerlocal.Options{}, tt.region)
 			env := map[string]string{}
 			if tt.account != "" {
 				env["ACCOUNT_ID"] = tt.account
@@ -180,11 +181,7 @@ func TestNewRefusesCredentialsOfAnotherAccountOrPartition(t *testing.T) {
 // main does, with the SDK's standard configuration pointed at the emulator
 // through AWS_ENDPOINT_URL_APPRUNNER.
 func TestHandlerCleansUpThroughTheRealSDKConfiguration(t *testing.T) {
-	emu := apprunnerlocal.New(apprunnerlocal.Options{})
-	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
-		t.Fatal(err)
-	}
-	useEmulator(t, emu, "us-east-1")
+	emu := useEmulator(t, apprunnerlocal.Options{}, "us-east-1")
 	cfg, err := function.LoadConfig(lookup(map[string]string{"ACCOUNT_ID": "123456789012"}))
 	if err != nil {
 		t.Fatal(err)
@@ -233,11 +230,7 @@ func TestHandlerCleansUpThroughTheRealSDKConfiguration(t *testing.T) {
 // account, and refuses a role it does not know.
 func TestOffboardingAssumesTheRoleThroughSTS(t *testing.T) {
 	const allowed, refused = "arn:aws:iam::210987654321:role/Allowed", "arn:aws:iam::210987654321:role/Refused"
-	emu := apprunnerlocal.New(apprunnerlocal.Options{AssumableRoles: []string{allowed}})
-	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
-		t.Fatal(err)
-	}
-	useEmulator(t, emu, "us-east-1")
+	useEmulator(t, apprunnerlocal.Options{AssumableRoles: []string{allowed}}, "us-east-1")
 	// No ACCOUNT_ID: the function asks STS, which the emulator answers.
 	cfg, err := function.LoadConfig(lookup(map[string]string{"OFFBOARD_ROLE_ARNS": allowed + "," + refused}))
 	if err != nil {
@@ -280,11 +273,7 @@ func TestOffboardingAssumesTheRoleThroughSTS(t *testing.T) {
 // aws-cn or aws-us-gov is invalid, so its message is handed back (and, after
 // the redrive count, kept in the DLQ), never acknowledged as already deleted.
 func TestSQSMessagesNamingAnotherPartitionGoToTheDeadLetterQueue(t *testing.T) {
-	emu := apprunnerlocal.New(apprunnerlocal.Options{})
-	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
-		t.Fatal(err)
-	}
-	useEmulator(t, emu, "us-east-1")
+	emu := useEmulator(t, apprunnerlocal.Options{}, "us-east-1")
 	cfg, err := function.LoadConfig(lookup(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -350,11 +339,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 // AWS configuration and marks the engine's phases; a metrics record that
 // cannot be written is logged, and does not fail work that was done.
 func TestNewTracesAndReportsThroughWhatItIsGiven(t *testing.T) {
-	emu := apprunnerlocal.New(apprunnerlocal.Options{})
-	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
-		t.Fatal(err)
-	}
-	useEmulator(t, emu, "us-east-1")
+	useEmulator(t, apprunnerlocal.Options{}, "us-east-1")
 	cfg, err := function.LoadConfig(lookup(map[string]string{"DRY_RUN": "true"}))
 	if err != nil {
 		t.Fatal(err)
