@@ -127,7 +127,7 @@ func (raw RawRequest) Check() (*Request, []Rejection, error) {
 	if why := raw.rule(); why != "" {
 		return nil, nil, errors.New(why)
 	}
-	req := &Request{ID: raw.ID, Action: Action(raw.Action), DryRun: raw.DryRun, WaitForServices: raw.WaitForServices}
+	req := &Request{ID: raw.ID, Action: raw.Action, DryRun: raw.DryRun, WaitForServices: raw.WaitForServices}
 	var rejected []Rejection
 	switch req.Action {
 	case ActionDelete:
@@ -168,7 +168,7 @@ func (raw RawRequest) Check() (*Request, []Rejection, error) {
 
 // rule says which rule of a request raw breaks, or "".
 func (raw RawRequest) rule() string {
-	switch Action(raw.Action) {
+	switch raw.Action {
 	case ActionDelete:
 		if why := raw.offboardFieldsElsewhere(); why != "" {
 			return why
