@@ -89,9 +89,9 @@ lint: ## gofmt, go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) tool $(TOOLS_MODFILE) staticcheck ./...
 
-validate: ## cfn-lint the SAM template and run the SAM transform on it
+validate: ## cfn-lint the SAM template and the member role (member-role.yaml), and run the SAM transform on the SAM template
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint not installed (pip install cfn-lint)" >&2; exit 1; }
-	cfn-lint template.yaml
+	cfn-lint template.yaml member-role.yaml
 	@if command -v python3 >/dev/null; then \
 		python3 scripts/sam-translate.py template.yaml; \
 	else \
