@@ -129,6 +129,16 @@ func IsAccountID(s string) bool {
 	return len(s) == 12 && strings.Trim(s, "0123456789") == ""
 }
 
+// IsOUID reports whether s is an organizational unit ID, as the
+// Organizations API model's pattern says: ou-, 4 to 32 lower-case letters
+// or digits (the root's), a hyphen, 8 to 32 more.
+func IsOUID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "ou-")
+	root, id, ok2 := strings.Cut(rest, "-")
+	return ok && ok2 && len(root) >= 4 && len(root) <= 32 && len(id) >= 8 && len(id) <= 32 &&
+		strings.Trim(root, lowercase+digits) == "" && strings.Trim(id, lowercase+digits) == ""
+}
+
 // isPartition accepts aws, aws-cn, aws-us-gov, aws-iso-b...
 func isPartition(s string) bool {
 	words := strings.Split(s, "-")

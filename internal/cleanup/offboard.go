@@ -10,10 +10,12 @@ import (
 	"time"
 )
 
-// Scope is an account and region to clean up, and the IAM role through
-// which the function reaches it ("" for its own credentials).
+// Scope is an account and region to clean up, the IAM role through which
+// the function reaches it ("" for its own credentials), and whether it is
+// offboarded (no minimum age) or swept.
 type Scope struct {
 	Account, Region, RoleARN string
+	Offboard                 bool
 }
 
 // Runner runs requests; *Engine is one.
@@ -21,22 +23,45 @@ type Runner interface {
 	Run(ctx context.Context, reqs []Request) *Report
 }
 
-// EngineFactory returns the engine of an offboarded scope. Such engines
-// sweep without a minimum age; the factory may keep them for reuse. It is
-// called for several scopes at once.
+// EngineFactory returns the engine of a scope. An offboarded scope's engine
+// sweeps without a minimum age; the factory may keep engines for reuse. It
+// is called for several scopes at once.
 type EngineFactory func(ctx context.Context, s Scope) (Runner, error)
 
 // scopeParallelism is how many scopes are worked on at once: each engine
 // bounds its own calls, and App Runner's limits are per account and region.
 const scopeParallelism = 4
 
-// Dispatcher sends offboarding requests to the engines of their scopes and
-// every other request to the home engine, and merges what they report.
+// Dispatcher sends offboarding requests and the work items of plans to the
+// engines of their scopes and every other request to the home engine, and
+// merges what they report.
 type Dispatcher struct {
 	home     Runner
 	factory  EngineFactory
 	allowed  []string
+	org      *Organization
 	parallel int
+}
+
+// Organization lets a dispatcher run the work items of plans.
+type Organization struct {
+	// Home is the function's own account and region, reached with its own
+	// credentials; Partition is theirs.
+	Home      Scope
+	Partition string
+	// MemberRole is the name of the role assumed in other accounts:
+	// arn:PARTITION:iam::ACCOUNT:role/MemberRole.
+	MemberRole string
+	// Reach says why an account may not be reached ("" if it may). It is
+	// asked for every work item, so that a forged one naming an account
+	// outside the organization's allowed OUs is refused.
+	Reach func(ctx context.Context, account string) (why string, err error)
+}
+
+// WithOrganization makes the dispatcher run work items through org.
+func (d *Dispatcher) WithOrganization(org Organization) *Dispatcher {
+	d.org = &org
+	return d
 }
 
 // NewDispatcher returns a dispatcher. roles lists the IAM roles offboarding
@@ -53,9 +78,20 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 		homeReqs []Request
 		byScope  = map[Scope][]Request{}
 	)
-	var refused []Result
+	var (
+		refused   []Result
+		workItems []Request
+	)
 	for _, req := range reqs {
-		if req.Action != ActionOffboard {
+		switch {
+		case req.Plan != nil:
+			refused = append(refused, Reject(req.ID, describePlan(req),
+				"a plan is not run but planned, and this function plans nothing: set CLEANUP_QUEUE_URL").Result())
+			continue
+		case req.WorkItem != nil:
+			workItems = append(workItems, req)
+			continue
+		case req.Action != ActionOffboard:
 			homeReqs = append(homeReqs, req)
 			continue
 		}
@@ -69,20 +105,25 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 		for _, region := range req.Regions {
 			// One engine per account and region, whichever allowed role
 			// reaches it: two would sweep the same connections at once.
-			key := Scope{Account: req.Role.Account, Region: region, RoleARN: req.Role.String()}
-			for k := range byScope {
-				if k.Account == key.Account && k.Region == key.Region {
-					key = k
-				}
-			}
-			byScope[key] = append(byScope[key], Request{
-				ID: req.ID, Action: ActionSweep, DryRun: req.DryRun, WaitForServices: req.WaitForServices,
-			})
+			key := sameEngine(byScope, Scope{Account: req.Role.Account, Region: region, RoleARN: req.Role.String(), Offboard: true})
+			byScope[key] = append(byScope[key], asSweep(req))
+		}
+	}
+	for _, w := range d.route(ctx, workItems) {
+		switch {
+		case w.refused != nil:
+			refused = append(refused, *w.refused)
+		case w.home:
+			homeReqs = append(homeReqs, asSweep(w.req))
+		default:
+			key := sameEngine(byScope, w.scope)
+			byScope[key] = append(byScope[key], asSweep(w.req))
 		}
 	}
 	if len(byScope) == 0 {
 		rep := d.home.Run(ctx, homeReqs)
 		rep.Add(refused...)
+		labelPlans(rep, reqs)
 		return rep
 	}
 
@@ -116,7 +157,115 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 	})
 	rep := merge(reqs, reports, time.Since(start))
 	rep.Add(refused...)
+	labelPlans(rep, reqs)
 	return rep
+}
+
+// sameEngine is the key of the scope already planned for s's account,
+// region and mode, whichever role reaches it, or s: two engines would sweep
+// the same connections at once.
+func sameEngine(byScope map[Scope][]Request, s Scope) Scope {
+	for k := range byScope {
+		if k.Account == s.Account && k.Region == s.Region && k.Offboard == s.Offboard {
+			return k
+		}
+	}
+	return s
+}
+
+// asSweep is the sweep an engine runs for an offboarding request or a work
+// item: whether without a minimum age is the scope's to say.
+func asSweep(req Request) Request {
+	return Request{ID: req.ID, Action: ActionSweep, DryRun: req.DryRun, WaitForServices: req.WaitForServices}
+}
+
+// routed is where one work item goes: refused, to the home engine, or to
+// the engine of a scope.
+type routed struct {
+	req     Request
+	refused *Result
+	home    bool
+	scope   Scope
+}
+
+// route checks each work item's account with the organization, at most
+// parallel at a time, and says where it goes.
+func (d *Dispatcher) route(ctx context.Context, items []Request) []routed {
+	out := make([]routed, len(items))
+	forEach(ctx, d.parallel, len(items), func(ctx context.Context, i int) {
+		req, w := items[i], items[i].WorkItem
+		out[i].req = req
+		if d.org == nil {
+			out[i].refused = ptrTo(Reject(req.ID, describeWorkItem(req),
+				"a work item needs the organization configured (ORGANIZATION_OU_IDS, MEMBER_ROLE_NAME)").Result())
+			return
+		}
+		why, err := d.org.Reach(ctx, w.AccountID)
+		switch {
+		case err != nil:
+			out[i].refused = &Result{
+				ConnectionARN: everyConnection(PartitionOf(w.Region), w.Region, w.AccountID),
+				Outcome:       OutcomeFailed,
+				Reason:        failedReason(err, fmt.Sprintf("check account %s with AWS Organizations: %s", w.AccountID, errText(err))),
+				RequestIDs:    []string{req.ID},
+			}
+			return
+		case why != "":
+			out[i].refused = ptrTo(Reject(req.ID, describeWorkItem(req), why).Result())
+			return
+		}
+		home := d.org.Home
+		offboard := req.Action == ActionOffboard
+		if w.AccountID == home.Account && w.Region == home.Region && !offboard {
+			out[i].home = true
+			return
+		}
+		out[i].scope = Scope{Account: w.AccountID, Region: w.Region, Offboard: offboard}
+		if w.AccountID != home.Account {
+			out[i].scope.RoleARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", d.org.Partition, w.AccountID, d.org.MemberRole)
+		}
+	}, func(i int, reason string) {
+		out[i].refused = &Result{ConnectionARN: describeWorkItem(items[i]), Outcome: OutcomeFailed, Reason: reason, RequestIDs: []string{items[i].ID}}
+	})
+	return out
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// labelPlans ties each result to the plan of the work item that decided
+// it, when all the requests behind the result belong to one plan.
+func labelPlans(rep *Report, reqs []Request) {
+	planOf := map[string]string{}
+	for _, req := range reqs {
+		if req.WorkItem != nil && req.WorkItem.PlanID != "" {
+			planOf[req.ID] = req.WorkItem.PlanID
+		}
+	}
+	if len(planOf) == 0 {
+		return
+	}
+	for i := range rep.Results {
+		res := &rep.Results[i]
+		plan := ""
+		for j, id := range res.RequestIDs {
+			if p := planOf[id]; j == 0 || p == plan {
+				plan = p
+			} else {
+				plan = ""
+				break
+			}
+		}
+		res.PlanID = plan
+	}
+}
+
+func describePlan(req Request) string {
+	return fmt.Sprintf("%s plan ous=%s accounts=%s regions=%s", req.Action,
+		strings.Join(req.Plan.OrganizationalUnitIDs, ","), strings.Join(req.Plan.AccountIDs, ","), strings.Join(req.Plan.Regions, ","))
+}
+
+func describeWorkItem(req Request) string {
+	return fmt.Sprintf("%s account=%s region=%s plan=%s", req.Action, req.WorkItem.AccountID, req.WorkItem.Region, req.WorkItem.PlanID)
 }
 
 func describeOffboard(req Request) string {

@@ -43,6 +43,8 @@ type Result struct {
 	// RequestIDs are the IDs of the requests that asked about this
 	// connection; a connection named twice in a batch is decided once.
 	RequestIDs []string `json:"-"`
+	// PlanID is the plan whose work item decided this connection, if any.
+	PlanID string `json:"planId,omitempty"`
 }
 
 // ActionBatch is the Report.Action of a run whose requests asked for
@@ -66,6 +68,9 @@ type Report struct {
 	// OmittedResults is how many results a bounded copy leaves out (see
 	// Bounded); Counts still count them.
 	OmittedResults int `json:"omittedResults,omitempty"`
+
+	// Plans are the plans the invocation made, one per plan request.
+	Plans []PlanSummary `json:"plans,omitempty"`
 	// Duration is how long the run took.
 	Duration time.Duration `json:"-"`
 }
@@ -134,4 +139,32 @@ func (r *run) report(reqs []Request, start time.Time) *Report {
 	}
 	rep.Add(r.refused...)
 	return rep
+}
+
+// PlanSummary is what planning one request decided: the accounts and
+// regions its work items cover, and every OU or account it refused, and
+// why. A plan sends its work items to the cleanup queue; each is then run
+// as a sweep or offboarding of one account and region.
+type PlanSummary struct {
+	// RequestID is the plan request's ID (an SQS message ID, say).
+	RequestID string `json:"-"`
+	PlanID    string `json:"planId"`
+	Action    Action `json:"action"`
+	DryRun    bool   `json:"dryRun"`
+	// Accounts and Regions are those the work items cover.
+	Accounts []string `json:"accounts"`
+	Regions  []string `json:"regions"`
+	// WorkItems is how many work items were sent.
+	WorkItems int       `json:"workItems"`
+	Refused   []Refusal `json:"refused"`
+	// Error says why the plan could not be made, or its work items not all
+	// sent; the request is then retried (re-running a plan only repeats
+	// work items, which are idempotent).
+	Error string `json:"error,omitempty"`
+}
+
+// Refusal is an OU or account a plan does not reach, and why.
+type Refusal struct {
+	Subject string `json:"subject"`
+	Reason  string `json:"reason"`
 }

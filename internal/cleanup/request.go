@@ -58,6 +58,30 @@ type Request struct {
 	// through the role) and which regions are offboarded.
 	Role    RoleARN
 	Regions []string
+
+	// Plan, for a sweep or offboarding of accounts of the organization,
+	// names them: such a request is planned (one work item per account and
+	// region, sent to the cleanup queue), not run.
+	Plan *Plan
+	// WorkItem, for a sweep or offboarding of one account and region of a
+	// plan, says which.
+	WorkItem *WorkItem
+}
+
+// Plan names the accounts of an organization a request is about: those
+// under the OUs (child OUs included) and those named, in the regions (none
+// means the function's default regions).
+type Plan struct {
+	OrganizationalUnitIDs []string
+	AccountIDs            []string
+	Regions               []string
+}
+
+// WorkItem is one account and region of a plan.
+type WorkItem struct {
+	AccountID, Region string
+	// PlanID ties the work item's logs to its plan.
+	PlanID string
 }
 
 // RawRequest is a request as its sender wrote it, field by field: what a
@@ -73,6 +97,12 @@ type RawRequest struct {
 	AccountID       *string
 	RoleARN         *string
 	Regions         []string
+
+	// A plan's OUs and accounts, and a work item's region and plan.
+	OrganizationalUnitIDs []string
+	AccountIDs            []string
+	Region                *string
+	PlanID                *string
 }
 
 // Rejection is input that cannot be acted on: a request that breaks a rule,
@@ -150,28 +180,61 @@ func (raw RawRequest) Check() (*Request, []Rejection, error) {
 		if len(req.Connections) == 0 {
 			return nil, rejected, nil
 		}
-	case ActionSweep:
-		if raw.ServiceARN != "" {
+	case ActionSweep, ActionOffboard:
+		switch {
+		case raw.isPlan():
+			req.Plan = &Plan{
+				OrganizationalUnitIDs: distinct(raw.OrganizationalUnitIDs),
+				AccountIDs:            distinct(raw.AccountIDs),
+				Regions:               distinct(raw.Regions),
+			}
+		case raw.isWorkItem():
+			req.WorkItem = &WorkItem{AccountID: strings.TrimSpace(*raw.AccountID), Region: strings.TrimSpace(*raw.Region)}
+			if raw.PlanID != nil {
+				req.WorkItem.PlanID = strings.TrimSpace(*raw.PlanID)
+			}
+		case raw.ServiceARN != "":
 			a, _ := ParseServiceARN(strings.TrimSpace(raw.ServiceARN)) // rule checked it
 			req.Service = &a
-		}
-	case ActionOffboard:
-		req.Role, _ = ParseRoleARN(strings.TrimSpace(*raw.RoleARN)) // rule checked it
-		for _, r := range raw.Regions {
-			if r = strings.TrimSpace(r); !slices.Contains(req.Regions, r) {
-				req.Regions = append(req.Regions, r)
-			}
+		case raw.Action == ActionOffboard:
+			req.Role, _ = ParseRoleARN(strings.TrimSpace(*raw.RoleARN)) // rule checked it
+			req.Regions = distinct(raw.Regions)
 		}
 	}
 	return req, rejected, nil
+}
+
+// distinct trims each value and drops repeats, keeping the order; nil stays
+// nil.
+func distinct(values []string) []string {
+	var out []string
+	for _, v := range values {
+		if v = strings.TrimSpace(v); !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// isPlan reports whether raw names accounts of the organization.
+func (raw RawRequest) isPlan() bool {
+	return raw.OrganizationalUnitIDs != nil || raw.AccountIDs != nil
+}
+
+// isWorkItem reports whether raw is one account and region of a plan.
+func (raw RawRequest) isWorkItem() bool {
+	return raw.Region != nil || raw.PlanID != nil
 }
 
 // rule says which rule of a request raw breaks, or "".
 func (raw RawRequest) rule() string {
 	switch raw.Action {
 	case ActionDelete:
-		if why := raw.offboardFieldsElsewhere(); why != "" {
-			return why
+		if f := raw.present("accountId", "roleArn", "regions"); f != "" {
+			return fmt.Sprintf(`field %q applies to action "offboard" only`, f)
+		}
+		if f := raw.present("organizationalUnitIds", "accountIds", "region", "planId"); f != "" {
+			return fmt.Sprintf(`field %q applies to plans and work items of actions "sweep" and "offboard" only`, f)
 		}
 		if len(raw.ConnectionARNs) == 0 {
 			return `action "delete" needs at least one ARN in "connectionArns"`
@@ -180,38 +243,145 @@ func (raw RawRequest) rule() string {
 			return fmt.Sprintf(`"connectionArns" names %d ARNs, more than the %d one request may name: split the request`,
 				len(raw.ConnectionARNs), MaxConnectionARNs)
 		}
-	case ActionSweep:
-		if why := raw.offboardFieldsElsewhere(); why != "" {
-			return why
+	case ActionSweep, ActionOffboard:
+		switch {
+		case raw.isPlan() && raw.isWorkItem():
+			return `a request is a plan ("organizationalUnitIds", "accountIds") or a work item ("accountId", "region", "planId"), not both`
+		case raw.isPlan():
+			return raw.planRule()
+		case raw.isWorkItem():
+			return raw.workItemRule()
+		case raw.Action == ActionOffboard:
+			return raw.offboardRule()
 		}
-		if len(raw.ConnectionARNs) > 0 {
-			return fmt.Sprintf(`action "sweep" takes no "connectionArns" (got %d): use action "delete" to name connections`, len(raw.ConnectionARNs))
-		}
-		if raw.ServiceARN != "" {
-			// A bad one must not widen into a sweep of everything.
-			if _, err := ParseServiceARN(strings.TrimSpace(raw.ServiceARN)); err != nil {
-				return fmt.Sprintf("not an App Runner service ARN: %v", err)
-			}
-		}
-	case ActionOffboard:
-		return raw.offboardRule()
+		return raw.sweepRule()
 	default:
 		return fmt.Sprintf("unknown action %q: use %s", Excerpt(string(raw.Action), InputExcerpt), actions)
 	}
 	return ""
 }
 
-// offboardFieldsElsewhere refuses the offboarding fields in a request of
-// another action: a sweep or delete naming an account would run against
-// the function's own account instead, so they are refused, not ignored.
-func (raw RawRequest) offboardFieldsElsewhere() string {
-	for _, f := range []struct {
-		name    string
-		present bool
-	}{{"accountId", raw.AccountID != nil}, {"roleArn", raw.RoleARN != nil}, {"regions", raw.Regions != nil}} {
-		if f.present {
-			return fmt.Sprintf(`field %q applies to action "offboard" only`, f.name)
+// present returns the first of the named optional fields that raw has, or
+// "".
+func (raw RawRequest) present(fields ...string) string {
+	has := map[string]bool{
+		"connectionArns": raw.ConnectionARNs != nil, "accountId": raw.AccountID != nil, "roleArn": raw.RoleARN != nil,
+		"regions": raw.Regions != nil, "organizationalUnitIds": raw.OrganizationalUnitIDs != nil,
+		"accountIds": raw.AccountIDs != nil, "region": raw.Region != nil, "planId": raw.PlanID != nil,
+	}
+	for _, f := range fields {
+		if has[f] {
+			return f
 		}
+	}
+	return ""
+}
+
+// sweepRule is the rule of a sweep of the function's own account.
+func (raw RawRequest) sweepRule() string {
+	// A sweep naming an account would run against the function's own
+	// account instead, so such fields are refused, not ignored.
+	switch f := raw.present("accountId", "roleArn", "regions"); f {
+	case "":
+	case "accountId":
+		return `field "accountId" of a sweep needs "region": a work item names one account and region; use "accountIds" to plan several`
+	default:
+		return fmt.Sprintf(`field %q applies to action "offboard" only`, f)
+	}
+	if len(raw.ConnectionARNs) > 0 {
+		return fmt.Sprintf(`action "sweep" takes no "connectionArns" (got %d): use action "delete" to name connections`, len(raw.ConnectionARNs))
+	}
+	if raw.ServiceARN != "" {
+		// A bad one must not widen into a sweep of everything.
+		if _, err := ParseServiceARN(strings.TrimSpace(raw.ServiceARN)); err != nil {
+			return fmt.Sprintf("not an App Runner service ARN: %v", err)
+		}
+	}
+	return ""
+}
+
+// Limits of a plan.
+const (
+	MaxPlanOUs      = 100
+	MaxPlanAccounts = 1000
+)
+
+// planRule is the rule of a plan: OUs and accounts of the organization,
+// and regions where App Runner is.
+func (raw RawRequest) planRule() string {
+	if f := raw.present("connectionArns", "roleArn", "accountId"); f != "" {
+		return fmt.Sprintf(`a plan (with "organizationalUnitIds" or "accountIds") takes no %q: it names accounts of the organization, reached through the member role`, f)
+	}
+	switch {
+	case len(raw.OrganizationalUnitIDs)+len(raw.AccountIDs) == 0:
+		return `a plan needs at least one OU in "organizationalUnitIds" or account in "accountIds"`
+	case len(raw.OrganizationalUnitIDs) > MaxPlanOUs:
+		return fmt.Sprintf(`"organizationalUnitIds" names %d OUs, more than the %d one plan may name: split the plan`, len(raw.OrganizationalUnitIDs), MaxPlanOUs)
+	case len(raw.AccountIDs) > MaxPlanAccounts:
+		return fmt.Sprintf(`"accountIds" names %d accounts, more than the %d one plan may name: split the plan`, len(raw.AccountIDs), MaxPlanAccounts)
+	case len(raw.Regions) > MaxRegions:
+		return fmt.Sprintf("%d regions: at most %d per request", len(raw.Regions), MaxRegions)
+	}
+	for _, ou := range raw.OrganizationalUnitIDs {
+		if !IsOUID(strings.TrimSpace(ou)) {
+			return fmt.Sprintf("%q is not an organizational unit ID (ou-xxxx-xxxxxxxx)", Excerpt(ou, InputExcerpt))
+		}
+	}
+	for _, id := range raw.AccountIDs {
+		if !IsAccountID(strings.TrimSpace(id)) {
+			return fmt.Sprintf("%q is not an account ID: want 12 digits", Excerpt(id, InputExcerpt))
+		}
+	}
+	for _, r := range raw.Regions {
+		r = strings.TrimSpace(r)
+		if why := regionRule(PartitionOf(r), r); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
+// maxPlanIDLength bounds a work item's plan ID.
+const maxPlanIDLength = 128
+
+// workItemRule is the rule of one account and region of a plan.
+func (raw RawRequest) workItemRule() string {
+	if f := raw.present("connectionArns", "roleArn", "regions", "organizationalUnitIds", "accountIds"); f != "" {
+		return fmt.Sprintf(`a work item (with "region") takes no %q: it is one account and one region`, f)
+	}
+	if raw.AccountID == nil || !IsAccountID(strings.TrimSpace(*raw.AccountID)) {
+		return `a work item needs "accountId", 12 digits`
+	}
+	if raw.Region == nil {
+		return `a work item needs "region"`
+	}
+	r := strings.TrimSpace(*raw.Region)
+	if why := regionRule(PartitionOf(r), r); why != "" {
+		return why
+	}
+	if raw.PlanID != nil {
+		id := strings.TrimSpace(*raw.PlanID)
+		if id == "" || len(id) > maxPlanIDLength || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) {
+			return fmt.Sprintf(`"planId" %q: want 1 to %d printable characters without spaces`, Excerpt(id, InputExcerpt), maxPlanIDLength)
+		}
+	}
+	return ""
+}
+
+// regionRule says why r cannot be reached in partition, or "": only
+// regions where App Runner exists are, since each costs credentials, an
+// engine and connections, which a request must not be able to multiply
+// with made-up regions.
+func regionRule(partition, r string) string {
+	if !isRegion(r) {
+		return fmt.Sprintf("region %q is not a region name such as us-east-1", Excerpt(r, InputExcerpt))
+	}
+	if !HasAppRunner(partition, r) {
+		offered := "App Runner is offered in none of its regions"
+		if rs := AppRunnerRegions(partition); len(rs) > 0 {
+			offered = "App Runner is offered in " + strings.Join(rs, ", ")
+		}
+		return fmt.Sprintf("region %q: no App Runner there (partition %s: %s)", r, partition, offered)
 	}
 	return ""
 }
@@ -239,19 +409,8 @@ func (raw RawRequest) offboardRule() string {
 		}
 	}
 	for _, r := range raw.Regions {
-		r = strings.TrimSpace(r)
-		if !isRegion(r) {
-			return fmt.Sprintf("region %q is not a region name such as us-east-1", Excerpt(r, InputExcerpt))
-		}
-		// Only regions where App Runner exists are reached: each scope
-		// costs credentials, an engine and connections, which a request
-		// must not be able to multiply with made-up regions.
-		if !HasAppRunner(role.Partition, r) {
-			offered := "App Runner is offered in none of its regions"
-			if rs := AppRunnerRegions(role.Partition); len(rs) > 0 {
-				offered = "App Runner is offered in " + strings.Join(rs, ", ")
-			}
-			return fmt.Sprintf("region %q: no App Runner there (partition %s: %s)", r, role.Partition, offered)
+		if why := regionRule(role.Partition, strings.TrimSpace(r)); why != "" {
+			return why
 		}
 	}
 	return ""

@@ -32,8 +32,13 @@ func (r *run) collectTargets(reqs []Request) (full *sweep, byService map[string]
 	byService = make(map[string]*sweep)
 	for i := range reqs {
 		req := &reqs[i]
-		switch req.Action {
-		case ActionSweep:
+		switch {
+		case req.Plan != nil, req.WorkItem != nil, req.Action == ActionOffboard:
+			// Planned, or dispatched to the engine of their scope as plain
+			// sweeps: reaching an engine as they are, they would sweep
+			// the engine's own account instead.
+			r.refuse(string(req.Action), "an engine runs sweeps of its own account and deletions only; this request must go through the dispatcher", req.ID)
+		case req.Action == ActionSweep:
 			if req.Service == nil {
 				if full == nil {
 					full = &sweep{}
@@ -50,7 +55,7 @@ func (r *run) collectTargets(reqs []Request) (full *sweep, byService map[string]
 				byService[key] = &sweep{}
 			}
 			byService[key].merge(req.ID, r.dryRun(req))
-		case ActionDelete:
+		case req.Action == ActionDelete:
 			for _, a := range req.Connections {
 				if why := r.scopeProblem(a); why != "" {
 					r.refuse(a.String(), why, req.ID)

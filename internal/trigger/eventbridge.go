@@ -100,6 +100,9 @@ func decodeEvent(b []byte, opts Options) (decoded, error) {
 
 	case ev.Source == "aws.apprunner":
 		return reject("of App Runner's events only %q is accepted", appRunnerDetailType)
+
+	case ev.Source == "aws.organizations" && ev.DetailType == cloudTrailDetailType:
+		return decodeMoveAccount(ev, opts)
 	}
 	return reject("no accepted source and detail-type pair matches")
 }
@@ -145,4 +148,50 @@ func unwrapDetail(raw json.RawMessage) ([]byte, error) {
 func sweep(kind Kind, raw cleanup.RawRequest) (decoded, error) {
 	req, _, err := raw.Check()
 	return decoded{kind: kind, req: req}, err
+}
+
+// moveAccountDetail is the part of CloudTrail's record of an Organizations
+// MoveAccount call that says which account moved where.
+type moveAccountDetail struct {
+	EventName         string `json:"eventName"`
+	ErrorCode         string `json:"errorCode"`
+	RequestParameters struct {
+		AccountID           string `json:"accountId"`
+		DestinationParentID string `json:"destinationParentId"`
+	} `json:"requestParameters"`
+}
+
+// decodeMoveAccount turns an account moved into the offboarding OU into an
+// offboarding plan of that account in the default regions. Other
+// Organizations calls, failed moves and moves elsewhere ask for nothing.
+func decodeMoveAccount(ev events.EventBridgeEvent, opts Options) (decoded, error) {
+	var d moveAccountDetail
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		return decoded{}, &PayloadError{
+			Received: fmt.Sprintf("an Organizations CloudTrail event (id %q)", ev.ID),
+			Reason:   "its detail does not decode: " + jsonProblem(err),
+		}
+	}
+	moved, into := d.RequestParameters.AccountID, d.RequestParameters.DestinationParentID
+	note := func(format string, args ...any) (decoded, error) {
+		return decoded{kind: KindOrganizations, note: fmt.Sprintf(format, args...)}, nil
+	}
+	switch {
+	case d.EventName != "MoveAccount":
+		return note("Organizations call %q needs no cleanup: only MoveAccount into the offboarding OU starts one", d.EventName)
+	case d.ErrorCode != "":
+		return note("MoveAccount of %s failed (%s): nothing moved", moved, d.ErrorCode)
+	case opts.OffboardOUID == "":
+		return note("account %s moved into %s: no offboarding OU is configured (OFFBOARD_OU_ID)", moved, into)
+	case into != opts.OffboardOUID:
+		return note("account %s moved into %s, not the offboarding OU %s", moved, into, opts.OffboardOUID)
+	}
+	req, _, err := cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionOffboard, AccountIDs: []string{moved}}.Check()
+	if err != nil {
+		return decoded{}, &PayloadError{
+			Received: fmt.Sprintf("an Organizations MoveAccount event (id %q)", ev.ID),
+			Reason:   fmt.Sprintf("the moved account %q cannot be offboarded: %v", moved, err),
+		}
+	}
+	return decoded{kind: KindOrganizations, req: req}, nil
 }

@@ -19,6 +19,13 @@ type Runner interface {
 	Run(ctx context.Context, reqs []cleanup.Request) *cleanup.Report
 }
 
+// Planner plans a request that names accounts of the organization: one
+// work item per account and region, sent to the cleanup queue. *org.Planner
+// satisfies it.
+type Planner interface {
+	Plan(ctx context.Context, req cleanup.Request) cleanup.PlanSummary
+}
+
 // Publisher hands a finished report to the reporting side (logs, metrics).
 // kind is the payload form, a Kind as a string.
 type Publisher interface {
@@ -31,6 +38,7 @@ type Publisher interface {
 // to lambda.Start as it is.
 type Handler struct {
 	Runner    Runner
+	Planner   Planner   // optional; without one, plans are refused
 	Publisher Publisher // optional
 	Options   Options
 	Logger    *slog.Logger // optional; notes about ignored input go here
@@ -75,15 +83,17 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		}
 	}
 
+	plans, reqs := h.plan(ctx, inv)
 	// The runner runs for rejected input alone too: its report says
 	// whether the function is in dry-run mode. A runner that returns no
 	// report did not run: Respond then hands every SQS message back.
 	rep := cleanup.NewReport(nil, false)
-	if len(inv.Requests)+len(inv.Rejections) > 0 {
-		rep = h.Runner.Run(ctx, inv.Requests)
+	if len(reqs)+len(inv.Rejections) > 0 {
+		rep = h.Runner.Run(ctx, reqs)
 	}
 	if rep != nil {
 		rep.Reject(inv.Rejections...)
+		rep.Plans = plans
 	}
 	if h.Publisher != nil && rep != nil {
 		h.Publisher.Publish(ctx, string(inv.Kind), rep)
@@ -94,6 +104,27 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, errors.Join(respErr, fmt.Errorf("encode %s response: %w", inv.Kind, err))
 	}
 	return out, respErr
+}
+
+// plan plans the invocation's plan requests and returns their summaries
+// and the requests left to run.
+func (h *Handler) plan(ctx context.Context, inv Invocation) ([]cleanup.PlanSummary, []cleanup.Request) {
+	var (
+		plans []cleanup.PlanSummary
+		rest  []cleanup.Request
+	)
+	for _, req := range inv.Requests {
+		switch {
+		case req.Plan == nil:
+			rest = append(rest, req)
+		case h.Planner == nil:
+			plans = append(plans, cleanup.PlanSummary{RequestID: req.ID, Action: req.Action, DryRun: req.DryRun, Refused: []cleanup.Refusal{},
+				Error: "this function plans nothing: set CLEANUP_QUEUE_URL (and ORGANIZATION_OU_IDS) to plan sweeps and offboarding across accounts"})
+		default:
+			plans = append(plans, h.Planner.Plan(ctx, req))
+		}
+	}
+	return plans, rest
 }
 
 // reject publishes a payload Decode refused as one invalid result and

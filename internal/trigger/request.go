@@ -14,7 +14,8 @@ import (
 
 // requestFields lists the JSON request's fields, exact case: the key
 // check reads them, and error messages name them.
-const requestFields = "action, connectionArns, dryRun, waitForServices, accountId, roleArn, regions"
+const requestFields = "action, connectionArns, dryRun, waitForServices, accountId, roleArn, regions, " +
+	"organizationalUnitIds, accountIds, region, planId"
 
 // wireRequest is the JSON request as callers write it. It is decoded
 // strictly: a misspelt field must not turn a dry run into a real one.
@@ -23,6 +24,8 @@ const requestFields = "action, connectionArns, dryRun, waitForServices, accountI
 //	{"action":"delete","connectionArns":["arn:aws:apprunner:..."]}
 //	{"action":"offboard","accountId":"210987654321",
 //	 "roleArn":"arn:aws:iam::210987654321:role/NAME","regions":["eu-west-1"]}
+//	{"action":"offboard","organizationalUnitIds":["ou-abcd-12345678"],"regions":["eu-west-1"]}
+//	{"action":"sweep","accountId":"210987654321","region":"eu-west-1","planId":"plan-..."}
 //
 // each with optional "dryRun" and "waitForServices".
 type wireRequest struct {
@@ -33,6 +36,11 @@ type wireRequest struct {
 	AccountID       *string  `json:"accountId"`
 	RoleARN         *string  `json:"roleArn"`
 	Regions         []string `json:"regions"`
+
+	OrganizationalUnitIDs []string `json:"organizationalUnitIds"`
+	AccountIDs            []string `json:"accountIds"`
+	Region                *string  `json:"region"`
+	PlanID                *string  `json:"planId"`
 }
 
 // decodeRequest decodes one JSON request and checks it: the JSON here, the
@@ -64,6 +72,11 @@ func decodeRequest(id string, b []byte) (*cleanup.Request, []cleanup.Rejection, 
 		AccountID:       w.AccountID,
 		RoleARN:         w.RoleARN,
 		Regions:         w.Regions,
+
+		OrganizationalUnitIDs: w.OrganizationalUnitIDs,
+		AccountIDs:            w.AccountIDs,
+		Region:                w.Region,
+		PlanID:                w.PlanID,
 	}.Check()
 }
 

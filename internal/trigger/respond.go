@@ -29,6 +29,8 @@ type IncompleteError struct {
 	Invalid int
 	// Waiting counts in_use results of requests that wait for services.
 	Waiting int
+	// Unplanned counts plans that could not be made or sent in full.
+	Unplanned int
 	// Examples are the first few unfinished results, "connection: reason",
 	// so that the error alone says what to look at.
 	Examples []string
@@ -44,6 +46,9 @@ const MaxResponseResults = 1000
 func (e *IncompleteError) Error() string {
 	msg := fmt.Sprintf("%s cleanup incomplete: %d failed, %d invalid, %d in use while the request waits for services",
 		e.Kind, e.Failed, e.Invalid, e.Waiting)
+	if e.Unplanned > 0 {
+		msg += fmt.Sprintf(", %d plan(s) not made or not sent in full", e.Unplanned)
+	}
 	if len(e.Examples) > 0 {
 		msg += " (" + strings.Join(e.Examples, "; ") + ")"
 	}
@@ -70,6 +75,14 @@ func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
 		Invalid: rep.Counts[cleanup.OutcomeInvalid],
 		Waiting: len(waiting),
 	}
+	for _, p := range rep.Plans {
+		if p.Error != "" {
+			e.Unplanned++
+			if len(e.Examples) < maxExamples {
+				e.Examples = append(e.Examples, fmt.Sprintf("plan %s: %s", p.PlanID, p.Error))
+			}
+		}
+	}
 	for _, res := range rep.Results {
 		if len(e.Examples) == maxExamples {
 			break
@@ -78,7 +91,7 @@ func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
 			e.Examples = append(e.Examples, fmt.Sprintf("%s %s: %s", res.ConnectionARN, res.Outcome, res.Reason))
 		}
 	}
-	if e.Failed+e.Invalid+e.Waiting > 0 {
+	if e.Failed+e.Invalid+e.Waiting+e.Unplanned > 0 {
 		return rep.Bounded(MaxResponseResults), e
 	}
 	return rep.Bounded(MaxResponseResults), nil
@@ -124,6 +137,11 @@ func (inv Invocation) BatchResponse(rep *cleanup.Report) events.SQSEventResponse
 		waits := make(map[string]bool)
 		for _, r := range inv.Requests {
 			waits[r.ID] = r.WaitForServices
+		}
+		for _, p := range rep.Plans {
+			if p.Error != "" {
+				failed[p.RequestID] = true
+			}
 		}
 		for _, res := range rep.Results {
 			for _, id := range res.RequestIDs {

@@ -45,6 +45,9 @@ const (
 	KindAppRunner Kind = "apprunner"
 	// KindScheduler is an EventBridge Scheduler delivery without input.
 	KindScheduler Kind = "scheduler"
+	// KindOrganizations is AWS Organizations' CloudTrail MoveAccount event:
+	// an account moved into the offboarding OU.
+	KindOrganizations Kind = "organizations"
 	// KindDirect is the JSON request itself, from a direct invocation or an
 	// EventBridge Scheduler schedule with an explicit input.
 	KindDirect Kind = "direct"
@@ -64,9 +67,10 @@ const (
 	// MaxBodyBytes is the largest SQS message body decoded (256 KiB).
 	MaxBodyBytes = 256 * 1024
 
-	scheduledDetailType = "Scheduled Event"
-	appRunnerDetailType = "AppRunner Service Operation Status Change"
-	deleteCompleted     = "DeleteServiceCompletedSuccessfully"
+	scheduledDetailType  = "Scheduled Event"
+	appRunnerDetailType  = "AppRunner Service Operation Status Change"
+	cloudTrailDetailType = "AWS API Call via CloudTrail"
+	deleteCompleted      = "DeleteServiceCompletedSuccessfully"
 )
 
 // acceptedForms is appended to every rejection so the reader learns what
@@ -76,13 +80,18 @@ const acceptedForms = "accepted: an SQS event (Records with eventSource aws:sqs)
 	"detail-type \"" + CustomDetailType + "\" from the configured source, " +
 	"or source aws.apprunner with detail-type \"" + appRunnerDetailType + "\"); " +
 	"or a JSON request {\"action\":\"sweep\"|\"delete\"|\"offboard\",\"connectionArns\":[...],\"dryRun\":bool,\"waitForServices\":bool} " +
-	"(offboard names \"roleArn\" and \"regions\":[...], optionally \"accountId\", and no connectionArns)"
+	"(offboard names \"roleArn\" and \"regions\":[...], optionally \"accountId\", and no connectionArns; " +
+	"a plan of sweep or offboard names \"organizationalUnitIds\" or \"accountIds\" and optionally \"regions\"; " +
+	"a work item names \"accountId\", \"region\" and \"planId\")"
 
 // Options tune decoding.
 type Options struct {
 	// CustomEventSource is the only source accepted for custom events;
 	// empty means DefaultCustomEventSource.
 	CustomEventSource string
+	// OffboardOUID is the OU an account is moved into to be offboarded
+	// (OFFBOARD_OU_ID); empty ignores Organizations' MoveAccount events.
+	OffboardOUID string
 }
 
 func (o Options) withDefaults() Options {

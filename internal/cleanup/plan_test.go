@@ -1,0 +1,210 @@
+package cleanup_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+func TestPlansAndWorkItemsAreCheckedOnce(t *testing.T) {
+	const ou = "ou-abcd-12345678"
+	tests := []struct {
+		name    string
+		raw     cleanup.RawRequest
+		want    *cleanup.Request // nil: rejected whole
+		errPart string
+	}{
+		{"a plan of OUs and accounts", cleanup.RawRequest{Action: cleanup.ActionOffboard, OrganizationalUnitIDs: []string{ou, " " + ou},
+			AccountIDs: []string{"210987654321"}, Regions: []string{"eu-west-1"}, DryRun: true},
+			&cleanup.Request{Action: cleanup.ActionOffboard, DryRun: true, Plan: &cleanup.Plan{
+				OrganizationalUnitIDs: []string{ou}, AccountIDs: []string{"210987654321"}, Regions: []string{"eu-west-1"}}}, ""},
+		{"a plan without regions takes the defaults later", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{"210987654321"}},
+			&cleanup.Request{Action: cleanup.ActionSweep, Plan: &cleanup.Plan{AccountIDs: []string{"210987654321"}}}, ""},
+		{"a work item", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountID: ptr("210987654321"), Region: ptr("eu-west-1"), PlanID: ptr("plan-1")},
+			&cleanup.Request{Action: cleanup.ActionSweep, WorkItem: &cleanup.WorkItem{AccountID: "210987654321", Region: "eu-west-1", PlanID: "plan-1"}}, ""},
+		{"an empty plan", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{}}, nil, "a plan needs at least one OU"},
+		{"a bad OU", cleanup.RawRequest{Action: cleanup.ActionSweep, OrganizationalUnitIDs: []string{"r-abcd"}}, nil, "not an organizational unit ID"},
+		{"a bad account", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{"12345"}}, nil, "not an account ID"},
+		{"a plan in a region without App Runner", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{"210987654321"}, Regions: []string{"sa-east-1"}},
+			nil, `region "sa-east-1": no App Runner there`},
+		{"a plan with a role", cleanup.RawRequest{Action: cleanup.ActionOffboard, AccountIDs: []string{"210987654321"}, RoleARN: ptr(roleARN)}, nil, `takes no "roleArn"`},
+		{"a plan and a work item at once", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{"210987654321"}, Region: ptr("eu-west-1")},
+			nil, "not both"},
+		{"a work item without its account", cleanup.RawRequest{Action: cleanup.ActionSweep, Region: ptr("eu-west-1")}, nil, `needs "accountId"`},
+		{"a work item in a made-up region", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountID: ptr("210987654321"), Region: ptr("zz-fake-1")},
+			nil, "no App Runner there"},
+		{"a work item with a spaced plan ID", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountID: ptr("210987654321"), Region: ptr("eu-west-1"), PlanID: ptr("a b")},
+			nil, `"planId"`},
+		{"a delete naming OUs", cleanup.RawRequest{Action: cleanup.ActionDelete, ConnectionARNs: []string{"x"}, OrganizationalUnitIDs: []string{ou}},
+			nil, `applies to plans and work items`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _, err := tt.raw.Check()
+			if tt.want == nil {
+				if err == nil || !strings.Contains(err.Error(), tt.errPart) {
+					t.Fatalf("error = %v, want one saying %q", err, tt.errPart)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, req); diff != "" {
+				t.Errorf("request (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// orgWorld is an emulator with the home account and a member account, and
+// a dispatcher that runs work items: the member account is reached the way
+// the function does after assuming the member role.
+func orgWorld(t *testing.T, reach func(ctx context.Context, account string) (string, error)) (*world, *cleanup.Dispatcher, *[]cleanup.Scope) {
+	t.Helper()
+	w := newWorld(t, apprunnerlocal.Options{Accounts: map[string]string{otherKey: leaving}}, 3)
+	hs := httptest.NewServer(w.srv)
+	t.Cleanup(hs.Close)
+	var (
+		mu     sync.Mutex
+		scopes []cleanup.Scope
+	)
+	factory := func(ctx context.Context, s cleanup.Scope) (cleanup.Runner, error) {
+		mu.Lock()
+		scopes = append(scopes, s)
+		mu.Unlock()
+		key := "AKIDTEST"
+		if s.Account == leaving {
+			key = otherKey
+		}
+		minAge := 24 * time.Hour
+		if s.Offboard {
+			minAge = 0
+		}
+		return cleanup.New(apprunnerlocal.NewClient(hs.URL, s.Region, key), cleanup.Config{
+			Account: s.Account, Region: s.Region, ProtectTagKey: "apprunner-cleanup:protect", MinAge: minAge}, nil)
+	}
+	d := cleanup.NewDispatcher(w.engine(cleanup.Config{}), factory, nil).WithOrganization(cleanup.Organization{
+		Home: cleanup.Scope{Account: account, Region: region}, Partition: "aws", MemberRole: "AppRunnerConnectionCleanup", Reach: reach,
+	})
+	return w, d, &scopes
+}
+
+func reachAll(context.Context, string) (string, error) { return "", nil }
+
+func workItem(id string, action cleanup.Action, acct, reg string) cleanup.RawRequest {
+	return cleanup.RawRequest{ID: id, Action: action, AccountID: &acct, Region: &reg, PlanID: ptr("plan-7")}
+}
+
+func TestWorkItemsRunInTheirAccountThroughTheMemberRole(t *testing.T) {
+	tests := []struct {
+		name      string
+		action    cleanup.Action
+		wantYoung cleanup.Outcome
+		wantScope cleanup.Scope
+	}{
+		{"a sweep keeps the minimum age", cleanup.ActionSweep, cleanup.OutcomeTooYoung,
+			cleanup.Scope{Account: leaving, Region: "eu-west-1", RoleARN: "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"}},
+		{"an offboarding has none", cleanup.ActionOffboard, cleanup.OutcomeDeleted,
+			cleanup.Scope{Account: leaving, Region: "eu-west-1", RoleARN: "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup", Offboard: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, d, scopes := orgWorld(t, reachAll)
+			oldOne := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "old-conn", CreatedAt: old})
+			young := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "young-conn", CreatedAgo: time.Minute})
+			home := w.conn(apprunnerlocal.SeedConnection{Name: "home-conn"})
+
+			rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{workItem("w1", tt.action, leaving, "eu-west-1")})
+
+			got := byARN(t, rep)
+			if got[oldOne].Outcome != cleanup.OutcomeDeleted || got[young].Outcome != tt.wantYoung {
+				t.Errorf("old %s, young %s; want deleted, %s", got[oldOne].Outcome, got[young].Outcome, tt.wantYoung)
+			}
+			if got[oldOne].PlanID != "plan-7" {
+				t.Errorf("result's plan %q, want plan-7", got[oldOne].PlanID)
+			}
+			if _, touched := got[home]; touched || !w.exists(home) {
+				t.Error("a work item of another account touched the home account")
+			}
+			if diff := cmp.Diff([]cleanup.Scope{tt.wantScope}, *scopes); diff != "" {
+				t.Errorf("scopes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWorkItemOfTheHomeAccountAndRegionRunsOnTheHomeEngine(t *testing.T) {
+	w, d, scopes := orgWorld(t, reachAll)
+	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-conn"})
+
+	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{workItem("w1", cleanup.ActionSweep, account, region)})
+
+	if r := byARN(t, rep)[free]; r.Outcome != cleanup.OutcomeDeleted || r.PlanID != "plan-7" {
+		t.Errorf("result %+v, want deleted for plan-7", r)
+	}
+	if len(*scopes) != 0 {
+		t.Errorf("engines made for %v, want the home engine alone", *scopes)
+	}
+}
+
+// TestWorkItemsAreCheckedWithTheOrganizationEveryTime: a work item is a
+// message anyone allowed to send to the queue can forge, so its account is
+// checked again when it runs.
+func TestWorkItemsAreCheckedWithTheOrganizationEveryTime(t *testing.T) {
+	tests := []struct {
+		name    string
+		reach   func(context.Context, string) (string, error)
+		outcome cleanup.Outcome
+		reason  string
+	}{
+		{"an account outside the allowed OUs", func(context.Context, string) (string, error) {
+			return "account 210987654321 is not under ORGANIZATION_OU_IDS", nil
+		}, cleanup.OutcomeInvalid, "not under ORGANIZATION_OU_IDS"},
+		{"Organizations failing", func(context.Context, string) (string, error) {
+			return "", errors.New("TooManyRequestsException: slow down")
+		}, cleanup.OutcomeFailed, "check account 210987654321 with AWS Organizations"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, d, scopes := orgWorld(t, tt.reach)
+			conn := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "old-conn", CreatedAt: old})
+
+			rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{workItem("w1", cleanup.ActionOffboard, leaving, "eu-west-1")})
+
+			if len(rep.Results) != 1 || rep.Results[0].Outcome != tt.outcome || !strings.Contains(rep.Results[0].Reason, tt.reason) ||
+				rep.Results[0].RequestIDs[0] != "w1" {
+				t.Fatalf("results %+v, want one %s result for w1 saying %q", rep.Results, tt.outcome, tt.reason)
+			}
+			if len(*scopes) != 0 || !w.exists(conn) || w.srv.Stats().Total() != 0 {
+				t.Errorf("the refused work item reached App Runner: engines %v, calls %d", *scopes, w.srv.Stats().Total())
+			}
+		})
+	}
+}
+
+func TestPlansAndWorkItemsNeedTheirConfiguration(t *testing.T) {
+	_, d, _ := offboardWorld(t) // no organization configured
+	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{
+		workItem("w1", cleanup.ActionSweep, leaving, "eu-west-1"),
+		{ID: "p1", Action: cleanup.ActionSweep, AccountIDs: []string{leaving}},
+	})
+	got := map[string]string{}
+	for _, r := range rep.Results {
+		if r.Outcome == cleanup.OutcomeInvalid {
+			got[r.RequestIDs[0]] = r.Reason
+		}
+	}
+	if !strings.Contains(got["w1"], "ORGANIZATION_OU_IDS") || !strings.Contains(got["p1"], "CLEANUP_QUEUE_URL") {
+		t.Errorf("invalid results %v, want the work item and the plan refused naming their settings", got)
+	}
+}
