@@ -598,3 +598,95 @@ type runnerFunc func(context.Context, []cleanup.Request) *cleanup.Report
 func (f runnerFunc) Run(ctx context.Context, reqs []cleanup.Request) *cleanup.Report {
 	return f(ctx, reqs)
 }
+
+// moveAccount is Organizations' CloudTrail record of an account moved into
+// destination, as EventBridge delivers it.
+func moveAccount(account, destination, errorCode string) []byte {
+	return []byte(`{"version":"0","id":"mv-1","detail-type":"AWS API Call via CloudTrail","source":"aws.organizations",
+		"account":"123456789012","region":"us-east-1","detail":{"eventSource":"organizations.amazonaws.com","eventName":"MoveAccount",
+		"errorCode":"` + errorCode + `","requestParameters":{"accountId":"` + account + `","sourceParentId":"ou-abcd-11111111",
+		"destinationParentId":"` + destination + `"}}}`)
+}
+
+// recordingPlanner plans nothing for real: it records the plans asked for.
+type recordingPlanner struct {
+	mu    sync.Mutex
+	plans []cleanup.Request
+	err   string
+}
+
+func (p *recordingPlanner) Plan(_ context.Context, req cleanup.Request) cleanup.PlanSummary {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.plans = append(p.plans, req)
+	return cleanup.PlanSummary{RequestID: req.ID, PlanID: "plan-1", Action: req.Action, Accounts: req.Plan.AccountIDs, WorkItems: 2, Error: p.err}
+}
+
+func TestMoveIntoTheOffboardingOUPlansTheAccountsOffboarding(t *testing.T) {
+	const offboardOU = "ou-abcd-offboard"
+	tests := []struct {
+		name    string
+		payload []byte
+		planned bool
+	}{
+		{"moved into the offboarding OU", moveAccount("210987654321", offboardOU, ""), true},
+		{"moved elsewhere", moveAccount("210987654321", "ou-abcd-22222222", ""), false},
+		{"a move that failed", moveAccount("210987654321", offboardOU, "AccessDeniedException"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			planner := &recordingPlanner{}
+			h := &trigger.Handler{Runner: &echoRunner{}, Planner: planner, Options: trigger.Options{OffboardOUID: offboardOU}}
+
+			out, err := h.Invoke(context.Background(), tt.payload)
+
+			if err != nil {
+				t.Fatalf("Invoke: %v", err)
+			}
+			if !tt.planned {
+				if len(planner.plans) != 0 {
+					t.Errorf("planned %+v, want nothing", planner.plans)
+				}
+				return
+			}
+			want := []cleanup.Request{{ID: "mv-1", Action: cleanup.ActionOffboard, Plan: &cleanup.Plan{AccountIDs: []string{"210987654321"}}}}
+			if diff := cmp.Diff(want, planner.plans); diff != "" {
+				t.Errorf("plans (-want +got):\n%s", diff)
+			}
+			var rep cleanup.Report
+			if err := json.Unmarshal(out, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Plans) != 1 || rep.Plans[0].PlanID != "plan-1" || rep.Plans[0].WorkItems != 2 {
+				t.Errorf("response plans %+v, want the plan's summary", rep.Plans)
+			}
+		})
+	}
+}
+
+// TestPlanThatCouldNotBeSentIsRetried: an SQS message carrying a plan whose
+// work items were not all sent goes back to the queue; an invocation fails.
+func TestPlanThatCouldNotBeSentIsRetried(t *testing.T) {
+	planner := &recordingPlanner{err: "3 of 20 work items not sent"}
+	h := &trigger.Handler{Runner: &echoRunner{}, Planner: planner}
+	plan := `{"action":"sweep","accountIds":["210987654321"]}`
+
+	got := invokeSQS(t, h, sqsPayload(t, [2]string{"p", plan}, [2]string{"d", legacy}))
+	if diff := cmp.Diff([]string{"p"}, got); diff != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", diff)
+	}
+
+	_, err := h.Invoke(context.Background(), []byte(plan))
+	var inc *trigger.IncompleteError
+	if !errors.As(err, &inc) || inc.Unplanned != 1 || !strings.Contains(err.Error(), "3 of 20 work items not sent") {
+		t.Errorf("Invoke error = %v, want an IncompleteError naming the unsent plan", err)
+	}
+}
+
+func TestPlansWithoutAPlannerAreRefused(t *testing.T) {
+	h := &trigger.Handler{Runner: &echoRunner{}}
+	got := invokeSQS(t, h, sqsPayload(t, [2]string{"p", `{"action":"offboard","organizationalUnitIds":["ou-abcd-12345678"]}`}))
+	if diff := cmp.Diff([]string{"p"}, got); diff != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", diff)
+	}
+}
