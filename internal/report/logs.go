@@ -39,6 +39,9 @@ func (p *Publisher) logDecisions(ctx context.Context, trigger string, rep *clean
 			slog.String("action", string(rep.Action)),
 			slog.Bool("dryRun", rep.DryRun),
 		}
+		if r.PlanID != "" {
+			attrs = append(attrs, slog.String("planId", r.PlanID))
+		}
 		if len(r.RequestIDs) > 0 {
 			// The IDs of the inputs (SQS message IDs...) that asked about
 			// this connection, to trace a message to its decision.
@@ -88,4 +91,29 @@ func totalCalls(calls map[string]int) int {
 // milliseconds is the run's duration in milliseconds, to the microsecond.
 func milliseconds(rep *cleanup.Report) float64 {
 	return float64(rep.Duration.Microseconds()) / 1000
+}
+
+// logPlans writes one line per plan the invocation made, at WARN when it
+// refused an account or could not be sent in full.
+func (p *Publisher) logPlans(ctx context.Context, trigger string, rep *cleanup.Report) {
+	for _, plan := range rep.Plans {
+		level := slog.LevelInfo
+		if plan.Error != "" || len(plan.Refused) > 0 {
+			level = slog.LevelWarn
+		}
+		attrs := []slog.Attr{
+			slog.String("trigger", trigger),
+			slog.String("planId", plan.PlanID),
+			slog.String("action", string(plan.Action)),
+			slog.Bool("dryRun", plan.DryRun),
+			slog.Int("accounts", len(plan.Accounts)),
+			slog.Any("regions", plan.Regions),
+			slog.Int("workItems", plan.WorkItems),
+			slog.Any("refused", plan.Refused),
+		}
+		if plan.Error != "" {
+			attrs = append(attrs, slog.String("error", plan.Error))
+		}
+		p.logger.LogAttrs(ctx, level, "plan summary", attrs...)
+	}
 }

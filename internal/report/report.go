@@ -125,6 +125,7 @@ func (p *Publisher) Publish(ctx context.Context, inv Invocation) error {
 		trigger = "unknown"
 	}
 	p.logDecisions(ctx, trigger, rep)
+	p.logPlans(ctx, trigger, rep)
 	p.logSummary(ctx, trigger, rep, coldStart)
 	return p.writeMetrics(ctx, trigger, rep, coldStart)
 }

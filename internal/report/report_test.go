@@ -476,3 +476,38 @@ func TestPublishedRecordUsesTheDefaultNamespace(t *testing.T) {
 		t.Errorf("record %s, want namespace %s", metrics.String(), DefaultNamespace)
 	}
 }
+
+// TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems: a plan's summary
+// line, and its plan ID on the decisions its work items made, are what the
+// progress query reads.
+func TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems(t *testing.T) {
+	p, logs, _ := newTestPublisher(t, slog.LevelInfo, "")
+	rep := cleanup.NewReport(nil, false)
+	rep.Add(cleanup.Result{ConnectionARN: connA, Outcome: cleanup.OutcomeDeleted, PlanID: "plan-1"})
+	rep.Plans = []cleanup.PlanSummary{{PlanID: "plan-2", Action: cleanup.ActionOffboard, Accounts: []string{"210987654321"},
+		Regions: []string{"eu-west-1"}, WorkItems: 1, Refused: []cleanup.Refusal{{Subject: "111111111111", Reason: "not under ORGANIZATION_OU_IDS"}}}}
+
+	if err := p.Publish(context.Background(), Invocation{Trigger: "sqs", Report: rep}); err != nil {
+		t.Fatal(err)
+	}
+
+	var decision, plan map[string]any
+	for _, l := range splitLines(t, logs) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		switch m["message"] {
+		case "connection decision":
+			decision = m
+		case "plan summary":
+			plan = m
+		}
+	}
+	if decision["planId"] != "plan-1" {
+		t.Errorf("decision line %v, want planId plan-1", decision)
+	}
+	if plan["planId"] != "plan-2" || plan["workItems"] != float64(1) || plan["level"] != "WARN" {
+		t.Errorf("plan line %v, want plan-2 with 1 work item, at WARN for its refusal", plan)
+	}
+}
