@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,18 @@ type Config struct {
 	// OffboardRoles are the IAM roles offboarding requests may name
 	// (OFFBOARD_ROLE_ARNS, comma-separated).
 	OffboardRoles []string
+
+	// Organization plans: the OUs whose accounts may be reached
+	// (ORGANIZATION_OU_IDS; none: no other account), the OU an account is
+	// moved into to be offboarded (OFFBOARD_OU_ID), the role assumed in
+	// member accounts (MEMBER_ROLE_NAME), the regions of a plan that names
+	// none (DEFAULT_REGIONS; default the function's region), and the queue
+	// work items are sent to (CLEANUP_QUEUE_URL; empty: no planning).
+	OrganizationOUs []string
+	OffboardOU      string
+	MemberRoleName  string
+	DefaultRegions  []string
+	QueueURL        string
 	// LogLevel is Lambda's AWS_LAMBDA_LOG_LEVEL, which the metrics record
 	// must match to pass Lambda's log-level filter.
 	LogLevel string
@@ -44,6 +57,7 @@ const (
 	DefaultProtectTagKey  = "apprunner-cleanup:protect"
 	DefaultMaxConcurrency = 8
 	DefaultIndexTTL       = time.Minute
+	DefaultMemberRoleName = "AppRunnerConnectionCleanup"
 	// ProtectionOff is the PROTECT_TAG_KEY value that turns tag protection
 	// off. It cannot be a tag key (those allow letters, digits, spaces and
 	// _ . : / = + - @), so it never shadows a tag in use; an empty value is
@@ -72,6 +86,11 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		CustomEventSource: trigger.DefaultCustomEventSource,
 		OffboardRoles:     splitList(get("OFFBOARD_ROLE_ARNS")),
 		LogLevel:          get("AWS_LAMBDA_LOG_LEVEL"),
+		OrganizationOUs:   splitList(get("ORGANIZATION_OU_IDS")),
+		OffboardOU:        get("OFFBOARD_OU_ID"),
+		MemberRoleName:    DefaultMemberRoleName,
+		DefaultRegions:    splitList(get("DEFAULT_REGIONS")),
+		QueueURL:          get("CLEANUP_QUEUE_URL"),
 	}
 	policy := &cfg.Policy
 	var errs []error
@@ -129,6 +148,22 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	for _, r := range cfg.OffboardRoles {
 		if _, err := cleanup.ParseRoleARN(r); err != nil {
 			errs = append(errs, fmt.Errorf("OFFBOARD_ROLE_ARNS: %q: %w", r, err))
+		}
+	}
+	for _, ou := range append(slices.Clone(cfg.OrganizationOUs), cfg.OffboardOU) {
+		if ou != "" && !cleanup.IsOUID(ou) {
+			errs = append(errs, fmt.Errorf("ORGANIZATION_OU_IDS/OFFBOARD_OU_ID: %q is not an organizational unit ID (ou-xxxx-xxxxxxxx)", ou))
+		}
+	}
+	if v := get("MEMBER_ROLE_NAME"); v != "" {
+		if _, err := cleanup.ParseRoleARN("arn:aws:iam::123456789012:role/" + v); err != nil || strings.Contains(v, "/") {
+			errs = append(errs, fmt.Errorf("MEMBER_ROLE_NAME=%q: want an IAM role name", v))
+		}
+		cfg.MemberRoleName = v
+	}
+	for _, r := range cfg.DefaultRegions {
+		if !cleanup.HasAppRunner(cleanup.PartitionOf(r), r) {
+			errs = append(errs, fmt.Errorf("DEFAULT_REGIONS: %q is not a region where App Runner is offered", r))
 		}
 	}
 	for _, g := range append(append([]string(nil), policy.NameInclude...), policy.NameExclude...) {

@@ -206,8 +206,10 @@ func (s *scopeEngines) engine(_ context.Context, sc cleanup.Scope) (cleanup.Runn
 	}
 	policy := s.policy
 	policy.Account, policy.Region, policy.Partition = sc.Account, sc.Region, ""
-	// The account is leaving App Runner: no connection is too young to go.
-	policy.MinAge = 0
+	if sc.Offboard {
+		// The account is leaving App Runner: no connection is too young to go.
+		policy.MinAge = 0
+	}
 	e, err := cleanup.New(apprunner.NewFromConfig(cfg), policy, s.tracer)
 	if err != nil {
 		return nil, err

@@ -39,6 +39,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		},
 		MetricsNamespace:  "AppRunnerConnectionCleanup",
 		CustomEventSource: "apprunner.connection-cleanup",
+		MemberRoleName:    "AppRunnerConnectionCleanup",
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -50,7 +51,9 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"DRY_RUN": "true", "MIN_CONNECTION_AGE": "90m", "PROTECT_TAG_KEY": "<none>", "NAME_INCLUDE": "legacy-*, old-?",
 		"NAME_EXCLUDE": "prod-*", "MAX_CONCURRENCY": "3", "USAGE_INDEX_TTL": "0", "METRICS_NAMESPACE": "Team/Cleanup",
 		"CUSTOM_EVENT_SOURCE": "com.example.pipeline", "ACCOUNT_ID": "123456789012", "AWS_LAMBDA_LOG_LEVEL": "WARN",
-		"OFFBOARD_ROLE_ARNS": "arn:aws:iam::210987654321:role/Cleanup, arn:aws:iam::111122223333:role/Cleanup",
+		"OFFBOARD_ROLE_ARNS":  "arn:aws:iam::210987654321:role/Cleanup, arn:aws:iam::111122223333:role/Cleanup",
+		"ORGANIZATION_OU_IDS": "ou-abcd-11111111,ou-abcd-22222222", "OFFBOARD_OU_ID": "ou-abcd-offboard",
+		"MEMBER_ROLE_NAME": "Cleanup", "DEFAULT_REGIONS": "eu-west-1, us-east-1", "CLEANUP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +64,9 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 			NameExclude: []string{"prod-*"}, MaxConcurrency: 3, IndexTTL: 0, Account: "123456789012",
 		},
 		MetricsNamespace: "Team/Cleanup", CustomEventSource: "com.example.pipeline", LogLevel: "WARN",
-		OffboardRoles: []string{"arn:aws:iam::210987654321:role/Cleanup", "arn:aws:iam::111122223333:role/Cleanup"},
+		OffboardRoles:   []string{"arn:aws:iam::210987654321:role/Cleanup", "arn:aws:iam::111122223333:role/Cleanup"},
+		OrganizationOUs: []string{"ou-abcd-11111111", "ou-abcd-22222222"}, OffboardOU: "ou-abcd-offboard",
+		MemberRoleName: "Cleanup", DefaultRegions: []string{"eu-west-1", "us-east-1"}, QueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/q",
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -72,12 +77,14 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 	_, err := function.LoadConfig(lookup(map[string]string{
 		"DRY_RUN": "yes please", "MIN_CONNECTION_AGE": "1 day", "MAX_CONCURRENCY": "0",
 		"USAGE_INDEX_TTL": "-1s", "ACCOUNT_ID": "12345", "NAME_EXCLUDE": "[oops",
-		"OFFBOARD_ROLE_ARNS": "arn:aws:iam::210987654321:user/bob",
+		"OFFBOARD_ROLE_ARNS": "arn:aws:iam::210987654321:user/bob", "ORGANIZATION_OU_IDS": "r-abcd",
+		"MEMBER_ROLE_NAME": "a/b", "DEFAULT_REGIONS": "sa-east-1",
 	}))
 	if err == nil {
 		t.Fatal("no error for seven bad variables")
 	}
-	for _, v := range []string{"DRY_RUN", "MIN_CONNECTION_AGE", "MAX_CONCURRENCY", "USAGE_INDEX_TTL", "ACCOUNT_ID", "[oops", "OFFBOARD_ROLE_ARNS"} {
+	for _, v := range []string{"DRY_RUN", "MIN_CONNECTION_AGE", "MAX_CONCURRENCY", "USAGE_INDEX_TTL", "ACCOUNT_ID", "[oops", "OFFBOARD_ROLE_ARNS",
+		"ORGANIZATION_OU_IDS", "MEMBER_ROLE_NAME", "DEFAULT_REGIONS"} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s:\n%v", v, err)
 		}
