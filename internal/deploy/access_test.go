@@ -134,10 +134,28 @@ var onlyRequesters = map[string]any{"Fn::If": []any{
 	map[string]any{"StringNotEquals": map[string]any{"aws:PrincipalAccount": ref("AWS::AccountId")}},
 }}
 
+// onlyRequestersAndFunction is the condition under which the cleanup
+// queue's policy refuses a sender: as onlyRequesters, but the listed
+// principals are joined by the function's own role, which sends the work
+// items of plans (with none listed, it is of this account already).
+func onlyRequestersAndFunction(t *testing.T, tmpl map[string]any) any {
+	t.Helper()
+	listed := map[string]any{"Fn::Split": []any{",", map[string]any{"Fn::Join": []any{",", []any{
+		map[string]any{"Fn::Join": []any{",", ref(requestPrincipalsParam)}},
+		getAtt(functionRoleID(t, tmpl), "Arn"),
+	}}}}}
+	return map[string]any{"Fn::If": []any{
+		requestPrincipalsCondition,
+		map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": listed}},
+		map[string]any{"StringNotEquals": map[string]any{"aws:PrincipalAccount": ref("AWS::AccountId")}},
+	}}
+}
+
 // checkRequesterPolicy checks a resource policy through which requests
-// reach the function: one Deny of action to everyone but the requesters,
-// and Allow statements only for the listed principals, only for action.
-func checkRequesterPolicy(t *testing.T, who string, stmts []statement, action string, resource any) {
+// reach the function: one Deny of action to everyone but the requesters
+// (denyUnless is its Condition), and Allow statements only for the listed
+// principals, only for action.
+func checkRequesterPolicy(t *testing.T, who string, stmts []statement, action string, resource, denyUnless any) {
 	t.Helper()
 	var denies int
 	for _, s := range stmts {
@@ -156,7 +174,7 @@ func checkRequesterPolicy(t *testing.T, who string, stmts []statement, action st
 			if diff := cmp.Diff(resource, s.Resource); diff != "" {
 				t.Errorf("%s: Resource of the Deny of %s (-want +got):\n%s", who, action, diff)
 			}
-			if diff := cmp.Diff(onlyRequesters, s.IAMCondition); diff != "" {
+			if diff := cmp.Diff(denyUnless, s.IAMCondition); diff != "" {
 				t.Errorf("%s: Condition of the Deny of %s (-want +got):\n%s", who, action, diff)
 			}
 			if s.Condition != "" {
@@ -289,7 +307,7 @@ func TestRequestBusPolicyAllowsPutEventsOnlyToTheRequesters(t *testing.T) {
 	}
 	busARN := map[string]any{"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/" + name}
 
-	checkRequesterPolicy(t, busID+" Policy", documentStatements(t, at(t, props, "Policy")), "events:PutEvents", busARN)
+	checkRequesterPolicy(t, busID+" Policy", documentStatements(t, at(t, props, "Policy")), "events:PutEvents", busARN, onlyRequesters)
 
 	// A separate bus policy resource would replace or extend the bus's own policy out of sight.
 	for id := range resourcesOfType(t, tmpl, "AWS::Events::EventBusPolicy") {
@@ -310,7 +328,8 @@ func TestCleanupQueuePolicyRefusesOtherSenders(t *testing.T) {
 			t.Errorf("event %s: queue %s has no AWS::SQS::QueuePolicy", name, queueID)
 			continue
 		}
-		checkRequesterPolicy(t, queueID+" policy", stmts, "sqs:SendMessage", getAtt(queueID, "Arn"))
+		// The function's own role sends the work items of plans.
+		checkRequesterPolicy(t, queueID+" policy", stmts, "sqs:SendMessage", getAtt(queueID, "Arn"), onlyRequestersAndFunction(t, tmpl))
 	}
 }
 
@@ -415,8 +434,9 @@ func TestSQSActionsAreScopedToTheFunctionsOwnQueues(t *testing.T) {
 		"sqs:DeleteMessage":           always(queue),
 		"sqs:GetQueueAttributes":      always(queue),
 		"sqs:ChangeMessageVisibility": always(queue),
-		// Failed asynchronous invocations go to the event dead-letter queue.
-		"sqs:SendMessage": always(deadLetters),
+		// Failed asynchronous invocations go to the event dead-letter
+		// queue; plans send their work items to the cleanup queue.
+		"sqs:SendMessage": {{Resource: deadLetters}, {Resource: queue}},
 	}
 	got := grants(policyStatements(t, tmpl), withPrefix("sqs:"))
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -445,6 +465,7 @@ func TestWildcardResourcesOnlyForActionsWithoutResourceLevelPermissions(t *testi
 	allowed := []string{
 		"apprunner:ListConnections", "apprunner:ListServices",
 		"xray:PutTraceSegments", "xray:PutTelemetryRecords",
+		"organizations:DescribeOrganization", "organizations:ListRoots",
 	}
 	stmts := policyStatements(t, loadTemplate(t))
 	for _, s := range stmts {
@@ -580,10 +601,15 @@ func TestEventDeadLetterQueueAcceptsEventBridgeOnlyFromTheStacksRules(t *testing
 	tmpl := loadTemplate(t)
 	dlq := getAttResource(t, at(t, function(t, tmpl), "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination"), "Arn")
 
-	// SAM names the rule of event E of function F "FE".
+	// SAM names the rule of event E of function F "FE". Rules written out
+	// (those SAM cannot make conditional) exist under their Condition.
 	var wantRules []string
 	for name := range events(t, tmpl, "EventBridgeRule") {
 		wantRules = append(wantRules, functionID+name)
+	}
+	for id, r := range functionRules(t, tmpl) {
+		cond, _ := r["Condition"].(string)
+		wantRules = append(wantRules, cond+"?"+id)
 	}
 	sort.Strings(wantRules)
 
@@ -611,7 +637,12 @@ func TestEventDeadLetterQueueAcceptsEventBridgeOnlyFromTheStacksRules(t *testing
 		}
 		var gotRules []string
 		for _, a := range arns {
-			gotRules = append(gotRules, getAttResource(t, a, "Arn"))
+			// !If [Condition, !GetAtt Rule.Arn, !Ref AWS::NoValue] for a conditional rule.
+			cond, a := conditional(t, a)
+			if cond != "" {
+				cond += "?"
+			}
+			gotRules = append(gotRules, cond+getAttResource(t, a, "Arn"))
 		}
 		sort.Strings(gotRules)
 		if diff := cmp.Diff(wantRules, gotRules); diff != "" {
