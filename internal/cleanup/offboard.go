@@ -220,8 +220,10 @@ func (d *Dispatcher) route(ctx context.Context, items []Request) []routed {
 			out[i].home = true
 			return
 		}
+		// The function's own permissions are its own region's: elsewhere,
+		// its own account too is reached through the member role.
 		out[i].scope = Scope{Account: w.AccountID, Region: w.Region, Offboard: offboard}
-		if w.AccountID != home.Account {
+		if w.AccountID != home.Account || w.Region != home.Region {
 			out[i].scope.RoleARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", d.org.Partition, w.AccountID, d.org.MemberRole)
 		}
 	}, func(i int, reason string) {
@@ -233,12 +235,23 @@ func (d *Dispatcher) route(ctx context.Context, items []Request) []routed {
 func ptrTo[T any](v T) *T { return &v }
 
 // labelPlans ties each result to the plan of the work item that decided
-// it, when all the requests behind the result belong to one plan.
+// it, when all the requests behind the result belong to one plan, and
+// counts what each work item decided.
 func labelPlans(rep *Report, reqs []Request) {
 	planOf := map[string]string{}
 	for _, req := range reqs {
-		if req.WorkItem != nil && req.WorkItem.PlanID != "" {
-			planOf[req.ID] = req.WorkItem.PlanID
+		if w := req.WorkItem; w != nil {
+			planOf[req.ID] = w.PlanID
+			run := WorkItemRun{PlanID: w.PlanID, Account: w.AccountID, Region: w.Region, Counts: map[Outcome]int{}}
+			for _, o := range Outcomes() {
+				run.Counts[o] = 0
+			}
+			for _, res := range rep.Results {
+				if slices.Contains(res.RequestIDs, req.ID) {
+					run.Counts[res.Outcome]++
+				}
+			}
+			rep.WorkItems = append(rep.WorkItems, run)
 		}
 	}
 	if len(planOf) == 0 {

@@ -139,7 +139,25 @@ func TestWorkItemsRunInTheirAccountThroughTheMemberRole(t *testing.T) {
 			if diff := cmp.Diff([]cleanup.Scope{tt.wantScope}, *scopes); diff != "" {
 				t.Errorf("scopes (-want +got):\n%s", diff)
 			}
+			// What the plan-progress query reads.
+			if len(rep.WorkItems) != 1 || rep.WorkItems[0].PlanID != "plan-7" || rep.WorkItems[0].Account != leaving ||
+				rep.WorkItems[0].Counts[cleanup.OutcomeDeleted] != rep.Counts[cleanup.OutcomeDeleted] {
+				t.Errorf("work items %+v, want plan-7's run in %s with the report's counts %v", rep.WorkItems, leaving, rep.Counts)
+			}
 		})
+	}
+}
+
+// TestOwnAccountElsewhereIsReachedThroughTheMemberRole: the function's own
+// permissions cover its own region only.
+func TestOwnAccountElsewhereIsReachedThroughTheMemberRole(t *testing.T) {
+	_, d, scopes := orgWorld(t, reachAll)
+
+	runRequests(ctx(t), t, d, []cleanup.RawRequest{workItem("w1", cleanup.ActionSweep, account, "eu-west-1")})
+
+	want := []cleanup.Scope{{Account: account, Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/AppRunnerConnectionCleanup"}}
+	if diff := cmp.Diff(want, *scopes); diff != "" {
+		t.Errorf("scopes (-want +got):\n%s", diff)
 	}
 }
 

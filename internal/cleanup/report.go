@@ -71,6 +71,9 @@ type Report struct {
 
 	// Plans are the plans the invocation made, one per plan request.
 	Plans []PlanSummary `json:"plans,omitempty"`
+	// WorkItems are the work items of plans the invocation ran, with
+	// what each decided: one plan's progress is read from them.
+	WorkItems []WorkItemRun `json:"workItems,omitempty"`
 	// Duration is how long the run took.
 	Duration time.Duration `json:"-"`
 }
@@ -161,6 +164,14 @@ type PlanSummary struct {
 	// sent; the request is then retried (re-running a plan only repeats
 	// work items, which are idempotent).
 	Error string `json:"error,omitempty"`
+}
+
+// WorkItemRun is what one run of a work item decided.
+type WorkItemRun struct {
+	PlanID  string          `json:"planId"`
+	Account string          `json:"account"`
+	Region  string          `json:"region"`
+	Counts  map[Outcome]int `json:"counts"`
 }
 
 // Refusal is an OU or account a plan does not reach, and why.

@@ -794,7 +794,7 @@ func TestPlanProgressQueryReadsTheFunctionsLogGroup(t *testing.T) {
 	}
 	// The fields the function logs (report and planner), by these names.
 	for _, part := range []string{
-		`planId = "PLAN_ID"`, `"plan summary"`, `"invocation summary"`, "message",
+		`planId = "PLAN_ID"`, `"plan summary"`, `"work item summary"`, "message",
 		"workItems", "account", "region", "counts.deleted", "counts.in_use", "counts.failed",
 	} {
 		if !strings.Contains(query, part) {

@@ -93,6 +93,24 @@ func milliseconds(rep *cleanup.Report) float64 {
 	return float64(rep.Duration.Microseconds()) / 1000
 }
 
+// logWorkItems writes one line per work item of a plan the invocation ran,
+// with what it decided: what the stack's plan-progress query reads.
+func (p *Publisher) logWorkItems(ctx context.Context, trigger string, rep *cleanup.Report) {
+	for _, w := range rep.WorkItems {
+		counts := make(map[string]int, len(w.Counts))
+		for o, n := range w.Counts {
+			counts[string(o)] = n
+		}
+		p.logger.LogAttrs(ctx, slog.LevelInfo, "work item summary",
+			slog.String("trigger", trigger),
+			slog.String("planId", w.PlanID),
+			slog.String("account", w.Account),
+			slog.String("region", w.Region),
+			slog.Any("counts", counts),
+		)
+	}
+}
+
 // logPlans writes one line per plan the invocation made, at WARN when it
 // refused an account or could not be sent in full.
 func (p *Publisher) logPlans(ctx context.Context, trigger string, rep *cleanup.Report) {

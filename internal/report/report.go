@@ -126,6 +126,7 @@ func (p *Publisher) Publish(ctx context.Context, inv Invocation) error {
 	}
 	p.logDecisions(ctx, trigger, rep)
 	p.logPlans(ctx, trigger, rep)
+	p.logWorkItems(ctx, trigger, rep)
 	p.logSummary(ctx, trigger, rep, coldStart)
 	return p.writeMetrics(ctx, trigger, rep, coldStart)
 }

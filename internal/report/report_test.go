@@ -484,6 +484,7 @@ func TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems(t *testing.T) {
 	p, logs, _ := newTestPublisher(t, slog.LevelInfo, "")
 	rep := cleanup.NewReport(nil, false)
 	rep.Add(cleanup.Result{ConnectionARN: connA, Outcome: cleanup.OutcomeDeleted, PlanID: "plan-1"})
+	rep.WorkItems = []cleanup.WorkItemRun{{PlanID: "plan-1", Account: "210987654321", Region: "eu-west-1", Counts: map[cleanup.Outcome]int{cleanup.OutcomeDeleted: 1}}}
 	rep.Plans = []cleanup.PlanSummary{{PlanID: "plan-2", Action: cleanup.ActionOffboard, Accounts: []string{"210987654321"},
 		Regions: []string{"eu-west-1"}, WorkItems: 1, Refused: []cleanup.Refusal{{Subject: "111111111111", Reason: "not under ORGANIZATION_OU_IDS"}}}}
 
@@ -491,7 +492,7 @@ func TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var decision, plan map[string]any
+	var decision, plan, item map[string]any
 	for _, l := range splitLines(t, logs) {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
@@ -502,10 +503,16 @@ func TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems(t *testing.T) {
 			decision = m
 		case "plan summary":
 			plan = m
+		case "work item summary":
+			item = m
 		}
 	}
 	if decision["planId"] != "plan-1" {
 		t.Errorf("decision line %v, want planId plan-1", decision)
+	}
+	if item["planId"] != "plan-1" || item["account"] != "210987654321" || item["region"] != "eu-west-1" ||
+		item["counts"].(map[string]any)["deleted"] != float64(1) {
+		t.Errorf("work item line %v, want plan-1's run in 210987654321 eu-west-1 with 1 deleted", item)
 	}
 	if plan["planId"] != "plan-2" || plan["workItems"] != float64(1) || plan["level"] != "WARN" {
 		t.Errorf("plan line %v, want plan-2 with 1 work item, at WARN for its refusal", plan)
