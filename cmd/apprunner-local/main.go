@@ -5,6 +5,9 @@
 //	apprunner-local -demo -addr 127.0.0.1:8792
 //	AWS_ENDPOINT_URL_APPRUNNER=http://127.0.0.1:8792 aws apprunner list-connections
 //
+// The same address answers STS and the read operations of AWS
+// Organizations (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_ORGANIZATIONS).
+//
 // It prints one line, "apprunner-local listening on http://ADDR", when it is
 // ready, and stops cleanly on SIGINT or SIGTERM.
 package main
@@ -19,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		noGuard     = fs.Bool("disable-in-use-guard", false, "let DeleteConnection delete connections that services use")
 		deleteDelay = fs.Duration("delete-service-delay", 0, "how long a deleted service stays OPERATION_IN_PROGRESS")
 		accounts    = fs.String("accounts", "", "access key to account map: AKID=ACCOUNT,... (others: "+apprunnerlocal.DefaultAccount+")")
+		roleNames   = fs.String("assumable-role-names", "", "IAM role names STS AssumeRole grants in the seeded organization's accounts only: NAME,...")
+		admins      = fs.String("delegated-administrators", "", "member accounts that may read the organization like its management account: ACCOUNT,...")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -73,6 +79,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if opts.Accounts, err = parseAccounts(*accounts); err != nil {
+		return err
+	}
+	if opts.AssumableRoleNames, err = parseList("-assumable-role-names", *roleNames, roleNameRE); err != nil {
+		return err
+	}
+	if opts.DelegatedAdministrators, err = parseList("-delegated-administrators", *admins, accountIDRE); err != nil {
 		return err
 	}
 	if opts.FaultRate < 0 || opts.FaultRate > 1 {
@@ -137,6 +149,28 @@ func parseRateLimits(s string) (map[string]apprunnerlocal.RateLimit, error) {
 			return nil, fmt.Errorf("-rate-limit %q: bad burst %q", item, burst)
 		}
 		out[op] = apprunnerlocal.RateLimit{PerSecond: perSecond, Burst: b}
+	}
+	return out, nil
+}
+
+// Patterns of the list flags' items: IAM role names and account IDs.
+var (
+	roleNameRE  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// parseList reads "A,B,C", each item matching re; empty means none.
+func parseList(flagName, s string, re *regexp.Regexp) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		item = strings.TrimSpace(item)
+		if !re.MatchString(item) {
+			return nil, fmt.Errorf("%s %q: each item must match %s", flagName, item, re)
+		}
+		out = append(out, item)
 	}
 	return out, nil
 }

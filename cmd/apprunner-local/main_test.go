@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
@@ -24,7 +26,8 @@ func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo", "-accounts", "OTHER=210987654321"}, pw, io.Discard)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo", "-accounts", "OTHER=210987654321",
+			"-delegated-administrators", "210987654321", "-assumable-role-names", "AppRunnerConnectionCleanup"}, pw, io.Discard)
 		pw.Close()
 	}()
 
@@ -37,6 +40,16 @@ func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
 		t.Fatalf("ready line = %q, want apprunner-local listening on http://127.0.0.1:PORT", line)
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
+
+	org := organizations.New(organizations.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(url), HTTPClient: apprunnerlocal.HTTPClient(),
+		Credentials: credentials.NewStaticCredentialsProvider("OTHER", "SECRET", ""),
+	})
+	// The demo's 210987654321 is a member account, made a delegated
+	// administrator by the flag.
+	if roots, err := org.ListRoots(ctx, &organizations.ListRootsInput{}); err != nil || len(roots.Roots) != 1 {
+		t.Errorf("ListRoots as a delegated administrator = %v, %v; want the demo's root", roots, err)
+	}
 
 	client := apprunnerlocal.NewClient(url, "eu-west-1", "OTHER")
 	out, err := client.ListConnections(ctx, &apprunner.ListConnectionsInput{})
@@ -67,6 +80,8 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-rate-limit", "ListServices=fast"},
 		{"-rate-limit", "ListServices=1:0"},
 		{"-accounts", "AKID=12"},
+		{"-assumable-role-names", "Good,bad name"},
+		{"-delegated-administrators", "12345"},
 		{"-fault-rate", "2"},
 		{"-seed", "does-not-exist.json"},
 		{"-no-such-flag"},
@@ -96,5 +111,18 @@ func TestParseRateLimits(t *testing.T) {
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("parseRateLimits (-got +want):\n%s", diff)
+	}
+}
+
+func TestParseList(t *testing.T) {
+	got, err := parseList("-assumable-role-names", "AppRunnerConnectionCleanup, Other+Role", roleNameRE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got, []string{"AppRunnerConnectionCleanup", "Other+Role"}); diff != "" {
+		t.Errorf("parseList (-got +want):\n%s", diff)
+	}
+	if got, err := parseList("-delegated-administrators", "", accountIDRE); got != nil || err != nil {
+		t.Errorf("parseList(\"\") = %q, %v; want nil, nil", got, err)
 	}
 }

@@ -25,6 +25,22 @@
 // can learn its account and reach other accounts through a role, as the
 // cleanup function does when it offboards an account.
 //
+// And it answers the read operations of AWS Organizations
+// (organizations.go), in Organizations' protocol (AWS JSON 1.1: POST /,
+// X-Amz-Target: AWSOrganizationsV20161128.<Operation>), for a client pointed
+// here with AWS_ENDPOINT_URL_ORGANIZATIONS: DescribeOrganization, ListRoots,
+// ListOrganizationalUnitsForParent, ListAccountsForParent, ListAccounts,
+// ListChildren, ListParents, DescribeAccount and DescribeOrganizationalUnit,
+// over the organization a seed brings ([SeedOrganization]). Any account of
+// the organization may call DescribeOrganization; the others are for the
+// management account and [Options.DelegatedAdministrators]
+// (AccessDeniedException otherwise); an account outside the organization
+// gets AWSOrganizationsNotInUseException. [Options.AssumableRoleNames] lets
+// STS grant a role of a given name in every account of that organization,
+// as a member role deployed by a StackSet would be. Organizations calls are
+// counted in [Stats] as "organizations:<Operation>", STS calls as
+// "sts:<Operation>", so App Runner's counts stay apart.
+//
 // The protocol layer (server.go; input.go decodes and validates each
 // operation's input, ops.go runs it) is separate from the store (store.go),
 // which keeps every account and region apart under one mutex.
@@ -66,6 +82,26 @@
 //     SourceConfiguration.AuthenticationConfiguration.ConnectionArn. With
 //     [Options.DisableInUseGuard] it deletes anyway and records the deletion
 //     in [Server.UnsafeDeletions].
+//   - Organizations: one organization, read-only, with all features and no
+//     policy types enabled; only a seed creates it. Lists are sorted by ID,
+//     20 items to a page without MaxResults (1..20 with it), and NextToken
+//     is bound to the operation, caller and parent or child that issued it
+//     (others: InvalidInputException, Reason INVALID_NEXT_TOKEN). Pages are
+//     never empty before the last (the real service may return empty pages
+//     with a NextToken). Client errors are HTTP 400, as the real service
+//     sends them; the model's httpError traits (403, 404, 409, 429) are not
+//     followed, and the SDK decodes errors by __type alone. Input errors are
+//     InvalidInputException with the model's Reason (INPUT_REQUIRED,
+//     INVALID_PATTERN, MAX_LENGTH_EXCEEDED, MIN_VALUE_EXCEEDED,
+//     MAX_VALUE_EXCEEDED, INVALID_ENUM), the first one only, in the
+//     emulator's words. Accounts have no Paths and OUs no Path; JoinedMethod
+//     is CREATED and JoinedTimestamp the time of loading for every account.
+//     Latency, RateLimits (keyed "organizations:<Operation>", refusing with
+//     TooManyRequestsException) and FaultRate (ServiceException, HTTP 500)
+//     apply to Organizations calls as to App Runner's.
+//   - STS: AssumeRole refuses (AccessDenied) a role that
+//     [Options.AssumableRoleNames] names in a SUSPENDED account of the
+//     organization, as a closed account's roles cannot be used.
 //   - With [Options.EmptyPageQuirk], ListServices pages over every service
 //     including DELETED ones and then drops the DELETED, so a page can be
 //     empty yet carry a NextToken, as the real service sometimes does after

@@ -23,7 +23,7 @@ type input[T any] interface {
 func decodeInput[T any, PT input[T]](body []byte) (PT, *apiError) {
 	in := PT(new(T))
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(in); err != nil {
-		return nil, &apiError{http.StatusBadRequest, "SerializationException", "cannot decode request: " + err.Error()}
+		return nil, &apiError{status: http.StatusBadRequest, code: "SerializationException", msg: "cannot decode request: " + err.Error()}
 	}
 	if err := in.validate(); err != nil {
 		return nil, err

@@ -13,7 +13,8 @@ import (
 )
 
 // demoJSON is the demo data set: connections in use, orphaned, protected,
-// too young, pending and broken, in two accounts.
+// too young, pending and broken, in two accounts, and an organization
+// around them.
 //
 //go:embed demo.json
 var demoJSON []byte
@@ -32,12 +33,16 @@ func DemoSeed() *Seed {
 }
 
 // Seed is data to preload, which the API cannot create as such: statuses
-// other than the initial ones and creation times in the past. Its JSON form
-// is
+// other than the initial ones, creation times in the past, and an AWS
+// organization. Its JSON form is
 //
-//	{"accounts": {ACCOUNT: {REGION: {"connections": [...], "services": [...]}}}}
+//	{"accounts": {ACCOUNT: {REGION: {"connections": [...], "services": [...]}}},
+//	 "organization": {...}}
+//
+// where "organization" is optional (see [SeedOrganization]).
 type Seed struct {
-	Accounts map[string]map[string]SeedRegion `json:"accounts"`
+	Accounts     map[string]map[string]SeedRegion `json:"accounts"`
+	Organization *SeedOrganization                `json:"organization,omitempty"`
 }
 
 // SeedRegion holds the resources of one account in one region.
@@ -167,6 +172,9 @@ func (seed *Seed) validate() error {
 			}
 		}
 	}
+	if seed.Organization != nil {
+		errs = append(errs, seed.Organization.validate())
+	}
 	return errors.Join(errs...)
 }
 
@@ -239,9 +247,10 @@ func createdTime(at time.Time, ago time.Duration, now time.Time) time.Time {
 }
 
 // Load adds the resources of a seed. It checks the whole seed before adding
-// anything: names must not clash with live resources, ARNs must be new, and
-// a service's connection must exist in its account and region (in the store
-// or earlier in the seed). Load may be called several times.
+// anything: names must not clash with live resources, ARNs must be new, a
+// service's connection must exist in its account and region (in the store
+// or earlier in the seed), and there is at most one organization. Load may
+// be called several times.
 func (s *Server) Load(seed *Seed) error {
 	if err := seed.validate(); err != nil {
 		return fmt.Errorf("load seed: %w", err)
@@ -256,6 +265,9 @@ func (s *Server) Load(seed *Seed) error {
 		for _, region := range sortedKeys(regions) {
 			l.region(scope{account: account, region: region}, regions[region])
 		}
+	}
+	if seed.Organization != nil {
+		l.organization(seed.Organization)
 	}
 	if err := errors.Join(l.errs...); err != nil {
 		return fmt.Errorf("load seed: %w", err)
@@ -278,6 +290,7 @@ type loading struct {
 	connNames map[scopedName]*connection
 	svcARNs   map[string]bool
 	svcNames  map[scopedName]bool
+	org       *organization
 	errs      []error
 }
 
@@ -375,8 +388,21 @@ func (l *loading) serviceConnection(sc scope, ss SeedService) (string, error) {
 	return ss.ConnectionARN, nil
 }
 
+// organization takes the seed's organization, unless there is one already:
+// the emulator serves one organization.
+func (l *loading) organization(so *SeedOrganization) {
+	if l.st.org != nil {
+		l.errs = append(l.errs, fmt.Errorf("organization %s: organization %s is already loaded", so.ID, l.st.org.id))
+		return
+	}
+	l.org = newOrganization(so, l.now)
+}
+
 // commit adds everything the seed holds; the checks have all passed.
 func (l *loading) commit() {
+	if l.org != nil {
+		l.st.org = l.org
+	}
 	for _, c := range l.conns {
 		l.st.addConnection(c)
 	}

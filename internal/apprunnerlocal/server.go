@@ -31,9 +31,20 @@ type Options struct {
 	// Accounts maps access key IDs to account IDs. Keys not listed belong to
 	// DefaultAccount, unless STS AssumeRole issued them (see sts.go).
 	Accounts map[string]string
-	// AssumableRoles lists the IAM role ARNs that STS AssumeRole grants;
-	// nil grants every well-formed role ARN.
+	// AssumableRoles lists the IAM role ARNs that STS AssumeRole grants.
+	// When both it and AssumableRoleNames are nil, every well-formed role
+	// ARN is granted.
 	AssumableRoles []string
+	// AssumableRoleNames lists IAM role names (without path) that STS
+	// AssumeRole grants in every account of the seeded organization (see
+	// Seed.Organization) that is not SUSPENDED, and in no other account: a
+	// member role deployed to the whole organization.
+	AssumableRoleNames []string
+	// DelegatedAdministrators lists the member accounts of the seeded
+	// organization that may call the Organizations operations reserved to
+	// the management account and delegated administrators. Accounts not in
+	// the organization gain nothing.
+	DelegatedAdministrators []string
 	// DisableInUseGuard lets DeleteConnection delete connections that a
 	// service still references; such deletions are recorded and returned by
 	// Server.UnsafeDeletions. It exists to prove that a client checks usage
@@ -42,11 +53,14 @@ type Options struct {
 	// Latency is added to every call, plus a uniformly random extra of up to
 	// Jitter.
 	Latency, Jitter time.Duration
-	// RateLimits maps operation names ("ListServices") to token buckets.
-	// Calls past the bucket fail with ThrottlingException.
+	// RateLimits maps operation names to token buckets: App Runner's as they
+	// are ("ListServices"), Organizations' as they are counted in Stats
+	// ("organizations:ListAccountsForParent"). Calls past the bucket fail
+	// with ThrottlingException (Organizations: TooManyRequestsException).
 	RateLimits map[string]RateLimit
-	// FaultRate is the fraction (0..1) of calls that fail with
-	// InternalServiceErrorException before doing anything.
+	// FaultRate is the fraction (0..1) of App Runner and Organizations
+	// calls that fail with InternalServiceErrorException (Organizations:
+	// ServiceException) before doing anything. STS calls never fail so.
 	FaultRate float64
 	// FaultSeed seeds the fault and jitter sequences: the same seed and the
 	// same sequence of calls fail the same calls.
@@ -113,6 +127,8 @@ func New(opts Options) *Server {
 func cloneOptions(o Options) Options {
 	o.Accounts = maps.Clone(o.Accounts)
 	o.AssumableRoles = slices.Clone(o.AssumableRoles)
+	o.AssumableRoleNames = slices.Clone(o.AssumableRoleNames)
+	o.DelegatedAdministrators = slices.Clone(o.DelegatedAdministrators)
 	o.RateLimits = maps.Clone(o.RateLimits)
 	return o
 }
@@ -180,25 +196,28 @@ func (s *Server) record(op, outcome string) {
 	m[outcome]++
 }
 
-// apiError is an error in App Runner's wire form.
+// apiError is an error in the wire form of the JSON protocols.
 type apiError struct {
 	status int
 	code   string
 	msg    string
+	// reason is the Reason member of Organizations' InvalidInputException;
+	// App Runner's errors have none.
+	reason string
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
 
 func errInvalid(format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, "InvalidRequestException", fmt.Sprintf(format, args...)}
+	return &apiError{status: http.StatusBadRequest, code: "InvalidRequestException", msg: fmt.Sprintf(format, args...)}
 }
 
 func errNotFound(format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, "ResourceNotFoundException", fmt.Sprintf(format, args...)}
+	return &apiError{status: http.StatusBadRequest, code: "ResourceNotFoundException", msg: fmt.Sprintf(format, args...)}
 }
 
 func errState(format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, "InvalidStateException", fmt.Sprintf(format, args...)}
+	return &apiError{status: http.StatusBadRequest, code: "InvalidStateException", msg: fmt.Sprintf(format, args...)}
 }
 
 // caller is who made a call, from the request's credential scope.
@@ -210,8 +229,9 @@ type caller struct {
 // header's credential scope.
 var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
 
-// ServeHTTP implements the App Runner JSON 1.0 protocol, plus GET
-// /_local/stats returning Stats as JSON.
+// ServeHTTP implements the App Runner JSON 1.0 protocol, STS's Query
+// protocol (sts.go) and the Organizations JSON 1.1 protocol
+// (organizations.go), plus GET /_local/stats returning Stats as JSON.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/_local/stats" {
 		s.serveStats(w, r)
@@ -226,14 +246,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
+	if op, ok := strings.CutPrefix(target, orgTargetPrefix); ok {
+		s.serveOrganizations(w, r, op)
+		return
+	}
 	op, ok := strings.CutPrefix(target, "AppRunner.")
 	if !ok || op == "" {
-		s.fail(w, "unknown", &apiError{http.StatusBadRequest, "UnknownOperationException", fmt.Sprintf("unknown X-Amz-Target %q", target)})
+		s.fail(w, "unknown", &apiError{status: http.StatusBadRequest, code: "UnknownOperationException", msg: fmt.Sprintf("unknown X-Amz-Target %q", target)})
 		return
 	}
 	h, known := handlerFor(op)
 	if !known {
-		s.fail(w, op, &apiError{http.StatusBadRequest, "UnknownOperationException", fmt.Sprintf("unknown operation %q", op)})
+		s.fail(w, op, &apiError{status: http.StatusBadRequest, code: "UnknownOperationException", msg: fmt.Sprintf("unknown operation %q", op)})
 		return
 	}
 	c, aerr := s.authenticate(r)
@@ -241,13 +265,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, op, aerr)
 		return
 	}
-	if aerr := s.admit(r.Context(), op); aerr != nil {
-		s.fail(w, op, aerr)
+	switch s.admit(r.Context(), op) {
+	case throttled:
+		s.fail(w, op, &apiError{status: http.StatusBadRequest, code: "ThrottlingException", msg: fmt.Sprintf("rate exceeded for %s", op)})
+		return
+	case faulted:
+		s.fail(w, op, &apiError{status: http.StatusInternalServerError, code: "InternalServiceErrorException", msg: "an unexpected error occurred (injected fault)"})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		s.fail(w, op, &apiError{http.StatusBadRequest, "SerializationException", "cannot read request body: " + err.Error()})
+		s.fail(w, op, &apiError{status: http.StatusBadRequest, code: "SerializationException", msg: "cannot read request body: " + err.Error()})
 		return
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
@@ -260,26 +288,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	data, err := json.Marshal(out)
 	if err != nil {
-		s.fail(w, op, &apiError{http.StatusInternalServerError, "InternalServiceErrorException", "encode response: " + err.Error()})
+		s.fail(w, op, &apiError{status: http.StatusInternalServerError, code: "InternalServiceErrorException", msg: "encode response: " + err.Error()})
 		return
 	}
 	s.mu.Lock()
 	s.record(op, "ok")
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, data)
+	writeJSON(w, json10, http.StatusOK, data)
 }
 
 func (s *Server) fail(w http.ResponseWriter, op string, e *apiError) {
-	s.mu.Lock()
-	s.record(op, e.code)
-	s.mu.Unlock()
-	w.Header().Set("X-Amzn-ErrorType", e.code)
-	data, _ := json.Marshal(map[string]string{"__type": e.code, "message": e.msg})
-	writeJSON(w, e.status, data)
+	s.failAs(w, json10, op, e)
 }
 
-func writeJSON(w http.ResponseWriter, status int, data []byte) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+// Content types of the JSON protocols: App Runner speaks AWS JSON 1.0,
+// Organizations AWS JSON 1.1.
+const (
+	json10 = "application/x-amz-json-1.0"
+	json11 = "application/x-amz-json-1.1"
+)
+
+// failAs writes e in a JSON protocol's error form and counts the call under
+// the name stat.
+func (s *Server) failAs(w http.ResponseWriter, contentType, stat string, e *apiError) {
+	s.mu.Lock()
+	s.record(stat, e.code)
+	s.mu.Unlock()
+	w.Header().Set("X-Amzn-ErrorType", e.code)
+	body := map[string]string{"__type": e.code, "message": e.msg}
+	if e.reason != "" {
+		body["Reason"] = e.reason
+	}
+	data, _ := json.Marshal(body)
+	writeJSON(w, contentType, e.status, data)
+}
+
+func writeJSON(w http.ResponseWriter, contentType string, status int, data []byte) {
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Amzn-RequestId", newUUID())
 	w.WriteHeader(status)
 	_, _ = w.Write(data)
@@ -295,14 +340,14 @@ func (s *Server) authenticate(r *http.Request) (caller, *apiError) {
 func (s *Server) authenticateFor(r *http.Request, service string) (caller, *apiError) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return caller{}, &apiError{http.StatusForbidden, "MissingAuthenticationTokenException", "missing Authentication Token: sign the request with AWS Signature Version 4"}
+		return caller{}, &apiError{status: http.StatusForbidden, code: "MissingAuthenticationTokenException", msg: "missing Authentication Token: sign the request with AWS Signature Version 4"}
 	}
 	m := credentialRE.FindStringSubmatch(auth)
 	if m == nil || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
-		return caller{}, &apiError{http.StatusForbidden, "IncompleteSignatureException", "authorization header is not a SigV4 signature with Credential=AKID/DATE/REGION/SERVICE/aws4_request"}
+		return caller{}, &apiError{status: http.StatusForbidden, code: "IncompleteSignatureException", msg: "authorization header is not a SigV4 signature with Credential=AKID/DATE/REGION/SERVICE/aws4_request"}
 	}
 	if m[4] != service {
-		return caller{}, &apiError{http.StatusForbidden, "InvalidSignatureException", fmt.Sprintf("credential should be scoped to service '%s', not %q", service, m[4])}
+		return caller{}, &apiError{status: http.StatusForbidden, code: "InvalidSignatureException", msg: fmt.Sprintf("credential should be scoped to service '%s', not %q", service, m[4])}
 	}
 	s.mu.Lock()
 	account, ok := s.opts.Accounts[m[1]]
@@ -316,11 +361,20 @@ func (s *Server) authenticateFor(r *http.Request, service string) (caller, *apiE
 	return caller{account: account, region: m[3]}, nil
 }
 
+// admission is what admit decided about a call.
+type admission int
+
+const (
+	admitted admission = iota
+	throttled
+	faulted
+)
+
 // admit applies latency, throttling and faults before the operation runs, so
 // a refused call changes no state. Every admitted-or-not call draws one
 // number from the fault sequence, so the sequence depends only on the order
-// of calls.
-func (s *Server) admit(ctx context.Context, op string) *apiError {
+// of calls. Each protocol words a refusal in its own errors.
+func (s *Server) admit(ctx context.Context, op string) admission {
 	s.mu.Lock()
 	delay := s.opts.Latency
 	if s.opts.Jitter > 0 {
@@ -339,12 +393,12 @@ func (s *Server) admit(ctx context.Context, op string) *apiError {
 	defer s.mu.Unlock()
 	faulty := s.faultRNG.Float64() < s.opts.FaultRate
 	if lim, ok := s.opts.RateLimits[op]; ok && !s.take(op, lim) {
-		return &apiError{http.StatusBadRequest, "ThrottlingException", fmt.Sprintf("rate exceeded for %s", op)}
+		return throttled
 	}
 	if faulty {
-		return &apiError{http.StatusInternalServerError, "InternalServiceErrorException", "an unexpected error occurred (injected fault)"}
+		return faulted
 	}
-	return nil
+	return admitted
 }
 
 // take removes one token from op's bucket; the caller holds s.mu.

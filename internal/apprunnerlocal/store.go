@@ -76,6 +76,7 @@ type store struct {
 	conns    map[string]*connection // by ARN, deleted ones included
 	services map[string]*service    // by ARN
 	unsafe   []UnsafeDeletion
+	org      *organization // nil until a seed brings one
 }
 
 func newStore() *store {

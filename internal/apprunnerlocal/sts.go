@@ -23,7 +23,8 @@ import (
 //     credentials whose access key belongs to ACCOUNT, so that a client
 //     using them sees that account's connections and services. IAM is not
 //     modelled: any well-formed role may be assumed unless
-//     Options.AssumableRoles lists the ones that may.
+//     Options.AssumableRoles or Options.AssumableRoleNames say which may
+//     (see roleAssumable).
 
 const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 
@@ -104,7 +105,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Lock()
-		allowed := s.opts.AssumableRoles == nil || slices.Contains(s.opts.AssumableRoles, role)
+		allowed := s.roleAssumable(role, m[2], m[3])
 		key := "ASIA" + strings.ToUpper(randomHex(16))
 		if allowed {
 			s.issued[key] = m[2]
@@ -130,6 +131,27 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.stsFail(w, op, http.StatusBadRequest, "InvalidAction", fmt.Sprintf("the STS action %q is not emulated: only GetCallerIdentity and AssumeRole are", op))
 	}
+}
+
+// roleAssumable tells whether AssumeRole grants a role: one listed in
+// Options.AssumableRoles, or one whose name (the last segment of its path)
+// Options.AssumableRoleNames lists, in an account of the seeded
+// organization that is not SUSPENDED (a suspended account's roles cannot
+// be used). With neither option set, every role is granted. The caller
+// holds s.mu.
+func (s *Server) roleAssumable(role, account, pathAndName string) bool {
+	if s.opts.AssumableRoles == nil && s.opts.AssumableRoleNames == nil {
+		return true
+	}
+	if slices.Contains(s.opts.AssumableRoles, role) {
+		return true
+	}
+	name := pathAndName[strings.LastIndex(pathAndName, "/")+1:]
+	if !slices.Contains(s.opts.AssumableRoleNames, name) {
+		return false
+	}
+	a := s.st.org.account(account)
+	return a != nil && a.status != AccountSuspended
 }
 
 func (s *Server) stsOK(w http.ResponseWriter, op string, v any) {
