@@ -634,7 +634,9 @@ func TestSampleEventsDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv, err := Decode(b, Options{})
+			// As the demo configures the function: 08 moves an account
+			// into its offboarding OU.
+			inv, err := Decode(b, Options{OffboardOUID: "ou-demo-offboard1"})
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
