@@ -198,7 +198,16 @@ func checkInvocation(t *testing.T, inv Invocation) {
 				}
 			}
 		case cleanup.ActionOffboard:
-			if len(r.Regions) == 0 || r.Role == (cleanup.RoleARN{}) || len(r.Connections) > 0 {
+			switch {
+			case r.Plan != nil:
+				if len(r.Plan.OrganizationalUnitIDs)+len(r.Plan.AccountIDs) == 0 || r.Role != (cleanup.RoleARN{}) || len(r.Connections) > 0 {
+					t.Errorf("offboarding plan %s = %+v, want OUs or accounts, no role and no connections", r.ID, r)
+				}
+			case r.WorkItem != nil:
+				if r.WorkItem.AccountID == "" || r.WorkItem.Region == "" || r.Role != (cleanup.RoleARN{}) {
+					t.Errorf("offboarding work item %s = %+v, want an account and a region, no role", r.ID, r)
+				}
+			case len(r.Regions) == 0 || r.Role == (cleanup.RoleARN{}) || len(r.Connections) > 0:
 				t.Errorf("offboarding %s = %+v, want a role, regions and no connections", r.ID, r)
 			}
 		default:
