@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,9 +16,12 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/org"
 	"github.com/apprunner-tools/connection-cleanup/internal/report"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
@@ -89,19 +93,39 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		return nil, err
 	}
 	scopes := newScopeEngines(awsCfg, policy, tracer)
-	runner := cleanup.NewDispatcher(home, scopes.engine, cfg.OffboardRoles)
+	// Work items are checked with the organization: accounts under the
+	// allowed OUs, the offboarding OU among them, and the function's own.
+	allowed := cfg.OrganizationOUs
+	if cfg.OffboardOU != "" {
+		allowed = append(slices.Clone(allowed), cfg.OffboardOU)
+	}
+	dir := org.NewDirectory(organizations.NewFromConfig(awsCfg), policy.Account, allowed)
+	runner := cleanup.NewDispatcher(home, scopes.engine, cfg.OffboardRoles).WithOrganization(cleanup.Organization{
+		Home:       cleanup.Scope{Account: policy.Account, Region: policy.Region},
+		Partition:  policy.Partition,
+		MemberRole: cfg.MemberRoleName,
+		Reach:      dir.Reachable,
+	})
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,
 		Logger:    deps.Logger,
 		Metrics:   deps.Metrics,
 		LogLevel:  cfg.LogLevel,
 	})
-	return &trigger.Handler{
+	h := &trigger.Handler{
 		Runner:    runner,
 		Publisher: publisher{pub: pub, logger: deps.Logger},
-		Options:   trigger.Options{CustomEventSource: cfg.CustomEventSource},
+		Options:   trigger.Options{CustomEventSource: cfg.CustomEventSource, OffboardOUID: cfg.OffboardOU},
 		Logger:    deps.Logger,
-	}, nil
+	}
+	if cfg.QueueURL != "" {
+		regions := cfg.DefaultRegions
+		if len(regions) == 0 {
+			regions = []string{policy.Region}
+		}
+		h.Planner = org.NewPlanner(dir, sqs.NewFromConfig(awsCfg), cfg.QueueURL, regions)
+	}
+	return h, nil
 }
 
 // identity is whom the credentials belong to.
@@ -160,7 +184,7 @@ type scopeEngines struct {
 	now     func() time.Time
 	mu      sync.Mutex
 	engines map[cleanup.Scope]*scopeEngine
-	creds   map[string]*aws.CredentialsCache // by role ARN (one of OFFBOARD_ROLE_ARNS), shared by its regions
+	creds   map[string]*aws.CredentialsCache // by role ARN, shared by its regions, dropped with its last engine
 }
 
 type scopeEngine struct {
@@ -225,9 +249,21 @@ func (s *scopeEngines) engine(_ context.Context, sc cleanup.Scope) (cleanup.Runn
 func (s *scopeEngines) evict(now time.Time) {
 	for sc, e := range s.engines {
 		if now.Sub(e.lastUsed) >= scopeEngineIdle {
-			delete(s.engines, sc)
+			s.drop(sc)
 		}
 	}
+}
+
+// drop forgets a scope's engine, and its role's credentials once no kept
+// engine uses the role: plans reach a role in every member account.
+func (s *scopeEngines) drop(sc cleanup.Scope) {
+	delete(s.engines, sc)
+	for other := range s.engines {
+		if other.RoleARN == sc.RoleARN {
+			return
+		}
+	}
+	delete(s.creds, sc.RoleARN)
 }
 
 func (s *scopeEngines) dropLeastRecentlyUsed() {
@@ -240,7 +276,7 @@ func (s *scopeEngines) dropLeastRecentlyUsed() {
 			oldest, at = sc, e.lastUsed
 		}
 	}
-	delete(s.engines, oldest)
+	s.drop(oldest)
 }
 
 // publisher adapts report.Publisher to the trigger's hook. Reporting must

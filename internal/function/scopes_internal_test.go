@@ -18,7 +18,8 @@ func TestScopeEnginesAreBoundedAndExpire(t *testing.T) {
 	s := newScopeEngines(aws.Config{Region: "us-east-1"}, cleanup.Config{Account: "123456789012", Region: "us-east-1"}, nil)
 	s.now = func() time.Time { return now }
 	scope := func(i int) cleanup.Scope {
-		return cleanup.Scope{Account: fmt.Sprintf("%012d", 100000000000+i), Region: "eu-west-1"}
+		account := fmt.Sprintf("%012d", 100000000000+i)
+		return cleanup.Scope{Account: account, Region: "eu-west-1", RoleARN: "arn:aws:iam::" + account + ":role/AppRunnerConnectionCleanup"}
 	}
 	get := func(i int) cleanup.Runner {
 		t.Helper()
@@ -43,6 +44,11 @@ func TestScopeEnginesAreBoundedAndExpire(t *testing.T) {
 	if n := len(s.engines); n != maxScopeEngines {
 		t.Errorf("%d engines kept, want the bound %d", n, maxScopeEngines)
 	}
+	// A plan reaches a role in every member account: credentials go with
+	// the last engine that used them.
+	if n := len(s.creds); n != maxScopeEngines {
+		t.Errorf("%d credential caches kept for %d engines", n, maxScopeEngines)
+	}
 	if _, ok := s.engines[scope(1)]; ok {
 		t.Error("the least recently used engine was kept past the bound")
 	}
@@ -51,5 +57,8 @@ func TestScopeEnginesAreBoundedAndExpire(t *testing.T) {
 	get(0)
 	if n := len(s.engines); n != 1 {
 		t.Errorf("%d engines kept after %s idle, want only the one just used", n, scopeEngineIdle)
+	}
+	if n := len(s.creds); n != 1 {
+		t.Errorf("%d credential caches kept after %s idle, want one", n, scopeEngineIdle)
 	}
 }
