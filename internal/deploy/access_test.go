@@ -465,7 +465,6 @@ func TestWildcardResourcesOnlyForActionsWithoutResourceLevelPermissions(t *testi
 	allowed := []string{
 		"apprunner:ListConnections", "apprunner:ListServices",
 		"xray:PutTraceSegments", "xray:PutTelemetryRecords",
-		"organizations:DescribeOrganization", "organizations:ListRoots",
 	}
 	stmts := policyStatements(t, loadTemplate(t))
 	for _, s := range stmts {

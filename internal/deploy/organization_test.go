@@ -3,6 +3,7 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apprunner-tools/connection-cleanup/internal/org"
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 )
@@ -416,9 +418,6 @@ func TestOrganizationsActionsAreScopedToTheOrganization(t *testing.T) {
 		return []grant{{Resource: resource, Condition: organizationPlansCondition}}
 	}
 	want := map[string][]grant{
-		// No resource-level permissions (Service Authorization Reference): "*" only.
-		"organizations:DescribeOrganization": when("*"),
-		"organizations:ListRoots":            when("*"),
 		// organizationalunit or root; the plans' parents are OUs only.
 		"organizations:ListOrganizationalUnitsForParent": when(ou),
 		"organizations:ListAccountsForParent":            when(ou),
@@ -430,6 +429,14 @@ func TestOrganizationsActionsAreScopedToTheOrganization(t *testing.T) {
 	got := grants(policyStatements(t, tmpl), withPrefix("organizations:"))
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Organizations grants of the function's role (-want +got):\n%s", diff)
+	}
+	// Exactly the calls the code makes, no more.
+	var calls []string
+	for _, op := range org.Operations() {
+		calls = append(calls, "organizations:"+op)
+	}
+	if diff := cmp.Diff(calls, slices.Sorted(maps.Keys(want))); diff != "" {
+		t.Errorf("granted Organizations actions (-org.Operations() +granted):\n%s", diff)
 	}
 
 	// Read, never write: no statement of the role denies or grants more.

@@ -304,7 +304,6 @@ func getAttResource(t *testing.T, v any, attr string) string {
 var otherActions = []string{
 	"sts:AssumeRole",
 	// Organization plans (organization_test.go).
-	"organizations:DescribeOrganization", "organizations:ListRoots",
 	"organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent",
 	"organizations:ListParents", "organizations:DescribeAccount",
 	"logs:CreateLogStream", "logs:PutLogEvents",

@@ -11,6 +11,8 @@ package org
 
 import (
 	"context"
+	"reflect"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -35,3 +37,15 @@ var (
 	_ Organizations = (*organizations.Client)(nil)
 	_ Queue         = (*sqs.Client)(nil)
 )
+
+// Operations returns the names of the Organizations operations org calls,
+// sorted. Tests compare them with the IAM policy of the SAM template.
+func Operations() []string {
+	t := reflect.TypeFor[Organizations]()
+	ops := make([]string, 0, t.NumMethod())
+	for i := range t.NumMethod() {
+		ops = append(ops, t.Method(i).Name)
+	}
+	slices.Sort(ops)
+	return ops
+}
