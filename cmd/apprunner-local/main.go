@@ -5,8 +5,11 @@
 //	apprunner-local -demo -addr 127.0.0.1:8792
 //	AWS_ENDPOINT_URL_APPRUNNER=http://127.0.0.1:8792 aws apprunner list-connections
 //
-// The same address answers STS and the read operations of AWS
-// Organizations (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_ORGANIZATIONS).
+// The same address answers STS, the read operations of AWS Organizations
+// and SQS's SendMessage, SendMessageBatch, GetQueueUrl and
+// GetQueueAttributes for the queues named by -queues
+// (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_ORGANIZATIONS,
+// AWS_ENDPOINT_URL_SQS).
 //
 // It prints one line, "apprunner-local listening on http://ADDR", when it is
 // ready, and stops cleanly on SIGINT or SIGTERM.
@@ -63,6 +66,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		accounts    = fs.String("accounts", "", "access key to account map: AKID=ACCOUNT,... (others: "+apprunnerlocal.DefaultAccount+")")
 		roleNames   = fs.String("assumable-role-names", "", "IAM role names STS AssumeRole grants in the seeded organization's accounts only: NAME,...")
 		admins      = fs.String("delegated-administrators", "", "member accounts that may read the organization like its management account: ACCOUNT,...")
+		queues      = fs.String("queues", "", "SQS standard queues every account has, addressed as http://ADDR/ACCOUNT/NAME: NAME,...")
+		sqsFail     = fs.Int("sqs-fail-messages", 0, "how many of the first messages sent to a queue fail (Failed entries with InternalError)")
+		maxMsgSize  = fs.Int("max-message-size", 0, "largest SQS message or batch in bytes (0: 262144)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -73,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts := apprunnerlocal.Options{
 		Latency: *latency, Jitter: *jitter, FaultRate: *faultRate, FaultSeed: *faultSeed,
 		EmptyPageQuirk: *quirk, DisableInUseGuard: *noGuard, DeleteServiceDelay: *deleteDelay,
+		SQSFailMessages: *sqsFail, MaxMessageSize: *maxMsgSize,
 	}
 	var err error
 	if opts.RateLimits, err = parseRateLimits(*rateLimits); err != nil {
@@ -86,6 +93,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if opts.DelegatedAdministrators, err = parseList("-delegated-administrators", *admins, accountIDRE); err != nil {
 		return err
+	}
+	if opts.Queues, err = parseList("-queues", *queues, queueNameRE); err != nil {
+		return err
+	}
+	if opts.SQSFailMessages < 0 {
+		return fmt.Errorf("-sqs-fail-messages %d: must not be negative", opts.SQSFailMessages)
+	}
+	if opts.MaxMessageSize != 0 && (opts.MaxMessageSize < 1024 || opts.MaxMessageSize > 1<<20) {
+		return fmt.Errorf("-max-message-size %d: must be 0 or from 1024 to 1048576, as SQS allows", opts.MaxMessageSize)
 	}
 	if opts.FaultRate < 0 || opts.FaultRate > 1 {
 		return fmt.Errorf("-fault-rate %v: must be between 0 and 1", opts.FaultRate)
@@ -153,10 +169,12 @@ func parseRateLimits(s string) (map[string]apprunnerlocal.RateLimit, error) {
 	return out, nil
 }
 
-// Patterns of the list flags' items: IAM role names and account IDs.
+// Patterns of the list flags' items: IAM role names, account IDs and SQS
+// standard queue names.
 var (
 	roleNameRE  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+	queueNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 )
 
 // parseList reads "A,B,C", each item matching re; empty means none.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
@@ -27,7 +28,8 @@ func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo", "-accounts", "OTHER=210987654321",
-			"-delegated-administrators", "210987654321", "-assumable-role-names", "AppRunnerConnectionCleanup"}, pw, io.Discard)
+			"-delegated-administrators", "210987654321", "-assumable-role-names", "AppRunnerConnectionCleanup",
+			"-queues", "cleanup-work"}, pw, io.Discard)
 		pw.Close()
 	}()
 
@@ -64,6 +66,19 @@ func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
 		t.Errorf("the other account's connections = %q, want %q", names, want)
 	}
 
+	// The queue flag's queue, in the caller's account.
+	queue := sqs.New(sqs.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(url), HTTPClient: apprunnerlocal.HTTPClient(),
+		Credentials: credentials.NewStaticCredentialsProvider("OTHER", "SECRET", ""),
+	})
+	q, err := queue.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("cleanup-work")})
+	if err != nil || aws.ToString(q.QueueUrl) != url+"/210987654321/cleanup-work" {
+		t.Fatalf("GetQueueUrl = %v, %v; want %s/210987654321/cleanup-work", q, err, url)
+	}
+	if _, err := queue.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("hello")}); err != nil {
+		t.Errorf("SendMessage: %v", err)
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -83,6 +98,9 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-assumable-role-names", "Good,bad name"},
 		{"-delegated-administrators", "12345"},
 		{"-fault-rate", "2"},
+		{"-queues", "ok,not/ok"},
+		{"-sqs-fail-messages", "-1"},
+		{"-max-message-size", "100"},
 		{"-seed", "does-not-exist.json"},
 		{"-no-such-flag"},
 		{"extra"},

@@ -3,6 +3,12 @@
 // bootstrap under the Lambda Runtime Interface Emulator, invokes it with
 // every sample event in events/, and prints what was deleted, kept and why.
 //
+// The emulator also plays the function's AWS Organizations and its cleanup
+// queue. When an event makes the function plan (08: an account moved into
+// the offboarding OU), the function sends its work items to that queue;
+// the demo then plays Lambda's SQS event source, relaying them to the
+// function in batches of up to ten, as SQS events.
+//
 // Run it from the repository root: go run ./cmd/demo (or make demo).
 package main
 
@@ -18,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -41,9 +48,22 @@ func main() {
 const (
 	demoAccount = apprunnerlocal.DefaultAccount
 	demoRegion  = "us-east-1"
-	// leavingAccount is offboarded by events/07-custom-offboard.json.
+	// leavingAccount is offboarded by events/07-custom-offboard.json, and
+	// planned for offboarding by 08-organizations-move-account.json.
 	leavingAccount = "210987654321"
 	offboardRole   = "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"
+	// The function's organization settings: the OUs its plans may cover,
+	// the offboarding OU, the member role every account of the
+	// organization has, and the regions of a plan that names none.
+	organizationOUs = "ou-demo-workloads"
+	offboardOU      = "ou-demo-offboard1"
+	memberRole      = "AppRunnerConnectionCleanup"
+	defaultRegions  = "us-east-1,eu-west-1"
+	// cleanupQueue is the function's own queue, in its account.
+	cleanupQueue = "connection-cleanup"
+	// relayBatchSize is the most messages the demo hands the function at
+	// once, as an SQS event source with BatchSize 10 does.
+	relayBatchSize = 10
 )
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -63,7 +83,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	sort.Strings(files)
 
-	emu := apprunnerlocal.New(apprunnerlocal.Options{})
+	emu := apprunnerlocal.New(apprunnerlocal.Options{
+		// STS grants the member role in every account of the organization
+		// that is not suspended: 07's offboarding role is that role too.
+		AssumableRoleNames: []string{memberRole},
+		Queues:             []string{cleanupQueue},
+	})
 	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
 		return err
 	}
@@ -75,10 +100,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	go srv.Serve(l)
 	defer srv.Close()
 	emuURL := "http://" + l.Addr().String()
+	queueURL := emuURL + "/" + demoAccount + "/" + cleanupQueue
 
 	fmt.Fprintf(stdout, "App Runner connection cleanup: demo\n\n")
 	fmt.Fprintf(stdout, "  App Runner emulator  %s, demo data: %d connections, %d services in %s/%s\n",
 		emuURL, len(emu.Connections(demoAccount, demoRegion)), countServices(emu), demoAccount, demoRegion)
+	fmt.Fprintf(stdout, "  organization         the same emulator: o-a1b2c3d4e5, plans may cover %s, offboarding OU %s; cleanup queue %s\n",
+		organizationOUs, offboardOU, queueURL)
 	fmt.Fprintf(stdout, "  building             the bootstrap (as deployed) and the Lambda Runtime Interface Emulator...\n")
 	absBin, err := filepath.Abs(*binDir)
 	if err != nil {
@@ -97,7 +125,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		Env: []string{
 			"AWS_REGION=" + demoRegion, "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo", "AWS_SESSION_TOKEN=",
 			"AWS_ENDPOINT_URL_APPRUNNER=" + emuURL, "AWS_ENDPOINT_URL_STS=" + emuURL, "ACCOUNT_ID=",
+			"AWS_ENDPOINT_URL_ORGANIZATIONS=" + emuURL, "AWS_ENDPOINT_URL_SQS=" + emuURL,
 			"OFFBOARD_ROLE_ARNS=" + offboardRole,
+			"ORGANIZATION_OU_IDS=" + organizationOUs, "OFFBOARD_OU_ID=" + offboardOU,
+			"MEMBER_ROLE_NAME=" + memberRole, "DEFAULT_REGIONS=" + defaultRegions,
+			"CLEANUP_QUEUE_URL=" + queueURL,
 			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
 			"DRY_RUN=false", "MIN_CONNECTION_AGE=24h",
 		},
@@ -114,13 +146,30 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	// The totals add up each invocation's own counts (its summary line).
 	totals := map[string]int{}
+	relayed := 0
 	for _, f := range files {
-		if err := invoke(ctx, stdout, rt, f, totals); err != nil {
+		event, err := os.ReadFile(f)
+		if err != nil {
 			return err
 		}
+		if err := invoke(ctx, stdout, rt, filepath.Base(f), event, totals); err != nil {
+			return err
+		}
+		// Lambda's SQS event source delivers what the invocation sent to
+		// the cleanup queue: the work items of a plan.
+		n, err := relay(ctx, stdout, rt, emu, queueURL, totals)
+		if err != nil {
+			return err
+		}
+		relayed += n
 	}
 
-	fmt.Fprintf(stdout, "\nSummary over %d invocations\n", len(files))
+	batches := "SQS batches"
+	if relayed == 1 {
+		batches = "SQS batch"
+	}
+	fmt.Fprintf(stdout, "\nSummary over %d invocations (%d sample events, %d %s of work items relayed from the cleanup queue)\n",
+		len(files)+relayed, len(files), relayed, batches)
 	var parts []string
 	for _, o := range cleanup.Outcomes() {
 		if n := totals[string(o)]; n > 0 {
@@ -132,8 +181,71 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, r := range []string{"us-east-1", "eu-west-1"} {
 		fmt.Fprintf(stdout, "                       %s/%s (offboarded): %s\n", leavingAccount, r, names(emu, leavingAccount, r))
 	}
-	fmt.Fprintf(stdout, "  API calls            %d to the emulator (App Runner and STS)\n", emu.Stats().Total())
+	fmt.Fprintf(stdout, "  API calls            %s\n", apiCalls(emu.Stats()))
 	return nil
+}
+
+// apiCalls says how many calls the emulator answered, per service.
+func apiCalls(st apprunnerlocal.Stats) string {
+	per := map[string]int{}
+	for op, n := range st.Calls {
+		service := "App Runner"
+		switch prefix, _, _ := strings.Cut(op, ":"); prefix {
+		case "sts":
+			service = "STS"
+		case "organizations":
+			service = "Organizations"
+		case "sqs":
+			service = "SQS"
+		}
+		per[service] += n
+	}
+	parts := []string{}
+	for _, service := range []string{"App Runner", "STS", "Organizations", "SQS"} {
+		if per[service] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", service, per[service]))
+		}
+	}
+	return fmt.Sprintf("%d to the emulator (%s)", st.Total(), strings.Join(parts, ", "))
+}
+
+// relay plays Lambda's SQS event source: it takes the messages on the
+// cleanup queue, ten at a time, and invokes the function with each batch
+// as an SQS event. It returns how many batches it relayed.
+func relay(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, emu *apprunnerlocal.Server, queueURL string, totals map[string]int) (int, error) {
+	batches := 0
+	for {
+		msgs := emu.TakeMessages(queueURL, relayBatchSize)
+		if len(msgs) == 0 {
+			return batches, nil
+		}
+		batches++
+		event, err := json.Marshal(apprunnerlocal.LambdaSQSEvent(msgs, time.Now()))
+		if err != nil {
+			return batches, err
+		}
+		title := fmt.Sprintf("cleanup queue, batch %d: %d work item(s)%s", batches, len(msgs), planOf(msgs))
+		if err := invoke(ctx, stdout, rt, title, event, totals); err != nil {
+			return batches, err
+		}
+	}
+}
+
+// planOf names the plans whose work items msgs are.
+func planOf(msgs []apprunnerlocal.QueueMessage) string {
+	var ids []string
+	for _, m := range msgs {
+		var item struct {
+			PlanID string `json:"planId"`
+		}
+		if json.Unmarshal([]byte(m.Body), &item) == nil && item.PlanID != "" && !slices.Contains(ids, item.PlanID) {
+			ids = append(ids, item.PlanID)
+		}
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	return " of " + strings.Join(ids, ", ")
 }
 
 func names(emu *apprunnerlocal.Server, account, region string) string {
@@ -170,13 +282,24 @@ type logLine struct {
 	AWS      *struct {
 		CloudWatchMetrics []json.RawMessage
 	} `json:"_aws"`
+	// Plan and work item summaries.
+	PlanID    string   `json:"planId"`
+	Action    string   `json:"action"`
+	Accounts  int      `json:"accounts"`
+	Regions   []string `json:"regions"`
+	WorkItems int      `json:"workItems"`
+	Refused   []struct {
+		Subject string `json:"subject"`
+		Reason  string `json:"reason"`
+	} `json:"refused"`
+	Error   string `json:"error"`
+	Account string `json:"account"`
+	Region  string `json:"region"`
 }
 
-func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, file string, totals map[string]int) error {
-	event, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
+// invoke sends one event, titled title, and prints what the function
+// decided and answered.
+func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, title string, event []byte, totals map[string]int) error {
 	resp, invokeErr := rt.Invoke(ctx, event)
 	var fe *lambdarun.FunctionError
 	if invokeErr != nil && !errors.As(invokeErr, &fe) {
@@ -206,6 +329,10 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, file s
 				subject = excerpt(ll.ARN, 40)
 			}
 			fmt.Fprintf(tw, "    %s\t%s\t%s\n", ll.Outcome, subject, excerpt(ll.Reason, 110))
+		case "plan summary":
+			fmt.Fprintf(tw, "    plan\t%s\t%s\n", ll.PlanID, planLine(ll))
+		case "work item summary":
+			fmt.Fprintf(tw, "    work item\t%s/%s\t%s\n", ll.Account, ll.Region, countsLine(ll.Counts))
 		case "invocation summary":
 			trigger = ll.Trigger
 			for o, n := range ll.Counts {
@@ -214,7 +341,7 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, file s
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "\n▶ %s  (trigger: %s)\n%s", filepath.Base(file), trigger, table.String())
+	fmt.Fprintf(stdout, "\n▶ %s  (trigger: %s)\n%s", title, trigger, table.String())
 	if fe != nil {
 		fmt.Fprintf(stdout, "    the function returned an error: %s\n", fe.Message)
 	}
@@ -224,6 +351,41 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, file s
 	return nil
 }
 
+// planLine says what a plan summary line says: what was planned, sent
+// and refused.
+func planLine(ll logLine) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s of %d account(s) in %s: %d work item(s) sent to the cleanup queue; refused: ",
+		ll.Action, ll.Accounts, strings.Join(ll.Regions, ", "), ll.WorkItems)
+	if len(ll.Refused) == 0 {
+		b.WriteString("none")
+	}
+	for i, r := range ll.Refused {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s (%s)", r.Subject, r.Reason)
+	}
+	if ll.Error != "" {
+		fmt.Fprintf(&b, "; error: %s", ll.Error)
+	}
+	return excerpt(b.String(), 160)
+}
+
+// countsLine lists a work item's non-zero counts in the outcomes' order.
+func countsLine(counts map[string]int) string {
+	var parts []string
+	for _, o := range cleanup.Outcomes() {
+		if n := counts[string(o)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", o, n))
+		}
+	}
+	if len(parts) == 0 {
+		return "no connection left to decide"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // summarise says in a line what the function answered its caller.
 func summarise(resp []byte) string {
 	var r struct {
@@ -231,6 +393,7 @@ func summarise(resp []byte) string {
 			ID string `json:"itemIdentifier"`
 		} `json:"batchItemFailures"`
 		Results []json.RawMessage `json:"results"`
+		Plans   []json.RawMessage `json:"plans"`
 	}
 	if json.Unmarshal(resp, &r) != nil {
 		return excerpt(string(resp), 120)
@@ -240,6 +403,9 @@ func summarise(resp []byte) string {
 			return "SQS batch fully processed"
 		}
 		return fmt.Sprintf("%d SQS message(s) returned to the queue as batch item failures (retried, then moved to the DLQ)", len(*r.Failures))
+	}
+	if len(r.Plans) > 0 {
+		return fmt.Sprintf("report with %d result(s) and %d plan(s)", len(r.Results), len(r.Plans))
 	}
 	return fmt.Sprintf("report with %d result(s)", len(r.Results))
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,11 +30,24 @@ type decision struct {
 	Reason  string `json:"reason"`
 }
 
+// The function's organization settings, as the demo configures them, and
+// its cleanup queue in the emulator.
+const (
+	homeAccount    = "123456789012"
+	leavingAccount = "210987654321" // moved into the offboarding OU by 08
+	memberRole     = "AppRunnerConnectionCleanup"
+	cleanupQueue   = "connection-cleanup"
+)
+
 // TestBootstrapUnderRuntimeEmulator builds the bootstrap as it is deployed,
 // runs it under the Lambda Runtime Interface Emulator against the App
 // Runner emulator loaded with the demo data, and invokes every sample event
 // in order. The emulator's in-use guard is off, so only the function's own
 // checks stand between a used connection and its deletion.
+//
+// The emulator also answers Organizations and SQS: 08 makes the function
+// plan, and send its work items to its queue in the emulator; the test
+// then plays Lambda's SQS event source and hands them to the function.
 func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries and starts processes")
@@ -53,12 +69,22 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := apprunnerlocal.New(apprunnerlocal.Options{DisableInUseGuard: true})
+	emu := apprunnerlocal.New(apprunnerlocal.Options{
+		DisableInUseGuard: true,
+		// The member role of every account of the organization that is
+		// not suspended; 07's offboarding role is that role too.
+		AssumableRoleNames: []string{memberRole},
+		Queues:             []string{cleanupQueue},
+		// The first work item sent fails as an entry of its batch: the
+		// planner sends it again, and the plan is still sent in full.
+		SQSFailMessages: 1,
+	})
 	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(emu)
 	t.Cleanup(hs.Close)
+	queueURL := hs.URL + "/" + homeAccount + "/" + cleanupQueue
 
 	rt, err := lambdarun.Start(ctx, lambdarun.Options{
 		Binaries: bins,
@@ -68,6 +94,9 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 			// from GetCallerIdentity and offboards through AssumeRole.
 			"AWS_ENDPOINT_URL_APPRUNNER=" + hs.URL, "AWS_ENDPOINT_URL_STS=" + hs.URL, "ACCOUNT_ID=",
 			"OFFBOARD_ROLE_ARNS=arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup",
+			// Plans: Organizations and the cleanup queue are the emulator's.
+			"AWS_ENDPOINT_URL_ORGANIZATIONS=" + hs.URL, "AWS_ENDPOINT_URL_SQS=" + hs.URL, "CLEANUP_QUEUE_URL=" + queueURL,
+			"ORGANIZATION_OU_IDS=ou-demo-workloads", "OFFBOARD_OU_ID=ou-demo-offboard1", "DEFAULT_REGIONS=us-east-1,eu-west-1",
 			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
 		},
 		Output: &output,
@@ -88,6 +117,9 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 		want          map[string]string // connection name (or ARN prefix for invalid input) -> outcome
 		invalid       int
 		batchFailures []string // SQS only
+		// plan is the plan the event makes, whose work items are then
+		// relayed from the queue to the function.
+		plan *wantPlan
 	}{
 		{file: "01-direct-dry-run.json", want: map[string]string{"legacy-github": "would_delete", storefront: "in_use"}},
 		{file: "02-custom-teardown.json", want: map[string]string{"teardown-target": "deleted", storefront: "in_use"}},
@@ -114,6 +146,27 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 			// No minimum age when offboarding: the 2-hour-old one goes too.
 			"batch-jobs-bitbucket": "deleted", "other-account-conn": "deleted", "legacy-api-github": "in_use",
 		}},
+		{
+			// 210987654321 moved into the offboarding OU: a plan of its
+			// offboarding in the default regions, and no decision yet. The
+			// plan names that account alone, so the suspended account in
+			// the same OU is neither listed nor refused.
+			file: "08-organizations-move-account.json", want: map[string]string{},
+			plan: &wantPlan{
+				accounts: []string{leavingAccount}, regions: []string{"us-east-1", "eu-west-1"},
+				// Its work items, run after 07 offboarded the account:
+				// us-east-1 has nothing left; in eu-west-1
+				// legacy-api-github is still used by the RUNNING
+				// legacy-api. The work item does not wait for services,
+				// so its message is done, and the in-use guard being off
+				// changes nothing: the function checks usage itself.
+				decisions: map[string]string{"legacy-api-github": "in_use"},
+				workItems: map[string]map[string]int{
+					leavingAccount + "/us-east-1": {},
+					leavingAccount + "/eu-west-1": {"in_use": 1},
+				},
+			},
+		},
 	}
 	files, _ := filepath.Glob("../../events/*.json")
 	if len(files) != len(tests) {
@@ -141,6 +194,12 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 			t.Errorf("%s: %d invalid inputs, want %d", tt.file, invalid, tt.invalid)
 		}
 		checkResponse(t, tt.file, resp, tt.want, tt.batchFailures)
+		if tt.plan != nil {
+			relayPlan(ctx, t, rt, emu, queueURL, resp, *tt.plan)
+		}
+	}
+	if got := emu.Stats().Outcomes["sqs:SendMessageBatch"]; got["ok"] != 2 || len(got) != 1 {
+		t.Errorf("SendMessageBatch calls: %v, want two that succeeded: the batch, and its failed entry again", got)
 	}
 
 	// The emulator's state agrees with the reports, and no connection a
@@ -170,6 +229,109 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 	var fe *lambdarun.FunctionError
 	if !errors.As(err, &fe) || !strings.Contains(fe.Message, "sns") {
 		t.Errorf("SNS event: error %v, want a function error naming the SNS event", err)
+	}
+}
+
+// wantPlan is a plan an event makes, and what its work items decide.
+type wantPlan struct {
+	accounts, regions []string
+	decisions         map[string]string         // connection name -> outcome, over all work items
+	workItems         map[string]map[string]int // account/region -> non-zero counts
+}
+
+// relayPlan checks the plan in an invocation's response and the work
+// items it sent to the cleanup queue, then plays Lambda's SQS event
+// source: it hands the work items to the function as one SQS batch and
+// checks what they decide.
+func relayPlan(ctx context.Context, t *testing.T, rt *lambdarun.Runtime, emu *apprunnerlocal.Server, queueURL string, resp []byte, want wantPlan) {
+	t.Helper()
+	var rep struct {
+		Plans []struct {
+			PlanID    string            `json:"planId"`
+			Action    string            `json:"action"`
+			DryRun    bool              `json:"dryRun"`
+			Accounts  []string          `json:"accounts"`
+			Regions   []string          `json:"regions"`
+			WorkItems int               `json:"workItems"`
+			Refused   []json.RawMessage `json:"refused"`
+			Error     string            `json:"error"`
+		} `json:"plans"`
+	}
+	if err := json.Unmarshal(resp, &rep); err != nil || len(rep.Plans) != 1 {
+		t.Fatalf("plan response %s: %v; want one plan", resp, err)
+	}
+	plan := rep.Plans[0]
+	if plan.Action != "offboard" || plan.DryRun || plan.Error != "" || len(plan.Refused) != 0 ||
+		!slices.Equal(plan.Accounts, want.accounts) || !slices.Equal(plan.Regions, want.regions) ||
+		plan.WorkItems != len(want.accounts)*len(want.regions) || !strings.HasPrefix(plan.PlanID, "plan-") {
+		t.Errorf("plan %+v, want an offboarding of %v in %v, nothing refused", plan, want.accounts, want.regions)
+	}
+
+	// The work items on the queue: one per account and region.
+	msgs := emu.TakeMessages(queueURL, 10)
+	var items []string
+	for _, m := range msgs {
+		var item map[string]any
+		if err := json.Unmarshal([]byte(m.Body), &item); err != nil {
+			t.Fatalf("work item %s: %v", m.Body, err)
+		}
+		if item["action"] != "offboard" || item["planId"] != plan.PlanID || len(item) != 4 {
+			t.Errorf("work item %s, want an offboarding of plan %s and nothing else", m.Body, plan.PlanID)
+		}
+		items = append(items, fmt.Sprint(item["accountId"], "/", item["region"]))
+	}
+	if diff := cmp.Diff(slices.Sorted(maps.Keys(want.workItems)), items, sortStrings); diff != "" {
+		t.Errorf("work items on the queue (-want +got):\n%s", diff)
+	}
+	if rest := emu.TakeMessages(queueURL, 0); len(rest) != 0 {
+		t.Errorf("%d more messages on the queue", len(rest))
+	}
+
+	event, err := json.Marshal(apprunnerlocal.LambdaSQSEvent(msgs, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = rt.Invoke(ctx, event)
+	if err != nil {
+		t.Fatalf("work items: %v", err)
+	}
+	lines, err := rt.NextLines(ctx, isMetrics)
+	if err != nil {
+		t.Fatalf("work items: no metrics record: %v", err)
+	}
+	got, invalid := decisions(t, lines)
+	if diff := cmp.Diff(want.decisions, got); diff != "" || invalid != 0 {
+		t.Errorf("work items: decisions (-want +got):\n%s%d invalid", diff, invalid)
+	}
+	runs := map[string]map[string]int{}
+	for _, l := range lines {
+		var w struct {
+			Message string         `json:"message"`
+			PlanID  string         `json:"planId"`
+			Account string         `json:"account"`
+			Region  string         `json:"region"`
+			Counts  map[string]int `json:"counts"`
+		}
+		if json.Unmarshal([]byte(l), &w) != nil || w.Message != "work item summary" {
+			continue
+		}
+		if w.PlanID != plan.PlanID {
+			t.Errorf("work item summary of plan %q, want %q", w.PlanID, plan.PlanID)
+		}
+		counts := map[string]int{}
+		for o, n := range w.Counts {
+			if n != 0 {
+				counts[o] = n
+			}
+		}
+		runs[w.Account+"/"+w.Region] = counts
+	}
+	if diff := cmp.Diff(want.workItems, runs); diff != "" {
+		t.Errorf("work item summaries (-want +got):\n%s", diff)
+	}
+	var r events.SQSEventResponse
+	if err := json.Unmarshal(resp, &r); err != nil || len(r.BatchItemFailures) != 0 {
+		t.Errorf("work items: response %s (%v), want every message done", resp, err)
 	}
 }
 

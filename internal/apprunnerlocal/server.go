@@ -72,6 +72,20 @@ type Options struct {
 	// DeleteServiceDelay is how long a deleted service stays
 	// OPERATION_IN_PROGRESS before it becomes DELETED. Zero: at once.
 	DeleteServiceDelay time.Duration
+	// Queues names the SQS standard queues that every account has (see
+	// sqs.go): a queue URL <base URL>/<account>/<name> addresses the
+	// account's own queue of that name.
+	Queues []string
+	// SQSFailMessages is how many of the next messages sent to a queue fail
+	// instead: each failure uses one. In SendMessageBatch each is a Failed
+	// entry (Code InternalError, SenderFault false) while the batch's
+	// other entries are sent; in SendMessage the call fails with
+	// InternalError (HTTP 500).
+	SQSFailMessages int
+	// MaxMessageSize is the largest message, and the largest
+	// SendMessageBatch, in bytes, that a queue takes; 0 means
+	// DefaultMaxMessageSize (256 KiB).
+	MaxMessageSize int
 	// Now is the clock; nil means the system's. Times recorded on resources
 	// (CreatedAt, UpdatedAt, DeletedAt) are truncated to milliseconds, all
 	// that the wire carries; with the default clock each is also at least a
@@ -104,6 +118,8 @@ type Server struct {
 	issued map[string]string
 	// lastStamp is the time stamp returned last.
 	lastStamp time.Time
+	// queues holds the SQS queues used so far (sqs.go).
+	queues map[queueKey]*sqsQueue
 }
 
 type bucket struct {
@@ -121,6 +137,7 @@ func New(opts Options) *Server {
 	s.buckets = map[string]*bucket{}
 	s.stats = emptyStats()
 	s.issued = map[string]string{}
+	s.queues = map[queueKey]*sqsQueue{}
 	return s
 }
 
@@ -130,6 +147,7 @@ func cloneOptions(o Options) Options {
 	o.AssumableRoleNames = slices.Clone(o.AssumableRoleNames)
 	o.DelegatedAdministrators = slices.Clone(o.DelegatedAdministrators)
 	o.RateLimits = maps.Clone(o.RateLimits)
+	o.Queues = slices.Clone(o.Queues)
 	return o
 }
 
@@ -230,8 +248,9 @@ type caller struct {
 var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
 
 // ServeHTTP implements the App Runner JSON 1.0 protocol, STS's Query
-// protocol (sts.go) and the Organizations JSON 1.1 protocol
-// (organizations.go), plus GET /_local/stats returning Stats as JSON.
+// protocol (sts.go), the Organizations JSON 1.1 protocol
+// (organizations.go) and SQS's JSON 1.0 protocol (sqs.go), plus
+// GET /_local/stats returning Stats as JSON.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/_local/stats" {
 		s.serveStats(w, r)
@@ -248,6 +267,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	if op, ok := strings.CutPrefix(target, orgTargetPrefix); ok {
 		s.serveOrganizations(w, r, op)
+		return
+	}
+	if op, ok := strings.CutPrefix(target, sqsTargetPrefix); ok {
+		s.serveSQS(w, r, op)
 		return
 	}
 	op, ok := strings.CutPrefix(target, "AppRunner.")
