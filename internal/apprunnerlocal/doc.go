@@ -41,6 +41,15 @@
 // counted in [Stats] as "organizations:<Operation>", STS calls as
 // "sts:<Operation>", so App Runner's counts stay apart.
 //
+// It also keeps SQS queues (sqs.go), enough for the function's plans:
+// SendMessageBatch, SendMessage, GetQueueUrl and GetQueueAttributes in
+// SQS's AWS JSON 1.0 protocol, for a client pointed here with
+// AWS_ENDPOINT_URL_SQS. [Options.Queues] names the queues every account
+// has; [Server.TakeMessages] and [LambdaSQSEvent] play Lambda's event
+// source mapping for tests and the demo. ReceiveMessage is not emulated
+// (no receipt handles or visibility timeouts), and a queue is an account
+// and a name, whatever the region. SQS calls are counted as "sqs:<Operation>".
+//
 // The protocol layer (server.go; input.go decodes and validates each
 // operation's input, ops.go runs it) is separate from the store (store.go),
 // which keeps every account and region apart under one mutex.
