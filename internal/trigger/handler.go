@@ -94,6 +94,16 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if rep != nil {
 		rep.Reject(inv.Rejections...)
 		rep.Plans = plans
+		// What a plan refused is invalid, as a connection of another
+		// account named in a request is: reported, and its request
+		// retried and then kept in the dead-letter queue, where a person
+		// sees it. Re-planning only repeats idempotent work items.
+		for _, p := range plans {
+			for _, r := range p.Refused {
+				rep.Add(cleanup.Result{ConnectionARN: r.Subject, Outcome: cleanup.OutcomeInvalid,
+					Reason: "not planned: " + r.Reason, RequestIDs: []string{p.RequestID}, PlanID: p.PlanID})
+			}
+		}
 	}
 	if h.Publisher != nil && rep != nil {
 		h.Publisher.Publish(ctx, string(inv.Kind), rep)

@@ -683,6 +683,40 @@ func TestPlanThatCouldNotBeSentIsRetried(t *testing.T) {
 	}
 }
 
+// refusingPlanner plans every account but one, which it refuses.
+type refusingPlanner struct{}
+
+func (refusingPlanner) Plan(_ context.Context, req cleanup.Request) cleanup.PlanSummary {
+	return cleanup.PlanSummary{RequestID: req.ID, PlanID: "plan-9", Action: req.Action, Accounts: []string{"210987654321"}, WorkItems: 1,
+		Refused: []cleanup.Refusal{{Subject: "111111111111", Reason: "account 111111111111 is not under ORGANIZATION_OU_IDS"}}}
+}
+
+// TestWhatAPlanRefusesIsInvalid: the rest of the plan proceeds, and the
+// refused account is an invalid result of the plan's request, so its
+// message is retried and ends in the dead-letter queue.
+func TestWhatAPlanRefusesIsInvalid(t *testing.T) {
+	h := &trigger.Handler{Runner: &echoRunner{}, Planner: refusingPlanner{}}
+	plan := `{"action":"offboard","accountIds":["210987654321","111111111111"]}`
+
+	got := invokeSQS(t, h, sqsPayload(t, [2]string{"p", plan}))
+	if diff := cmp.Diff([]string{"p"}, got); diff != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", diff)
+	}
+
+	out, err := h.Invoke(context.Background(), []byte(plan))
+	var inc *trigger.IncompleteError
+	if !errors.As(err, &inc) || inc.Invalid != 1 || !strings.Contains(err.Error(), "not under ORGANIZATION_OU_IDS") {
+		t.Errorf("Invoke error = %v, want an IncompleteError naming the refused account", err)
+	}
+	var rep cleanup.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].ConnectionARN != "111111111111" || rep.Results[0].PlanID != "plan-9" || len(rep.Plans) != 1 {
+		t.Errorf("report %+v, want the refusal as plan-9's invalid result beside the plan", rep)
+	}
+}
+
 func TestPlansWithoutAPlannerAreRefused(t *testing.T) {
 	h := &trigger.Handler{Runner: &echoRunner{}}
 	got := invokeSQS(t, h, sqsPayload(t, [2]string{"p", `{"action":"offboard","organizationalUnitIds":["ou-abcd-12345678"]}`}))
