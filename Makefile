@@ -23,8 +23,22 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 .PHONY: help build build-CleanupFunction test demo bench lint validate run-emulator clean \
 	bin/bootstrap bin/apprunner-local
 
+# The help texts are read from the Makefile as written; the variables of
+# HELP_VARS they mention as $(NAME) are shown with their value, passed to
+# awk in its environment. Any other $(NAME) is left as written.
+HELP_VARS := ARTIFACTS_DIR
+
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.\/-]+:.*## / {printf "  %-26s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@env $(foreach v,$(HELP_VARS),$(v)='$($(v))') awk 'BEGIN {FS = ":.*## "} \
+	/^[a-zA-Z0-9_.\/-]+:.*## / { \
+		text = $$2; out = ""; \
+		while (match(text, /\$$\([A-Za-z0-9_]+\)/)) { \
+			name = substr(text, RSTART + 2, RLENGTH - 3); \
+			out = out substr(text, 1, RSTART - 1) ((name in ENVIRON) ? ENVIRON[name] : substr(text, RSTART, RLENGTH)); \
+			text = substr(text, RSTART + RLENGTH); \
+		} \
+		printf "  %-26s %s\n", $$1, out text; \
+	}' $(MAKEFILE_LIST)
 
 build: bin/bootstrap bin/apprunner-local dist/bootstrap-arm64.zip ## build bin/bootstrap and bin/apprunner-local for this machine, and the Lambda zip dist/bootstrap-arm64.zip
 
@@ -73,8 +87,10 @@ test: lint ## lint (gofmt, go vet, staticcheck), the tests (with the race detect
 		echo "skipping template validation: cfn-lint not installed"; \
 	fi
 
-demo: ## run the function on every sample event against the local emulator with demo data
-	$(GO) run ./cmd/demo
+# ARGS passes flags to the demo: make demo ARGS=-v adds the function's own
+# log lines and metrics records; go run ./cmd/demo -h lists the flags.
+demo: ## run the function on every sample event against the local emulator with demo data (ARGS=-v: its logs too)
+	$(GO) run ./cmd/demo $(ARGS)
 
 # make bench writes where OUT says; the tracked BENCHMARKS.md only when asked
 # (make bench OUT=BENCHMARKS.md). bench-results/ is git-ignored.
@@ -98,8 +114,12 @@ validate: ## cfn-lint the SAM template and the member role (member-role.yaml), a
 		echo "skipping SAM transform: python3 not installed"; \
 	fi
 
-run-emulator: ## serve the local App Runner emulator with demo data on 127.0.0.1:8792
-	$(GO) run ./cmd/apprunner-local -demo
+# Ctrl-C is how the emulator is stopped, so it is a clean exit: the recipe
+# builds bin/apprunner-local and execs it, and the emulator exits 0 on
+# SIGINT. (Under go run, go itself would exit 1 after an interrupt, and
+# make would report Error 1.) ARGS passes flags: make run-emulator ARGS='-addr 127.0.0.1:0'.
+run-emulator: bin/apprunner-local ## serve the local App Runner emulator with demo data on 127.0.0.1:8792 (ARGS: more flags); Ctrl-C stops it
+	exec bin/apprunner-local -demo $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf bin dist .aws-sam

@@ -26,10 +26,12 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
@@ -324,6 +326,10 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, title 
 		}
 		switch ll.Message {
 		case "connection decision":
+			if ll.Outcome == string(cleanup.OutcomeInvalid) || ll.Outcome == string(cleanup.OutcomeFailed) {
+				writeInputAndReason(tw, ll)
+				continue
+			}
 			subject := ll.Name
 			if subject == "" {
 				subject = excerpt(ll.ARN, 40)
@@ -349,6 +355,62 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, title 
 		fmt.Fprintf(stdout, "    response: %s\n", summarise(resp))
 	}
 	return nil
+}
+
+// reasonWidth is how wide a reason's lines are before they wrap.
+const reasonWidth = 110
+
+// writeInputAndReason writes an invalid or failed decision, the ones to act
+// on, with nothing cut: the input as the function logged it (it shortens an
+// oversized body itself) and the reason, wrapped, each on rows of their own.
+func writeInputAndReason(tw io.Writer, ll logLine) {
+	input := ll.ARN
+	if input == "" {
+		input = "(empty)"
+	}
+	label := ll.Outcome
+	for _, field := range []struct{ name, text string }{{"input", input}, {"reason", ll.Reason}} {
+		for _, line := range wrap(printable(field.text), reasonWidth) {
+			fmt.Fprintf(tw, "    %s\t%s\t%s\n", label, field.name, line)
+			label, field.name = "", ""
+		}
+	}
+}
+
+// printable escapes the control characters of s (a tab would start a new
+// column, a newline a row) and replaces invalid UTF-8.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "?") {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// wrap breaks s at spaces into lines of at most width runes, the spacing
+// within a line kept; a word longer than width (an ARN) stays whole on a
+// line of its own.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := []rune(nil)
+	for i, word := range strings.Split(s, " ") {
+		w := []rune(word)
+		if i > 0 {
+			if len(line) > 0 && len(line)+1+len(w) > width {
+				lines = append(lines, string(line))
+				line = line[:0]
+			} else {
+				line = append(line, ' ')
+			}
+		}
+		line = append(line, w...)
+	}
+	return append(lines, string(line))
 }
 
 // planLine says what a plan summary line says: what was planned, sent

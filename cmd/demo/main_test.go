@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,10 @@ func TestDemoRunsEverySampleAndSummarises(t *testing.T) {
 		"123456789012/us-east-1: platform-protected, storefront-github, billing-github, fresh-github",
 		"210987654321/eu-west-1 (offboarded): legacy-api-github",
 		"SQS 1)",
+		// Invalid rows show their input and reason whole, the reason wrapped.
+		"invalid  input              arn:aws:apprunner:eu-west-1:210987654321:connection/other-account-conn/b38a73dfc7b965992616f4109dedfb95\n",
+		"(partition aws) only\n",
+		"invalid  input              (empty)\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
@@ -48,5 +53,34 @@ func TestDemoRunsEverySampleAndSummarises(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", out.String())
+	}
+}
+
+func TestWrapKeepsEveryWordAndLongWordsWhole(t *testing.T) {
+	arn := "arn:aws:apprunner:us-east-1:123456789012:connection/a-rather-long-connection-name/0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct {
+		in    string
+		width int
+		want  []string
+	}{
+		{"", 10, []string{""}},
+		{"short", 10, []string{"short"}},
+		{"one two three four", 9, []string{"one two", "three", "four"}},
+		{"kept  double", 20, []string{"kept  double"}},
+		{"see " + arn + " now", 40, []string{"see", arn, "now"}},
+	} {
+		got := wrap(tc.in, tc.width)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("wrap(%q, %d) = %q, want %q", tc.in, tc.width, got, tc.want)
+		}
+		if joined := strings.Join(got, " "); joined != tc.in {
+			t.Errorf("wrap(%q, %d) lost text: rejoined %q", tc.in, tc.width, joined)
+		}
+	}
+}
+
+func TestPrintableEscapesWhatWouldBreakTheTable(t *testing.T) {
+	if got, want := printable("a\tb\nc\x00d\xffé"), `a\tb\nc\x00d?é`; got != want {
+		t.Errorf("printable = %q, want %q", got, want)
 	}
 }
