@@ -42,6 +42,10 @@ type Deps struct {
 	Tracer Tracer
 	// ForceDryRun makes every request a dry run, whatever it asks.
 	ForceDryRun bool
+	// AWSOptions adjust the AWS configuration New loads the standard way,
+	// after the environment and shared files are read: an operator's
+	// --region or --profile, say.
+	AWSOptions []func(*awsconfig.LoadOptions) error
 }
 
 // Tracer traces the engine's phases, and every AWS call of the clients
@@ -55,9 +59,10 @@ type Tracer interface {
 // standard way, so AWS_REGION, credentials and AWS_ENDPOINT_URL_APPRUNNER
 // apply with no special code.
 func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(func() aws.Retryer {
+	opts := append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRetryer(func() aws.Retryer {
 		return retry.AddWithMaxAttempts(retry.NewAdaptiveMode(), maxAttempts)
-	}))
+	})}, deps.AWSOptions...)
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}

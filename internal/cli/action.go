@@ -1,0 +1,351 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/function"
+	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
+)
+
+// displayConfig is the configuration whose values the flags show as
+// defaults: the environment's, or the code's when the environment is
+// invalid (the error is reported when a command runs).
+func displayConfig(env Env) function.Config {
+	if cfg, err := function.LoadConfig(env.LookupEnv); err == nil {
+		return cfg
+	}
+	cfg, _ := function.LoadConfig(func(string) (string, bool) { return "", false })
+	return cfg
+}
+
+// regionParallelism is how many regions an offboard command works on at
+// once, as the function's dispatcher does.
+const regionParallelism = 4
+
+// runAction runs sweep, delete or offboard.
+func runAction(ctx context.Context, cmd string, args []string, env Env) int {
+	if env.LookupEnv == nil {
+		env.LookupEnv = func(string) (string, bool) { return "", false }
+	}
+	cfg, cfgErr := function.LoadConfig(env.LookupEnv)
+	fs, o := flagSet(cmd, displayConfig(env))
+	pos, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(env.Stdout, helpFor(cmd, displayConfig(env)))
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, usageError(fs, cmd, err))
+		return ExitError
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(env.Stderr, "%s %s: %v\n", name, cmd, err)
+		return ExitError
+	}
+	if cfgErr != nil {
+		return fail(cfgErr)
+	}
+	if err := o.apply(&cfg); err != nil {
+		return fail(err)
+	}
+	o.args = pos
+	reqs, err := o.requests(&cfg)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, usageError(fs, cmd, err))
+		return ExitError
+	}
+	// Refused before anything is asked of AWS: there is no one to ask.
+	if o.delete && !o.yes && !env.StdinTerminal {
+		return fail(errors.New("--delete asks for confirmation on a terminal, and standard input is not one: " +
+			"nothing was deleted; run without --delete to see what would go, then add --yes to delete without a question"))
+	}
+
+	stderr := &lockedWriter{w: env.Stderr}
+	level := slog.LevelWarn
+	switch {
+	case o.verbose >= 2:
+		level = slog.LevelDebug
+	case o.verbose == 1:
+		level = slog.LevelInfo
+	case env.StderrTerminal:
+		level = slog.LevelError // the table says it all
+	}
+	metrics := io.Discard
+	if o.verbose >= 2 {
+		metrics = stderr
+	}
+	deps := function.Deps{
+		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Metrics:     metrics,
+		ForceDryRun: !o.delete,
+	}
+	if o.region != "" {
+		deps.AWSOptions = append(deps.AWSOptions, awsconfig.WithRegion(o.region))
+	}
+	if o.profile != "" {
+		deps.AWSOptions = append(deps.AWSOptions, awsconfig.WithSharedConfigProfile(o.profile))
+	}
+	h, err := function.New(ctx, cfg, deps)
+	if err != nil && o.cmd == "offboard" && o.region == "" && strings.Contains(err.Error(), "no AWS region") {
+		// Offboarding reaches its regions through the role; the home
+		// region only serves the credentials' own STS call.
+		deps.AWSOptions = append(deps.AWSOptions, awsconfig.WithRegion(reqs[0].Regions[0]))
+		h, err = function.New(ctx, cfg, deps)
+	}
+	if err != nil {
+		if strings.Contains(err.Error(), "no AWS region") {
+			err = fmt.Errorf("%w, or give --region", err)
+		}
+		return fail(err)
+	}
+	x := &executor{cmd: cmd, h: h, o: o, stderr: stderr, progress: env.StderrTerminal}
+	start := time.Now()
+
+	var rep *cleanup.Report
+	switch {
+	case !o.delete:
+		rep = x.run(ctx, reqs, true)
+	case o.yes:
+		rep = x.run(ctx, reqs, false)
+	default:
+		dry := x.run(ctx, reqs, true)
+		if dry.Counts[cleanup.OutcomeWouldDelete] == 0 {
+			rep = dry
+			break
+		}
+		if !confirm(env, stderr, dry) {
+			fmt.Fprintln(stderr, "Not confirmed: nothing was deleted.")
+			return ExitError
+		}
+		rep = x.deleteShown(ctx, reqs, dry)
+	}
+	status := exitStatus(cmd, rep)
+	var note string
+	if x.unshown > 0 {
+		note = fmt.Sprintf("%d deleted connection(s) were not in the dry run: created since, and offboarding takes every connection.", x.unshown)
+	}
+	if err := write(env, o, rep, time.Since(start), status, note); err != nil {
+		return fail(err)
+	}
+	return status
+}
+
+// requests turns the arguments into the engine's checked requests; for
+// offboard, one per region, and the role is allowed in cfg.
+func (o *options) requests(cfg *function.Config) ([]cleanup.Request, error) {
+	var raws []cleanup.RawRequest
+	switch o.cmd {
+	case "sweep":
+		if len(o.args) > 0 {
+			return nil, fmt.Errorf("sweep takes no arguments (got %q): use delete to name connections", o.args)
+		}
+		raws = append(raws, cleanup.RawRequest{Action: cleanup.ActionSweep})
+	case "delete":
+		if len(o.args) == 0 {
+			return nil, errors.New("delete needs at least one connection ARN")
+		}
+		raws = append(raws, cleanup.RawRequest{Action: cleanup.ActionDelete, ConnectionARNs: o.args})
+	case "offboard":
+		if len(o.args) > 0 {
+			return nil, fmt.Errorf("offboard takes no arguments (got %q): name the account with --account and the regions with --regions", o.args)
+		}
+		regions := splitList(o.regions)
+		if len(regions) == 0 {
+			return nil, errors.New("offboard needs --regions R1,R2 (or DEFAULT_REGIONS)")
+		}
+		role, err := o.offboardRole(regions)
+		if err != nil {
+			return nil, err
+		}
+		arn := role.String()
+		// The whole request first, for its rules (how many regions).
+		if _, _, err := (cleanup.RawRequest{Action: cleanup.ActionOffboard, RoleARN: &arn, Regions: regions}).Check(); err != nil {
+			return nil, err
+		}
+		// The operator names the role: that is the decision
+		// OFFBOARD_ROLE_ARNS records for the function.
+		if !slices.Contains(cfg.OffboardRoles, arn) {
+			cfg.OffboardRoles = append(cfg.OffboardRoles, arn)
+		}
+		for _, r := range regions {
+			raws = append(raws, cleanup.RawRequest{Action: cleanup.ActionOffboard, RoleARN: &arn, Regions: []string{r}})
+		}
+	}
+	var reqs []cleanup.Request
+	for _, raw := range raws {
+		req, rejected, err := raw.Check()
+		if err != nil {
+			return nil, err
+		}
+		if len(rejected) > 0 {
+			var why []string
+			for _, r := range rejected {
+				why = append(why, fmt.Sprintf("%s: %s", r.Input, r.Reason))
+			}
+			return nil, errors.New(strings.Join(why, "; "))
+		}
+		reqs = append(reqs, *req)
+	}
+	return reqs, nil
+}
+
+// executor runs requests through the function's handler.
+type executor struct {
+	cmd      string
+	h        *trigger.Handler
+	o        *options
+	stderr   *lockedWriter
+	progress bool
+	// unshown counts connections a confirmed offboarding deleted that
+	// its dry run had not shown.
+	unshown int
+}
+
+// run runs the requests, as dry runs if dryRun, publishes the report
+// (decision logs, metrics) and returns it. Offboard requests, one per
+// region, run regionParallelism at a time, with their progress shown.
+func (x *executor) run(ctx context.Context, reqs []cleanup.Request, dryRun bool) *cleanup.Report {
+	reqs = slices.Clone(reqs)
+	for i := range reqs {
+		reqs[i].DryRun = dryRun
+	}
+	var reps []*cleanup.Report
+	if x.cmd != "offboard" {
+		stop := x.spin(func() string { return map[bool]string{true: "deciding", false: "deleting"}[dryRun] })
+		reps = []*cleanup.Report{x.h.Runner.Run(ctx, reqs)}
+		stop()
+	} else {
+		reps = x.runRegions(ctx, reqs, dryRun)
+	}
+	rep := mergeReports(cleanup.Action(x.cmd), dryRun, reps...)
+	if x.h.Publisher != nil {
+		x.h.Publisher.Publish(ctx, "command", rep)
+	}
+	return rep
+}
+
+func (x *executor) runRegions(ctx context.Context, reqs []cleanup.Request, dryRun bool) []*cleanup.Report {
+	reps := make([]*cleanup.Report, len(reqs))
+	var (
+		mu   sync.Mutex
+		done int
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, regionParallelism)
+	)
+	account := reqs[0].Role.Account
+	verb := map[bool]string{true: "deciding on", false: "offboarding"}[dryRun]
+	stop := x.spin(func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprintf("%s account %s: %d/%d account-regions done", verb, account, done, len(reqs))
+	})
+	for i := range reqs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			rep := x.h.Runner.Run(ctx, reqs[i:i+1])
+			mu.Lock()
+			reps[i] = rep
+			done++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	stop()
+	return reps
+}
+
+// deleteShown is the real run after a confirmed dry run. A sweep or a
+// deletion deletes only what the dry run showed: the connections it would
+// have deleted are named in a deletion, which decides each again with the
+// same policy (in use, protection, name patterns), so one a service took
+// up meanwhile stays, and one created meanwhile is not touched. An
+// offboarding is run again in the regions where the dry run would delete:
+// it covers every connection of the account there, since other accounts'
+// connections cannot be named to the function's own engine; one created
+// since the dry run is decided too, and the summary says how many such
+// there were.
+func (x *executor) deleteShown(ctx context.Context, reqs []cleanup.Request, dry *cleanup.Report) *cleanup.Report {
+	shown := map[string]bool{}
+	var arns []string
+	for _, r := range dry.Results {
+		if r.Outcome == cleanup.OutcomeWouldDelete {
+			shown[r.ConnectionARN] = true
+			arns = append(arns, r.ConnectionARN)
+		}
+	}
+	var real *cleanup.Report
+	if x.cmd == "offboard" {
+		var again []cleanup.Request
+		for _, req := range reqs {
+			for arn := range shown {
+				if a, err := cleanup.ParseConnectionARN(arn); err == nil && a.Region == req.Regions[0] {
+					again = append(again, req)
+					break
+				}
+			}
+		}
+		real = x.run(ctx, again, false)
+	} else {
+		var dels []cleanup.Request
+		for chunk := range slices.Chunk(arns, cleanup.MaxConnectionARNs) {
+			req, _, err := cleanup.RawRequest{Action: cleanup.ActionDelete, ConnectionARNs: chunk}.Check()
+			if err == nil && req != nil {
+				dels = append(dels, *req)
+			}
+		}
+		real = x.run(ctx, dels, false)
+	}
+	// The dry run's other decisions stand; each shown connection takes
+	// its real decision, and an offboarded region's are the real run's.
+	byARN := map[string]cleanup.Result{}
+	for _, r := range real.Results {
+		byARN[r.ConnectionARN] = r
+	}
+	out := mergeReports(cleanup.Action(x.cmd), false, real)
+	out.Results, out.Counts = nil, map[cleanup.Outcome]int{}
+	for _, o := range cleanup.Outcomes() {
+		out.Counts[o] = 0
+	}
+	used := map[string]bool{}
+	for _, r := range dry.Results {
+		if nr, ok := byARN[r.ConnectionARN]; ok {
+			out.Add(nr)
+			used[r.ConnectionARN] = true
+			continue
+		}
+		if r.Outcome == cleanup.OutcomeWouldDelete {
+			r.Outcome, r.Reason = cleanup.OutcomeFailed, "shown by the dry run, but the real run did not decide it"
+		}
+		out.Add(r)
+	}
+	for _, r := range real.Results {
+		if !used[r.ConnectionARN] {
+			out.Add(r)
+			if r.Outcome == cleanup.OutcomeDeleted {
+				x.unshown++
+			}
+		}
+	}
+	for op, n := range dry.APICalls {
+		if out.APICalls == nil {
+			out.APICalls = map[string]int{}
+		}
+		out.APICalls[op] += n
+	}
+	out.APIRetries += dry.APIRetries
+	return out
+}

@@ -1,0 +1,388 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/cli"
+)
+
+const (
+	home   = "123456789012" // the emulator's default account: the credentials'
+	member = "210987654321" // the demo's other account, reached through a role
+	// Demo connections of the home account in us-east-1.
+	orphanARN     = "arn:aws:apprunner:us-east-1:123456789012:connection/orphan-bitbucket/6872d629e5c84b3cd049f78da5806829"
+	storefrontARN = "arn:aws:apprunner:us-east-1:123456789012:connection/storefront-github/04c55319304afef88d844f848df39fac"
+)
+
+// useEmulator starts an emulator loaded with the demo data and points the
+// standard AWS configuration at it, App Runner and STS, with static
+// credentials of its default account and no shared files.
+func useEmulator(t *testing.T) *apprunnerlocal.Server {
+	t.Helper()
+	emu := apprunnerlocal.New(apprunnerlocal.Options{})
+	if err := emu.Load(apprunnerlocal.DemoSeed()); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(emu)
+	t.Cleanup(hs.Close)
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_APPRUNNER": hs.URL, "AWS_ENDPOINT_URL_STS": hs.URL, "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
+		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_PROFILE": "",
+		"DRY_RUN": "", "ACCOUNT_ID": "", "NO_COLOR": "", "TERM": "xterm",
+	} {
+		t.Setenv(k, v)
+	}
+	return emu
+}
+
+// terminal says which streams of a run are terminals, and what is typed.
+type terminal struct {
+	stdin, stdout, stderr bool
+	typed                 string
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the command in-process with the test's environment.
+func run(t *testing.T, term terminal, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(context.Background(), args, cli.Env{
+		Stdin: strings.NewReader(term.typed), Stdout: &stdout, Stderr: &stderr,
+		LookupEnv:     os.LookupEnv,
+		StdinTerminal: term.stdin, StdoutTerminal: term.stdout, StderrTerminal: term.stderr,
+		Version: "v1.2.3",
+	})
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func deletions(emu *apprunnerlocal.Server) int { return emu.Stats().Calls["DeleteConnection"] }
+
+func gone(t *testing.T, emu *apprunnerlocal.Server, arn string) bool {
+	t.Helper()
+	c, ok := emu.Connection(arn)
+	if !ok {
+		t.Fatalf("no connection %s in the emulator", arn)
+	}
+	return c.Status == "DELETED"
+}
+
+func TestSweepIsADryRunUnlessToldDelete(t *testing.T) {
+	tests := []struct {
+		name    string
+		dryRun  string // DRY_RUN, which the command ignores
+		args    []string
+		term    terminal
+		code    int
+		deleted bool
+		out     []string // in stdout
+		errOut  []string // in stderr
+	}{
+		{name: "dry run", args: []string{"sweep"}, code: 0,
+			out: []string{"CONNECTION", "orphan-bitbucket", "would_delete", "storefront-github", "in_use", "storefront", "protected", "too_young",
+				"Dry run, nothing deleted: 7 would_delete, 2 in_use, 1 protected, 1 too_young (11 connections", "Add --delete to delete."}},
+		{name: "DRY_RUN=false does not lift the dry run", dryRun: "false", args: []string{"sweep"}, code: 0,
+			out: []string{"Dry run, nothing deleted"}},
+		{name: "--delete --yes deletes", args: []string{"sweep", "--delete", "--yes"}, code: 0, deleted: true,
+			out: []string{"orphan-bitbucket", "deleted", "7 deleted, 2 in_use"}},
+		{name: "--delete --yes deletes whatever DRY_RUN says", dryRun: "true", args: []string{"sweep", "--delete", "--yes"}, deleted: true,
+			out: []string{"7 deleted"}},
+		{name: "--delete without a terminal refuses", args: []string{"sweep", "--delete"}, code: 1,
+			errOut: []string{"standard input is not one: nothing was deleted"}},
+		{name: "--delete on a terminal, the account typed", args: []string{"sweep", "--delete"},
+			term: terminal{stdin: true, typed: home + "\n"}, code: 0, deleted: true,
+			out:    []string{"7 deleted, 2 in_use, 1 protected, 1 too_young"},
+			errOut: []string{"Will delete 7 connection(s) in account 123456789012, region us-east-1:", orphanARN, "Type the account ID (123456789012)"}},
+		{name: "--delete on a terminal, a wrong answer", args: []string{"sweep", "--delete"},
+			term: terminal{stdin: true, typed: "yes\n"}, code: 1,
+			errOut: []string{"Type the account ID", "Not confirmed: nothing was deleted."}},
+		{name: "--delete on a terminal, no answer", args: []string{"sweep", "--delete"},
+			term: terminal{stdin: true}, code: 1, errOut: []string{"Not confirmed"}},
+		{name: "policy flags override the configuration", args: []string{"sweep", "--min-age", "0", "--protect-tag", "<none>", "--exclude", "legacy-*"},
+			out: []string{"Dry run, nothing deleted: 8 would_delete, 2 in_use, 1 protected", "legacy-github", "matches exclude pattern"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := useEmulator(t)
+			t.Setenv("DRY_RUN", tt.dryRun)
+			r := run(t, tt.term, tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, s := range tt.out {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout does not say %q:\n%s", s, r.stdout)
+				}
+			}
+			for _, s := range tt.errOut {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr does not say %q:\n%s", s, r.stderr)
+				}
+			}
+			if got := gone(t, emu, orphanARN); got != tt.deleted {
+				t.Errorf("orphan-bitbucket deleted = %v, want %v", got, tt.deleted)
+			}
+			if !tt.deleted && deletions(emu) > 0 {
+				t.Errorf("%d DeleteConnection calls in a run that must delete nothing", deletions(emu))
+			}
+			if gone(t, emu, storefrontARN) {
+				t.Error("a connection in use was deleted")
+			}
+			if strings.Contains(r.stdout, "\x1b[") {
+				t.Error("colour codes in output that is not a terminal")
+			}
+		})
+	}
+}
+
+// TestConfirmedDeletionDeletesOnlyWhatTheDryRunShowed: a connection that
+// becomes deletable between the dry run and the answer is not deleted.
+func TestConfirmedDeletionDeletesOnlyWhatTheDryRunShowed(t *testing.T) {
+	emu := useEmulator(t)
+	// An old connection added after the dry run: the answer comes
+	// from a reader that adds it when the question is read.
+	late := &lateConnection{emu: emu, answer: home + "\n"}
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(context.Background(), []string{"sweep", "--delete"}, cli.Env{
+		Stdin: late, Stdout: &stdout, Stderr: &stderr, LookupEnv: os.LookupEnv, StdinTerminal: true,
+	})
+	if code != 0 {
+		t.Fatalf("exit status %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if late.arn == "" {
+		t.Fatal("the question was never read")
+	}
+	if gone(t, emu, late.arn) {
+		t.Error("a connection the dry run did not show was deleted")
+	}
+	if !gone(t, emu, orphanARN) {
+		t.Error("a connection the dry run showed was not deleted")
+	}
+}
+
+type lateConnection struct {
+	emu    *apprunnerlocal.Server
+	answer string
+	arn    string
+}
+
+func (l *lateConnection) Read(p []byte) (int, error) {
+	if l.arn == "" {
+		arn, err := l.emu.AddConnection(home, "us-east-1", apprunnerlocal.SeedConnection{
+			Name: "late-github", ProviderType: "GITHUB", Status: "AVAILABLE", CreatedAgo: 72 * 3600e9,
+		})
+		if err != nil {
+			return 0, err
+		}
+		l.arn = arn
+	}
+	n := copy(p, l.answer)
+	l.answer = l.answer[n:]
+	if n == 0 {
+		return 0, os.ErrClosed
+	}
+	return n, nil
+}
+
+func TestOutputJSONIsTheFunctionsReport(t *testing.T) {
+	emu := useEmulator(t)
+	r := run(t, terminal{stdout: true}, "sweep", "--output", "json")
+	if r.code != 0 {
+		t.Fatalf("exit status %d: %s", r.code, r.stderr)
+	}
+	var rep cleanup.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("stdout is not a report: %v\n%s", err, r.stdout)
+	}
+	if rep.Action != cleanup.ActionSweep || !rep.DryRun || rep.Counts[cleanup.OutcomeWouldDelete] != 7 || len(rep.Results) != 11 {
+		t.Errorf("report: action %s, dry run %v, counts %v, %d results", rep.Action, rep.DryRun, rep.Counts, len(rep.Results))
+	}
+	if deletions(emu) > 0 {
+		t.Error("a dry run deleted")
+	}
+}
+
+func TestDeleteNamedConnections(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		orphanGo bool
+		out      string
+	}{
+		{"dry run", []string{"delete", orphanARN}, 0, false, "1 would_delete"},
+		{"for real, flags after the ARN", []string{"delete", orphanARN, "--delete", "--yes"}, 0, true, "1 deleted"},
+		{"one in use is work left", []string{"delete", "--delete", "--yes", orphanARN, storefrontARN}, 2, true,
+			"1 deleted, 1 in_use (2 connections"},
+		{"another account's is an error", []string{"delete", "arn:aws:apprunner:us-east-1:210987654321:connection/other-conn/0123456789abcdef0123456789abcdef"}, 1, false,
+			"invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := useEmulator(t)
+			r := run(t, terminal{}, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.out) {
+				t.Errorf("exit status %d (want %d), stdout without %q:\n%s\n%s", r.code, tt.code, tt.out, r.stdout, r.stderr)
+			}
+			if gone(t, emu, orphanARN) != tt.orphanGo {
+				t.Errorf("orphan deleted = %v, want %v", !tt.orphanGo, tt.orphanGo)
+			}
+		})
+	}
+}
+
+func TestOffboardReachesTheAccountThroughSTS(t *testing.T) {
+	emu := useEmulator(t)
+	r := run(t, terminal{stderr: true}, "offboard", "--account", member, "--regions", "us-east-1,eu-west-1")
+	if r.code != 2 {
+		t.Fatalf("dry run: exit status %d, want 2 (a connection in use)\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, s := range []string{"REGION", "eu-west-1", "batch-jobs-bitbucket", "legacy-api-github", "in_use", "2 would_delete, 1 in_use"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("stdout does not say %q:\n%s", s, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "account-regions done") {
+		t.Errorf("no progress on a terminal's stderr:\n%q", r.stderr)
+	}
+	if deletions(emu) > 0 || emu.Stats().Calls["sts:AssumeRole"] == 0 {
+		t.Errorf("calls: %v", emu.Stats().Calls)
+	}
+
+	r = run(t, terminal{stdin: true, typed: member + "\n"}, "offboard", "--account", member, "--role", "AppRunnerConnectionCleanup",
+		"--regions", "us-east-1,eu-west-1", "--delete")
+	if r.code != 2 || !strings.Contains(r.stdout, "2 deleted, 1 in_use") {
+		t.Fatalf("real run: exit status %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "in account 210987654321, region us-east-1, eu-west-1") {
+		t.Errorf("the question does not name the account and regions:\n%s", r.stderr)
+	}
+	if n := len(emu.Connections(member, "us-east-1")); n != 0 {
+		t.Errorf("%d connections left in the offboarded us-east-1", n)
+	}
+}
+
+func TestCredentialsOfAnotherAccountStopTheCommand(t *testing.T) {
+	emu := useEmulator(t)
+	r := run(t, terminal{}, "sweep", "--account", "999999999999", "--delete", "--yes")
+	if r.code != 1 || !strings.Contains(r.stderr, "belong to account 123456789012") {
+		t.Errorf("exit status %d:\n%s", r.code, r.stderr)
+	}
+	if n := emu.Stats().Calls["ListConnections"]; n > 0 {
+		t.Errorf("%d ListConnections calls with credentials of another account", n)
+	}
+}
+
+func TestWrongUseSaysTheClosestForm(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"swep"}, "unknown command swep: did you mean sweep?"},
+		{[]string{"ofboard"}, "did you mean offboard?"},
+		{[]string{"xyz"}, "unknown command xyz\nusage: apprunner-cleanup"},
+		{[]string{"sweep", "--dlete"}, "unknown flag --dlete: did you mean --delete?"},
+		{[]string{"sweep", "--min-age", "soon"}, "invalid value"},
+		{[]string{"sweep", "--yes"}, "give --delete too"},
+		{[]string{"sweep", "--output", "yaml"}, "want table or json"},
+		{[]string{"sweep", "--concurrency", "0"}, "want 1 to 64"},
+		{[]string{"sweep", orphanARN}, "use delete to name connections"},
+		{[]string{"delete"}, "delete needs at least one connection ARN\nusage: apprunner-cleanup delete [flags] ARN..."},
+		{[]string{"delete", "nope"}, "not an App Runner connection ARN"},
+		{[]string{"offboard", "--regions", "us-east-1"}, "offboard needs --account ID"},
+		{[]string{"offboard", "--account", member}, "offboard needs --regions"},
+		{[]string{"offboard", "--account", member, "--regions", "mars-north-1"}, "mars-north-1"},
+		{[]string{"offboard", "--account", member, "--role", "arn:aws:iam::111122223333:role/X", "--regions", "us-east-1"}, "not to --account 210987654321"},
+		{[]string{"--region", "us-east-1", "sweep"}, "flags go after the command"},
+		{[]string{"help", "swep"}, "did you mean sweep?"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := run(t, terminal{}, tt.args...)
+			if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit status %d, stderr:\n%s\nwant it to say %q", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{"Commands:", "Exit status:", "2  work is left", "Examples:"}},
+		{[]string{"help"}, []string{"Commands:"}},
+		{[]string{"help", "sweep"}, []string{"Usage:\n  apprunner-cleanup sweep", "Examples:", "-min-age"}},
+		{[]string{"delete", "-h"}, []string{"apprunner-cleanup delete [flags] ARN...", "Examples:"}},
+		{[]string{"offboard", "--help"}, []string{"--regions R1,R2", "Examples:", "-role", "AppRunnerConnectionCleanup"}},
+		{[]string{"version"}, []string{"apprunner-cleanup v1.2.3"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := run(t, terminal{}, tt.args...)
+			for _, s := range tt.want {
+				if r.code != 0 || !strings.Contains(r.stdout, s) {
+					t.Errorf("exit status %d, stdout without %q:\n%s", r.code, s, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestColourOnlyOnATerminalWithoutNO_COLOR(t *testing.T) {
+	tests := []struct {
+		name    string
+		tty     bool
+		noColor string
+		colour  bool
+	}{
+		{"terminal", true, "", true},
+		{"terminal with NO_COLOR", true, "1", false},
+		{"pipe", false, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			useEmulator(t)
+			t.Setenv("NO_COLOR", tt.noColor)
+			r := run(t, terminal{stdout: tt.tty}, "sweep")
+			if got := strings.Contains(r.stdout, "\x1b["); got != tt.colour {
+				t.Errorf("colour = %v, want %v:\n%q", got, tt.colour, r.stdout)
+			}
+		})
+	}
+}
+
+// TestLogsAreQuietOnATerminalUnlessVerbose: the table says what the
+// decision lines would; -v adds them on standard error.
+func TestLogsAreQuietOnATerminalUnlessVerbose(t *testing.T) {
+	tests := []struct {
+		args []string
+		logs bool
+	}{
+		{[]string{"sweep"}, false},
+		{[]string{"sweep", "-v"}, true},
+		{[]string{"sweep", "--verbose"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			useEmulator(t)
+			r := run(t, terminal{stdout: true, stderr: true}, tt.args...)
+			if got := strings.Contains(r.stderr, "connection decision"); got != tt.logs {
+				t.Errorf("decision logs = %v, want %v:\n%s", got, tt.logs, r.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,276 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+)
+
+// mergeReports joins the reports of one command's runs into one.
+func mergeReports(action cleanup.Action, dryRun bool, reps ...*cleanup.Report) *cleanup.Report {
+	out := cleanup.NewReport(nil, dryRun)
+	out.Action = action
+	for _, r := range reps {
+		if r == nil {
+			continue
+		}
+		out.Add(r.Results...)
+		for op, n := range r.APICalls {
+			if out.APICalls == nil {
+				out.APICalls = map[string]int{}
+			}
+			out.APICalls[op] += n
+		}
+		out.APIRetries += r.APIRetries
+		out.OmittedResults += r.OmittedResults
+	}
+	return out
+}
+
+// exitStatus is the status a report ends the command with: an invalid
+// result is an error no retry fixes; a failed one, or one still in use
+// that was named (delete) or offboarded, is work left. A sweep leaves
+// connections in use by design.
+func exitStatus(cmd string, rep *cleanup.Report) int {
+	switch {
+	case rep.Counts[cleanup.OutcomeInvalid] > 0:
+		return ExitError
+	case rep.Counts[cleanup.OutcomeFailed] > 0,
+		cmd != "sweep" && rep.Counts[cleanup.OutcomeInUse] > 0:
+		return ExitWorkLeft
+	}
+	return ExitOK
+}
+
+// write prints the report: as JSON, or as a table and a summary line.
+func write(env Env, o *options, rep *cleanup.Report, took time.Duration, status int, note string) error {
+	if o.output == "json" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode the report: %w", err)
+		}
+		_, err = env.Stdout.Write(append(b, '\n'))
+		return err
+	}
+	p := palette{on: env.StdoutTerminal && env.getenv("NO_COLOR") == "" && env.getenv("TERM") != "dumb"}
+	var b strings.Builder
+	writeTable(&b, p, o.cmd == "offboard", rep)
+	b.WriteString(summary(p, rep, took, status, note) + "\n")
+	_, err := io.WriteString(env.Stdout, b.String())
+	return err
+}
+
+// writeTable writes one row per decision, columns padded by hand so that
+// colour codes do not upset the alignment.
+func writeTable(w io.Writer, p palette, withRegion bool, rep *cleanup.Report) {
+	if len(rep.Results) == 0 {
+		fmt.Fprintln(w, "No connections.")
+		return
+	}
+	header := []string{"CONNECTION", "OUTCOME", "REASON", "USED BY"}
+	if withRegion {
+		header = append([]string{"REGION"}, header...)
+	}
+	rows := [][]string{header}
+	for _, r := range rep.Results {
+		conn := r.ConnectionName
+		if conn == "" {
+			conn = r.ConnectionARN
+		}
+		var users []string
+		for _, u := range r.UsedBy {
+			users = append(users, u.ServiceName)
+		}
+		usedBy := strings.Join(users, ", ")
+		if usedBy == "" {
+			usedBy = "-"
+		}
+		// The command, not DRY_RUN, makes the dry run: say only that.
+		reason := r.Reason
+		for _, prefix := range []string{"dry run (DRY_RUN is on): ", "dry run requested: "} {
+			if rest, ok := strings.CutPrefix(reason, prefix); ok {
+				reason = "dry run: " + rest
+			}
+		}
+		row := []string{conn, string(r.Outcome), reason, usedBy}
+		if withRegion {
+			region := "-"
+			if a, err := cleanup.ParseConnectionARN(r.ConnectionARN); err == nil {
+				region = a.Region
+			}
+			row = append([]string{region}, row...)
+		}
+		rows = append(rows, row)
+	}
+	widths := make([]int, len(header))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	outcomeCol := slices.Index(header, "OUTCOME")
+	for n, row := range rows {
+		var line strings.Builder
+		for i, c := range row {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			switch {
+			case n == 0:
+				c = p.bold(c)
+			case i == outcomeCol:
+				c = p.outcome(cleanup.Outcome(c))
+			}
+			if i < len(row)-1 {
+				c += pad + "  "
+			}
+			line.WriteString(c)
+		}
+		fmt.Fprintln(w, line.String())
+	}
+}
+
+// summary is the one-line summary: the counts that are not zero, and what
+// the exit status means.
+func summary(p palette, rep *cleanup.Report, took time.Duration, status int, note string) string {
+	var parts []string
+	for _, o := range cleanup.Outcomes() {
+		if n := rep.Counts[o]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, p.outcome(o)))
+		}
+	}
+	counts := "no connections"
+	if len(parts) > 0 {
+		counts = strings.Join(parts, ", ")
+	}
+	s := fmt.Sprintf("%s (%d connections, %s).", counts, len(rep.Results), took.Round(time.Millisecond))
+	if rep.DryRun {
+		s = "Dry run, nothing deleted: " + s
+		if rep.Counts[cleanup.OutcomeWouldDelete] > 0 {
+			s += " Add --delete to delete."
+		}
+	}
+	if note != "" {
+		s += " " + note
+	}
+	switch status {
+	case ExitWorkLeft:
+		s += " Work is left (exit status 2): run again later."
+	case ExitError:
+		s += " Invalid input (exit status 1)."
+	}
+	return s
+}
+
+// palette colours text when on.
+type palette struct{ on bool }
+
+func (p palette) paint(code, s string) string {
+	if !p.on {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p palette) bold(s string) string { return p.paint("1", s) }
+
+func (p palette) outcome(o cleanup.Outcome) string {
+	code := map[cleanup.Outcome]string{
+		cleanup.OutcomeDeleted: "32", cleanup.OutcomeWouldDelete: "33", cleanup.OutcomeAlreadyDeleted: "2",
+		cleanup.OutcomeInUse: "35", cleanup.OutcomeProtected: "36", cleanup.OutcomeTooYoung: "2",
+		cleanup.OutcomeInvalid: "31", cleanup.OutcomeFailed: "31",
+	}[o]
+	if code == "" {
+		return string(o)
+	}
+	return p.paint(code, string(o))
+}
+
+// confirm shows what the dry run would delete and asks for the account ID
+// on the terminal; it reports whether the answer was the account.
+func confirm(env Env, stderr io.Writer, dry *cleanup.Report) bool {
+	var (
+		accounts, regions []string
+		lines             []string
+	)
+	for _, r := range dry.Results {
+		if r.Outcome != cleanup.OutcomeWouldDelete {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("  %s  %s", r.ConnectionName, r.ConnectionARN))
+		if a, err := cleanup.ParseConnectionARN(r.ConnectionARN); err == nil {
+			if !slices.Contains(accounts, a.Account) {
+				accounts = append(accounts, a.Account)
+			}
+			if !slices.Contains(regions, a.Region) {
+				regions = append(regions, a.Region)
+			}
+		}
+	}
+	if len(accounts) != 1 {
+		fmt.Fprintln(stderr, "The connections to delete do not name one account: nothing was deleted.")
+		return false
+	}
+	account := accounts[0]
+	fmt.Fprintf(stderr, "Will delete %d connection(s) in account %s, region %s:\n%s\n",
+		len(lines), account, strings.Join(regions, ", "), strings.Join(lines, "\n"))
+	fmt.Fprintf(stderr, "Type the account ID (%s) to delete them, anything else to stop: ", account)
+	answer, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+	return strings.TrimSpace(answer) == account
+}
+
+// lockedWriter serialises the writes of the logger and the progress line.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// spin shows a progress line on standard error, when it is a terminal,
+// until the returned function is called: the line's text from status
+// and the time elapsed, redrawn ten times a second. The engine reports no
+// progress of its own (services described out of total), so a sweep shows
+// only that it is working and for how long; an offboarding counts its
+// account-regions.
+func (x *executor) spin(status func() string) (stop func()) {
+	if !x.progress {
+		return func() {}
+	}
+	start := time.Now()
+	frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+	draw := func(i int) {
+		fmt.Fprintf(x.stderr, "\r\x1b[K%s %s… %s", frames[i%len(frames)], status(), time.Since(start).Round(100*time.Millisecond))
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for i := 0; ; i++ {
+			draw(i)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		fmt.Fprint(x.stderr, "\r\x1b[K")
+	}
+}
