@@ -21,7 +21,7 @@ LAMBDA_GOENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 .PHONY: help build build-CleanupFunction test demo bench lint validate run-emulator clean \
-	bin/bootstrap bin/apprunner-local
+	bin/bootstrap bin/apprunner-local bin/apprunner-cleanup
 
 # The help texts are read from the Makefile as written; the variables of
 # HELP_VARS they mention as $(NAME) are shown with their value, passed to
@@ -40,13 +40,16 @@ help: ## list the targets
 		printf "  %-26s %s\n", $$1, out text; \
 	}' $(MAKEFILE_LIST)
 
-build: bin/bootstrap bin/apprunner-local dist/bootstrap-arm64.zip ## build bin/bootstrap and bin/apprunner-local for this machine, and the Lambda zip dist/bootstrap-arm64.zip
+build: bin/bootstrap bin/apprunner-local bin/apprunner-cleanup dist/bootstrap-arm64.zip ## build bin/bootstrap, bin/apprunner-local and bin/apprunner-cleanup for this machine, and the Lambda zip dist/bootstrap-arm64.zip
 
 bin/bootstrap: ## the function (and command-line tool) for this machine
 	$(GO) build -trimpath -o $@ ./cmd/handler
 
 bin/apprunner-local: ## the local App Runner emulator for this machine
 	$(GO) build -trimpath -o $@ ./cmd/apprunner-local
+
+bin/apprunner-cleanup: ## the operator's command for this machine
+	$(GO) build -trimpath -ldflags='-s -w' -o $@ ./cmd/apprunner-cleanup
 
 bin/aws-lambda-rie: tools/go.mod ## the Lambda Runtime Interface Emulator, at the version pinned in tools/go.mod
 	$(GO) build $(TOOLS_MODFILE) -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
