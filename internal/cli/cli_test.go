@@ -173,14 +173,19 @@ func TestConfirmedDeletionDeletesOnlyWhatTheDryRunShowed(t *testing.T) {
 }
 
 type lateConnection struct {
-	emu    *apprunnerlocal.Server
-	answer string
-	arn    string
+	emu     *apprunnerlocal.Server
+	account string // default: home
+	answer  string
+	arn     string
 }
 
 func (l *lateConnection) Read(p []byte) (int, error) {
 	if l.arn == "" {
-		arn, err := l.emu.AddConnection(home, "us-east-1", apprunnerlocal.SeedConnection{
+		account := l.account
+		if account == "" {
+			account = home
+		}
+		arn, err := l.emu.AddConnection(account, "us-east-1", apprunnerlocal.SeedConnection{
 			Name: "late-github", ProviderType: "GITHUB", Status: "AVAILABLE", CreatedAgo: 72 * 3600e9,
 		})
 		if err != nil {
@@ -194,6 +199,31 @@ func (l *lateConnection) Read(p []byte) (int, error) {
 		return 0, os.ErrClosed
 	}
 	return n, nil
+}
+
+// TestConfirmedOffboardingSaysWhatItDidNotShow: an offboarding runs again
+// after the question (another account's connections cannot be named to the
+// function's engine), so one created meanwhile goes too, and the summary
+// says so.
+func TestConfirmedOffboardingSaysWhatItDidNotShow(t *testing.T) {
+	emu := useEmulator(t)
+	late := &lateConnection{emu: emu, account: member, answer: member + "\n"}
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(context.Background(), []string{"offboard", "--account", member, "--regions", "us-east-1", "--delete"}, cli.Env{
+		Stdin: late, Stdout: &stdout, Stderr: &stderr, LookupEnv: os.LookupEnv, StdinTerminal: true,
+	})
+	if code != 0 {
+		t.Fatalf("exit status %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if !gone(t, emu, late.arn) {
+		t.Error("the offboarding left a connection of the account")
+	}
+	if want := "2 deleted (2 connections"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout does not say %q:\n%s", want, stdout.String())
+	}
+	if want := "1 deleted connection(s) were not in the dry run"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout does not say %q:\n%s", want, stdout.String())
+	}
 }
 
 func TestOutputJSONIsTheFunctionsReport(t *testing.T) {
