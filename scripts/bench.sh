@@ -4,7 +4,10 @@
 #   1. go run ./cmd/bench: dry-run sweeps of the cleanup function against the
 #      App Runner emulator at 30 ms a call, beside their lower bound; the
 #      function's INIT beside a hello-world function's; the peak RSS of a
-#      large sweep (see internal/benchrun);
+#      large sweep; an organization plan of 1,000 accounts × 4 regions, its
+#      planning beside its bound, a sample of its work items run as SQS
+#      batches, and the whole plan's projected wall time (see
+#      internal/benchrun);
 #   2. the go test micro-benchmarks of the engine.
 # Usage: scripts/bench.sh [OUTPUT]   (default bench-results/BENCHMARKS.md, which
 # git ignores). BENCH_ARGS passes flags to cmd/bench (go run ./cmd/bench -h

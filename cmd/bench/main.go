@@ -2,8 +2,10 @@
 // results as Markdown: dry-run sweeps against the App Runner emulator at a
 // fixed latency per call beside the least time and calls any engine could
 // need, the function's INIT beside a hello-world function's under the
-// Lambda Runtime Interface Emulator, and the peak memory of a large sweep.
-// make bench runs it through scripts/bench.sh, which adds the go test
+// Lambda Runtime Interface Emulator, the peak memory of a large sweep, and
+// an organization plan (1,000 accounts × 4 regions by default): its
+// planning beside its bound, a sample of its work items run as SQS
+// batches, and the whole plan's projected wall time. make bench runs it through scripts/bench.sh, which adds the go test
 // micro-benchmarks:
 //
 //	go run ./cmd/bench -out results.md
@@ -43,16 +45,22 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		out         = fs.String("out", "", "`file` to write the results to (required)")
-		sizes       = fs.String("sizes", "10:30,100:300,1000:3000", "populations to sweep: CONNECTIONS:SERVICES,...")
-		latency     = fs.Duration("latency", 30*time.Millisecond, "latency the emulator adds to every App Runner call of those sweeps (no jitter)")
-		concurrency = fs.Int("concurrency", 8, "the function's MAX_CONCURRENCY")
-		runs        = fs.Int("runs", 3, "sweeps of each size; the median counts")
-		coldStarts  = fs.Int("cold-starts", 7, "cold starts of each function for INIT")
-		memory      = fs.String("memory", "5000:15000", "population of the sweep whose peak RSS is measured: CONNECTIONS:SERVICES")
-		memLatency  = fs.Duration("memory-latency", 0, "latency the emulator adds to every call of that sweep")
-		command     = fs.String("command", "", "the command to show as having produced the results (default: this one)")
-		revision    = fs.String("revision", "", "the source's revision, to show with the results")
+		out          = fs.String("out", "", "`file` to write the results to (required)")
+		sizes        = fs.String("sizes", "10:30,100:300,1000:3000", "populations to sweep: CONNECTIONS:SERVICES,...")
+		latency      = fs.Duration("latency", 30*time.Millisecond, "latency of every App Runner call of those sweeps, and of every call of the organization plan (no jitter)")
+		concurrency  = fs.Int("concurrency", 8, "the function's MAX_CONCURRENCY")
+		runs         = fs.Int("runs", 3, "sweeps of each size; the median counts")
+		coldStarts   = fs.Int("cold-starts", 7, "cold starts of each function for INIT")
+		memory       = fs.String("memory", "5000:15000", "population of the sweep whose peak RSS is measured: CONNECTIONS:SERVICES")
+		memLatency   = fs.Duration("memory-latency", 0, "latency the emulator adds to every call of that sweep")
+		planAccounts = fs.Int("plan-accounts", 1000, "member accounts below the top OU of the organization plan; 0 leaves the plan out")
+		planOUs      = fs.String("plan-ous", "5x4", "OUs below the top OU: the child OUs of each level, AxB...; the accounts are spread over the last level (\"\" keeps them in the top OU)")
+		planRegions  = fs.String("plan-regions", "us-east-1,us-east-2,us-west-2,eu-west-1", "the plan's regions, comma-separated")
+		planPop      = fs.String("plan-population", "4:3", "App Runner resources of every member account in each region: CONNECTIONS:SERVICES (half the connections in use)")
+		planSample   = fs.Int("plan-sample", 50, "planned work items run, in SQS batches of 10 in one execution environment (at least 20: the first batch is cold; the median of the others counts)")
+		planM        = fs.String("plan-max-concurrency", "2,10,50", "the SQS event source's MaximumConcurrency values (MaxConcurrentWorkItems) to project the plan's wall time at")
+		command      = fs.String("command", "", "the command to show as having produced the results (default: this one)")
+		revision     = fs.String("revision", "", "the source's revision, to show with the results")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,6 +82,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil || len(mem) != 1 {
 		return fmt.Errorf("-memory %q: want one CONNECTIONS:SERVICES", *memory)
 	}
+	plan, err := parsePlan(*planAccounts, *planOUs, *planRegions, *planPop, *planSample, *planM)
+	if err != nil {
+		return err
+	}
 	work, err := os.MkdirTemp("", "bench-")
 	if err != nil {
 		return err
@@ -85,6 +97,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Sizes: pops, Latency: *latency, Concurrency: *concurrency, Runs: *runs,
 		ColdStarts: *coldStarts,
 		Memory:     mem[0], MemoryLatency: *memLatency,
+		Plan:     plan,
 		Progress: stderr,
 	})
 	if err != nil {
@@ -120,4 +133,52 @@ func parseSizes(s string) ([]benchrun.Population, error) {
 		out = append(out, benchrun.NewPopulation(c, n))
 	}
 	return out, nil
+}
+
+// parsePlan reads the organization plan's flags; accounts 0 leaves the plan
+// out.
+func parsePlan(accounts int, ous, regions, population string, sample int, maxConcurrency string) (benchrun.PlanConfig, error) {
+	if accounts == 0 {
+		return benchrun.PlanConfig{}, nil
+	}
+	cfg := benchrun.PlanConfig{Shape: benchrun.OrgShape{Accounts: accounts}, Sample: sample}
+	if accounts < 0 {
+		return cfg, fmt.Errorf("-plan-accounts %d: want 0 (no plan) or more", accounts)
+	}
+	if strings.TrimSpace(ous) != "" {
+		for f := range strings.SplitSeq(ous, "x") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return cfg, fmt.Errorf("-plan-ous %q: want the child OUs of each level, AxB..., each at least 1", ous)
+			}
+			cfg.Shape.Fanout = append(cfg.Shape.Fanout, n)
+		}
+	}
+	if err := cfg.Shape.Validate(); err != nil {
+		return cfg, fmt.Errorf("-plan-accounts/-plan-ous: %w", err)
+	}
+	for r := range strings.SplitSeq(regions, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			cfg.Regions = append(cfg.Regions, r)
+		}
+	}
+	if len(cfg.Regions) == 0 {
+		return cfg, errors.New("-plan-regions: name at least one region")
+	}
+	pop, err := parseSizes(population)
+	if err != nil || len(pop) != 1 {
+		return cfg, fmt.Errorf("-plan-population %q: want one CONNECTIONS:SERVICES", population)
+	}
+	cfg.Population = pop[0]
+	if sample < 2*benchrun.EventSourceBatch || sample > accounts*len(cfg.Regions) {
+		return cfg, fmt.Errorf("-plan-sample %d: want %d to %d (the plan's work items)", sample, 2*benchrun.EventSourceBatch, accounts*len(cfg.Regions))
+	}
+	for m := range strings.SplitSeq(maxConcurrency, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(m))
+		if err != nil || n < 2 || n > 1000 {
+			return cfg, fmt.Errorf("-plan-max-concurrency %q: want MaximumConcurrency values of 2 to 1000, comma-separated", maxConcurrency)
+		}
+		cfg.MaxConcurrency = append(cfg.MaxConcurrency, n)
+	}
+	return cfg, nil
 }

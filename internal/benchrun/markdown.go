@@ -9,8 +9,8 @@ import (
 )
 
 // WriteMarkdown writes the results as the first part of BENCHMARKS.md:
-// where and how they were made, the sweeps beside their bounds, INIT, and
-// peak memory.
+// where and how they were made, the sweeps beside their bounds, INIT,
+// peak memory, and the organization plan.
 func (r *Results) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -151,6 +151,9 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		p("responses' requests again, which an engine that counts a call once does not see.")
 	}
 	p("")
+	if r.Plan != nil {
+		r.writePlan(p)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

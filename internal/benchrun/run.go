@@ -3,8 +3,9 @@
 // latency per call, set beside the least time and calls any engine could
 // need (LowerBound); the function's start-up (INIT) under the Lambda
 // Runtime Interface Emulator beside a hello-world function's; and the peak
-// memory of a large sweep. cmd/bench runs it and writes the results as
-// Markdown.
+// memory of a large sweep; and an organization's plan, its planning beside
+// its bound and its work items' projected wall time (RunPlan). cmd/bench
+// runs it and writes the results as Markdown.
 package benchrun
 
 import (
@@ -34,8 +35,21 @@ type Config struct {
 	// at MemoryLatency.
 	Memory        Population
 	MemoryLatency time.Duration
+	// Plan is the organization plan, at Latency and Concurrency; a
+	// shape of no accounts leaves it out.
+	Plan PlanConfig
 	// Progress receives a line per step; nil discards.
 	Progress io.Writer
+}
+
+// PlanConfig is what the organization plan benchmark plans and runs (see
+// PlanOptions).
+type PlanConfig struct {
+	Shape          OrgShape
+	Regions        []string
+	Population     Population
+	Sample         int
+	MaxConcurrency []int
 }
 
 // SizeResult is one size's bounds and sweeps.
@@ -63,6 +77,10 @@ type Results struct {
 	// Memory is the large sweep, and MemoryBound its bound.
 	Memory      SweepResult
 	MemoryBound Bound
+	// Plan is the organization plan, nil when left out; PlanElapsed is
+	// how long all of it took (seeding, planning, the sample).
+	Plan        *PlanResult
+	PlanElapsed time.Duration
 }
 
 // Run builds the binaries and measures.
@@ -125,5 +143,25 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "  %s in %s\n", megabytes(res.Memory.PeakRSS), duration(res.Memory.Run))
+
+	if pc := cfg.Plan; pc.Shape.Accounts > 0 {
+		b, err := PlanLowerBound(pc.Shape.Tree(), len(pc.Regions), cfg.Latency)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(progress, "organization plan: %d accounts × %d regions at %s a call (bound %s, this planner %s), then %d work items in batches of %d\n",
+			pc.Shape.Accounts, len(pc.Regions), exact(cfg.Latency), duration(b.Wall), duration(b.SequentialWall), pc.Sample, EventSourceBatch)
+		start := time.Now()
+		res.Plan, err = RunPlan(ctx, PlanOptions{
+			Bootstrap: bins.Bootstrap, RIE: bins.RIE, Shape: pc.Shape, Regions: pc.Regions, Population: pc.Population,
+			Latency: cfg.Latency, Concurrency: cfg.Concurrency, Sample: pc.Sample, MaxConcurrency: pc.MaxConcurrency,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("organization plan: %w", err)
+		}
+		res.PlanElapsed = time.Since(start)
+		fmt.Fprintf(progress, "  planning %s, %d work items; batches: first %s, median of the others %s\n",
+			duration(res.Plan.Planning), res.Plan.WorkItems, duration(res.Plan.First), duration(res.Plan.Batch))
+	}
 	return res, nil
 }
