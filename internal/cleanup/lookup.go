@@ -26,6 +26,9 @@ const (
 // services described as it arrives), all calls sharing the run's slots.
 // A connection is judged free only once the whole index is built.
 func (r *run) lookUp(ctx context.Context, full *sweep, byService map[string]*sweep) (*usageIndex, error) {
+	if full == nil && len(byService) == 0 && len(r.order) == 0 {
+		return nil, nil // nothing to look up: every input was refused
+	}
 	indexCtx, stopIndex := context.WithCancel(ctx)
 	defer stopIndex()
 	now := r.e.cfg.Now()
