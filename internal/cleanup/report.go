@@ -160,6 +160,8 @@ type PlanSummary struct {
 	// WorkItems is how many work items were sent.
 	WorkItems int       `json:"workItems"`
 	Refused   []Refusal `json:"refused"`
+	// Progress says how to follow the plan's work items.
+	Progress string `json:"progress,omitempty"`
 	// Error says why the plan could not be made, or its work items not all
 	// sent; the request is then retried (re-running a plan only repeats
 	// work items, which are idempotent).

@@ -281,6 +281,11 @@ func TestOrganizationParametersSetTheEnvironment(t *testing.T) {
 		}
 	}
 
+	// The plan summary names the saved query that follows a plan.
+	if diff := cmp.Diff(at(t, tmpl, "Resources", "PlanProgressQuery", "Properties", "Name"), at(t, vars, "PLAN_PROGRESS_QUERY")); diff != "" {
+		t.Errorf("PLAN_PROGRESS_QUERY is not the query's name (-query +env):\n%s", diff)
+	}
+
 	// What the function receives, for lists of several values.
 	env := newCFNEnv(t, tmpl, map[string]string{
 		"OrganizationOuIds": "ou-abcd-11111111, ou-abcd-22222222",

@@ -45,6 +45,9 @@ type Config struct {
 	MemberRoleName  string
 	DefaultRegions  []string
 	QueueURL        string
+	// ProgressQuery names the stack's saved query of a plan's progress
+	// (PLAN_PROGRESS_QUERY), for plan summaries.
+	ProgressQuery string
 	// LogLevel is Lambda's AWS_LAMBDA_LOG_LEVEL, which the metrics record
 	// must match to pass Lambda's log-level filter.
 	LogLevel string
@@ -91,6 +94,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		MemberRoleName:    DefaultMemberRoleName,
 		DefaultRegions:    splitList(get("DEFAULT_REGIONS")),
 		QueueURL:          get("CLEANUP_QUEUE_URL"),
+		ProgressQuery:     get("PLAN_PROGRESS_QUERY"),
 	}
 	policy := &cfg.Policy
 	var errs []error

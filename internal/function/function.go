@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	h := &trigger.Handler{
 		Runner:    runner,
 		Publisher: publisher{pub: pub, logger: deps.Logger},
-		Options:   trigger.Options{CustomEventSource: cfg.CustomEventSource, OffboardOUID: cfg.OffboardOU},
+		Options:   trigger.Options{CustomEventSource: cfg.CustomEventSource, OffboardOUID: cfg.OffboardOU, ProgressQuery: cfg.ProgressQuery},
 		Logger:    deps.Logger,
 	}
 	if cfg.QueueURL != "" {

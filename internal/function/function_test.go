@@ -54,6 +54,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"OFFBOARD_ROLE_ARNS":  "arn:aws:iam::210987654321:role/Cleanup, arn:aws:iam::111122223333:role/Cleanup",
 		"ORGANIZATION_OU_IDS": "ou-abcd-11111111,ou-abcd-22222222", "OFFBOARD_OU_ID": "ou-abcd-offboard",
 		"MEMBER_ROLE_NAME": "Cleanup", "DEFAULT_REGIONS": "eu-west-1, us-east-1", "CLEANUP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+		"PLAN_PROGRESS_QUERY": "cleanup/plan-progress",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +68,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		OffboardRoles:   []string{"arn:aws:iam::210987654321:role/Cleanup", "arn:aws:iam::111122223333:role/Cleanup"},
 		OrganizationOUs: []string{"ou-abcd-11111111", "ou-abcd-22222222"}, OffboardOU: "ou-abcd-offboard",
 		MemberRoleName: "Cleanup", DefaultRegions: []string{"eu-west-1", "us-east-1"}, QueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+		ProgressQuery: "cleanup/plan-progress",
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)

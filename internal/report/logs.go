@@ -129,6 +129,9 @@ func (p *Publisher) logPlans(ctx context.Context, trigger string, rep *cleanup.R
 			slog.Int("workItems", plan.WorkItems),
 			slog.Any("refused", plan.Refused),
 		}
+		if plan.Progress != "" {
+			attrs = append(attrs, slog.String("progress", plan.Progress))
+		}
 		if plan.Error != "" {
 			attrs = append(attrs, slog.String("error", plan.Error))
 		}

@@ -131,10 +131,23 @@ func (h *Handler) plan(ctx context.Context, inv Invocation) ([]cleanup.PlanSumma
 			plans = append(plans, cleanup.PlanSummary{RequestID: req.ID, Action: req.Action, DryRun: req.DryRun, Refused: []cleanup.Refusal{},
 				Error: "this function plans nothing: set CLEANUP_QUEUE_URL (and ORGANIZATION_OU_IDS) to plan sweeps and offboarding across accounts"})
 		default:
-			plans = append(plans, h.Planner.Plan(ctx, req))
+			p := h.Planner.Plan(ctx, req)
+			if p.Error == "" && p.WorkItems > 0 {
+				p.Progress = progress(h.Options.ProgressQuery, p.PlanID)
+			}
+			plans = append(plans, p)
 		}
 	}
 	return plans, rest
+}
+
+// progress says how to follow a plan: with the stack's saved query when
+// there is one, else with the work item summaries it reads.
+func progress(query, planID string) string {
+	if query == "" {
+		return fmt.Sprintf("each work item logs a %q line with planId %q", "work item summary", planID)
+	}
+	return fmt.Sprintf("run the CloudWatch Logs Insights query %q with PLAN_ID replaced by %s", query, planID)
 }
 
 // reject publishes a payload Decode refused as one invalid result and

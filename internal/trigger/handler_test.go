@@ -636,7 +636,7 @@ func TestMoveIntoTheOffboardingOUPlansTheAccountsOffboarding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			planner := &recordingPlanner{}
-			h := &trigger.Handler{Runner: &echoRunner{}, Planner: planner, Options: trigger.Options{OffboardOUID: offboardOU}}
+			h := &trigger.Handler{Runner: &echoRunner{}, Planner: planner, Options: trigger.Options{OffboardOUID: offboardOU, ProgressQuery: "cleanup/plan-progress"}}
 
 			out, err := h.Invoke(context.Background(), tt.payload)
 
@@ -659,6 +659,10 @@ func TestMoveIntoTheOffboardingOUPlansTheAccountsOffboarding(t *testing.T) {
 			}
 			if len(rep.Plans) != 1 || rep.Plans[0].PlanID != "plan-1" || rep.Plans[0].WorkItems != 2 {
 				t.Errorf("response plans %+v, want the plan's summary", rep.Plans)
+			}
+			// The summary says how to follow the plan.
+			if p := rep.Plans[0].Progress; !strings.Contains(p, `"cleanup/plan-progress"`) || !strings.Contains(p, "PLAN_ID replaced by plan-1") {
+				t.Errorf("progress %q, want the saved query and the plan ID", p)
 			}
 		})
 	}

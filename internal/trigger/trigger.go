@@ -92,6 +92,9 @@ type Options struct {
 	// OffboardOUID is the OU an account is moved into to be offboarded
 	// (OFFBOARD_OU_ID); empty ignores Organizations' MoveAccount events.
 	OffboardOUID string
+	// ProgressQuery names the saved Logs Insights query that follows a
+	// plan (PLAN_PROGRESS_QUERY); plan summaries say to run it.
+	ProgressQuery string
 }
 
 func (o Options) withDefaults() Options {
