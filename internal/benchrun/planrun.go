@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
@@ -382,10 +381,9 @@ func batchResult(ctx context.Context, rt *lambdarun.Runtime, items int, p Popula
 // and SQS calls, which the emulator answers at once, and notes when the
 // first Organizations or SQS call arrived and the last was answered.
 type planFront struct {
-	next        http.Handler
-	latency     time.Duration
-	mu          sync.Mutex
-	first, last time.Time
+	next    http.Handler
+	latency time.Duration
+	callWindow
 }
 
 func (f *planFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -406,21 +404,7 @@ func (f *planFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !planning {
 		return
 	}
-	end := time.Now()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.first.IsZero() || start.Before(f.first) {
-		f.first = start
-	}
-	if end.After(f.last) {
-		f.last = end
-	}
-}
-
-func (f *planFront) span() time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.last.Sub(f.first)
+	f.add(start, time.Now())
 }
 
 // orgCallsPerItem is the Organizations calls of the warm batches per work

@@ -199,9 +199,32 @@ func serve(h http.Handler) (url string, stop func(), err error) {
 // spanRecorder notes when the first App Runner call arrived and the last
 // was answered.
 type spanRecorder struct {
-	next        http.Handler
+	next http.Handler
+	callWindow
+}
+
+// callWindow is the time from the first call's arrival to the last one's
+// answer, of the calls added to it.
+type callWindow struct {
 	mu          sync.Mutex
 	first, last time.Time
+}
+
+func (c *callWindow) add(start, end time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.first.IsZero() || start.Before(c.first) {
+		c.first = start
+	}
+	if end.After(c.last) {
+		c.last = end
+	}
+}
+
+func (c *callWindow) span() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last.Sub(c.first)
 }
 
 func (s *spanRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -211,21 +234,7 @@ func (s *spanRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	s.next.ServeHTTP(w, r)
-	end := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.first.IsZero() || start.Before(s.first) {
-		s.first = start
-	}
-	if end.After(s.last) {
-		s.last = end
-	}
-}
-
-func (s *spanRecorder) span() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last.Sub(s.first)
+	s.add(start, time.Now())
 }
 
 func nonZero(m map[string]int) string {
