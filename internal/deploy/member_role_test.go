@@ -18,7 +18,7 @@ import (
 
 const (
 	memberRolePath        = "../../member-role.yaml"
-	readmePath            = "../../README.md"
+	readmePath            = "../../docs/triggers.md"
 	memberRoleID          = "CleanupMemberRole"
 	functionRoleArnParam  = "FunctionRoleArn"
 	memberRoleNameParam   = "RoleName"
@@ -269,16 +269,17 @@ func TestFunctionRoleArnParameterAcceptsOnlyAnIAMRoleARN(t *testing.T) {
 	}
 }
 
-// readmeOffboarding returns the README's "Offboarding an account" section.
+// readmeOffboarding returns the "Offboarding an account" section of
+// docs/triggers.md, where the README's offboarding documentation lives.
 func readmeOffboarding(t *testing.T) string {
 	t.Helper()
 	data, err := os.ReadFile(readmePath)
 	if err != nil {
-		t.Fatalf("read README: %v", err)
+		t.Fatalf("read %s: %v", readmePath, err)
 	}
-	_, section, ok := strings.Cut(string(data), "\n### Offboarding an account\n")
+	_, section, ok := strings.Cut(string(data), "\n## Offboarding an account\n")
 	if !ok {
-		t.Fatalf("%s has no section \"### Offboarding an account\"", readmePath)
+		t.Fatalf("%s has no section \"## Offboarding an account\"", readmePath)
 	}
 	if i := regexp.MustCompile(`(?m)^#{2,3} `).FindStringIndex(section); i != nil {
 		section = section[:i[0]]
