@@ -43,6 +43,19 @@ type Config struct {
 
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// Progress, when not nil, follows the usage index as it is built: it
+	// is called each time a listed service is described (or found gone
+	// since the listing) or its earlier description reused, with described
+	// the services done so far and listed those listed so far that need a
+	// description or reuse (every status but DELETED), then once at the
+	// end with the final numbers. Within a run, calls come from the
+	// index's goroutines but are serialised, their numbers never go back,
+	// and none comes after Run returns; runs of one engine at once call it
+	// concurrently, so it must then be safe for concurrent use. The
+	// index's workers wait for it: it must return quickly. A panic in it
+	// is ignored.
+	Progress func(described, listed int)
 }
 
 const (

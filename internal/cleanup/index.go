@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,7 +55,10 @@ const listServicesPageSize = 20
 // page of 20 per call), but only those new since prev or updated since
 // their description are described again: a reused index sees every service
 // created, repointed or deleted since, at a fraction of the calls.
-func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *usageIndex) (*usageIndex, error) {
+//
+// progress, when not nil, is told of each service done (see
+// Config.Progress).
+func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *usageIndex, progress func(described, listed int)) (*usageIndex, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	idx := &usageIndex{users: make(map[string][]ServiceRef), described: make(map[string]describedService), builtAt: now}
@@ -79,6 +83,8 @@ func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *
 		idx.described[arn] = d
 	}
 
+	prog := newIndexProgress(progress)
+
 	queue := make(chan types.ServiceSummary, listServicesPageSize)
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
@@ -87,6 +93,7 @@ func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *
 			defer wg.Done()
 			for s := range queue {
 				describeInto(ctx, api, s, record, fail)
+				prog.done()
 			}
 		}()
 	}
@@ -101,8 +108,10 @@ func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *
 			if s.Status == types.ServiceStatusDeleted {
 				continue
 			}
+			prog.listed()
 			if d, ok := prev.reuse(s); ok {
 				record(aws.ToString(s.ServiceArn), d)
+				prog.done()
 				continue
 			}
 			queue <- s
@@ -110,6 +119,7 @@ func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *
 	}
 	close(queue)
 	wg.Wait()
+	prog.end()
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -122,6 +132,57 @@ func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *
 		}
 	}
 	return idx, nil
+}
+
+// indexProgress counts an index's services for Config.Progress. Without a
+// hook it counts nothing; with one, listed is an atomic counter and each
+// service done is reported under a lock, so that the hook's calls are
+// serialised and their numbers never go back.
+type indexProgress struct {
+	report func(described, listed int)
+	list   atomic.Int64
+	mu     sync.Mutex
+	desc   int
+}
+
+func newIndexProgress(report func(described, listed int)) *indexProgress {
+	return &indexProgress{report: report}
+}
+
+// listed counts a service listed that needs a description or reuse. It is
+// counted before the service is queued, so described never passes listed.
+func (p *indexProgress) listed() {
+	if p.report != nil {
+		p.list.Add(1)
+	}
+}
+
+// done counts a service described, found gone, or reused, and reports.
+func (p *indexProgress) done() {
+	if p.report == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.desc++
+	p.call()
+}
+
+// end reports the final numbers, once every worker has stopped.
+func (p *indexProgress) end() {
+	if p.report == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.call()
+}
+
+// call reports the numbers; p.mu is held. A panicking hook is no reason to
+// lose the index, so its panic is dropped.
+func (p *indexProgress) call() {
+	defer func() { _ = recover() }()
+	p.report(p.desc, int(p.list.Load()))
 }
 
 // describeInto describes one listed service and records what it uses. A

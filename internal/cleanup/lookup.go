@@ -44,7 +44,7 @@ func (r *run) lookUp(ctx context.Context, full *sweep, byService map[string]*swe
 				indexed <- built{err: errors.New("usage index: " + panicReason(v))}
 			}
 		}()
-		idx, err := buildIndex(indexCtx, r.api, r.e.cfg.MaxConcurrency, now, prev)
+		idx, err := buildIndex(indexCtx, r.api, r.e.cfg.MaxConcurrency, now, prev, r.e.cfg.Progress)
 		indexed <- built{idx, err}
 	}()
 

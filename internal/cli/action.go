@@ -91,6 +91,10 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 		Metrics:     metrics,
 		ForceDryRun: !o.delete,
 	}
+	services := &serviceProgress{}
+	if env.StderrTerminal {
+		deps.Progress = services.set
+	}
 	if o.region != "" {
 		deps.AWSOptions = append(deps.AWSOptions, awsconfig.WithRegion(o.region))
 	}
@@ -110,7 +114,7 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 		}
 		return fail(err)
 	}
-	x := &executor{cmd: cmd, h: h, o: o, stderr: stderr, progress: env.StderrTerminal}
+	x := &executor{cmd: cmd, h: h, o: o, stderr: stderr, progress: env.StderrTerminal, services: services}
 	start := time.Now()
 
 	var rep *cleanup.Report
@@ -208,6 +212,9 @@ type executor struct {
 	o        *options
 	stderr   *lockedWriter
 	progress bool
+	// services is the home engine's usage index as it is built, shown
+	// by sweep and delete.
+	services *serviceProgress
 	// unshown counts connections a confirmed offboarding deleted that
 	// its dry run had not shown.
 	unshown int
@@ -223,7 +230,9 @@ func (x *executor) run(ctx context.Context, reqs []cleanup.Request, dryRun bool)
 	}
 	var reps []*cleanup.Report
 	if x.cmd != "offboard" {
-		stop := x.spin(func() string { return map[bool]string{true: "deciding", false: "deleting"}[dryRun] })
+		verb := map[bool]string{true: "deciding", false: "deleting"}[dryRun]
+		x.services.reset()
+		stop := x.spin(func() string { return verb + x.services.String() })
 		reps = []*cleanup.Report{x.h.Runner.Run(ctx, reqs)}
 		stop()
 	} else {
@@ -348,4 +357,37 @@ func (x *executor) deleteShown(ctx context.Context, reqs []cleanup.Request, dry 
 	}
 	out.APIRetries += dry.APIRetries
 	return out
+}
+
+// serviceProgress is what the engine's progress hook last said: services
+// described (or reused) out of those listed so far.
+type serviceProgress struct {
+	mu               sync.Mutex
+	described, total int
+	reported         bool
+}
+
+func (p *serviceProgress) set(described, listed int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.described, p.total, p.reported = described, listed, true
+}
+
+// reset forgets the last run's numbers; the engine makes no call after a
+// run returns, so none of them comes late.
+func (p *serviceProgress) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.described, p.total, p.reported = 0, 0, false
+}
+
+// String is ", services described N/M" once the engine has said anything,
+// or "" before.
+func (p *serviceProgress) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.reported {
+		return ""
+	}
+	return fmt.Sprintf(", services described %d/%d", p.described, p.total)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -412,6 +413,49 @@ func TestLogsAreQuietOnATerminalUnlessVerbose(t *testing.T) {
 			r := run(t, terminal{stdout: true, stderr: true}, tt.args...)
 			if got := strings.Contains(r.stderr, "connection decision"); got != tt.logs {
 				t.Errorf("decision logs = %v, want %v:\n%s", got, tt.logs, r.stderr)
+			}
+		})
+	}
+}
+
+// TestSweepShowsServicesDescribedOnATerminal: on a terminal, sweep and
+// delete count the services their usage index has described out of those
+// listed, ending with every live one, on a line cleared at the end; with
+// no terminal, standard error stays clean.
+func TestSweepShowsServicesDescribedOnATerminal(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		tty  bool
+	}{
+		{"sweep on a terminal", []string{"sweep"}, true},
+		{"delete on a terminal", []string{"delete", orphanARN}, true},
+		{"sweep to a pipe", []string{"sweep"}, false},
+		{"delete to a pipe", []string{"delete", orphanARN}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := useEmulator(t)
+			live := len(emu.Services(home, "us-east-1"))
+			if live == 0 {
+				t.Fatal("the demo has no live service to describe")
+			}
+			r := run(t, terminal{stderr: tt.tty}, tt.args...)
+			if r.code != cli.ExitOK {
+				t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			final := fmt.Sprintf("services described %d/%d", live, live)
+			if !tt.tty {
+				if r.stderr != "" {
+					t.Errorf("stderr is not a terminal but got %q", r.stderr)
+				}
+				return
+			}
+			if !strings.Contains(r.stderr, final) {
+				t.Errorf("progress does not say %q:\n%q", final, r.stderr)
+			}
+			if !strings.HasSuffix(r.stderr, "\r\x1b[K") {
+				t.Errorf("progress line not cleared at the end:\n%q", r.stderr)
 			}
 		})
 	}

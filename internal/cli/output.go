@@ -239,10 +239,10 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 
 // spin shows a progress line on standard error, when it is a terminal,
 // until the returned function is called: the line's text from status
-// and the time elapsed, redrawn ten times a second. The engine reports no
-// progress of its own (services described out of total), so a sweep shows
-// only that it is working and for how long; an offboarding counts its
-// account-regions.
+// and the time elapsed, redrawn ten times a second, and once more with
+// the final status before the line is cleared. A sweep or a deletion
+// shows the services its usage index has described out of those listed
+// so far; an offboarding counts its account-regions.
 func (x *executor) spin(status func() string) (stop func()) {
 	if !x.progress {
 		return func() {}
@@ -271,6 +271,7 @@ func (x *executor) spin(status func() string) (stop func()) {
 	return func() {
 		close(done)
 		wg.Wait()
+		draw(0)
 		fmt.Fprint(x.stderr, "\r\x1b[K")
 	}
 }

@@ -46,6 +46,11 @@ type Deps struct {
 	// after the environment and shared files are read: an operator's
 	// --region or --profile, say.
 	AWSOptions []func(*awsconfig.LoadOptions) error
+	// Progress, when not nil, follows the home engine's usage index:
+	// services described (or reused) out of those listed so far, as
+	// cleanup.Config.Progress says. Offboarded scopes' engines do not
+	// report: their runs go on at once and would mix their numbers.
+	Progress func(described, listed int)
 }
 
 // Tracer traces the engine's phases, and every AWS call of the clients
@@ -93,7 +98,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		tracer = deps.Tracer
 	}
 
-	home, err := cleanup.New(apprunner.NewFromConfig(awsCfg), policy, tracer)
+	homePolicy := policy
+	homePolicy.Progress = deps.Progress
+	home, err := cleanup.New(apprunner.NewFromConfig(awsCfg), homePolicy, tracer)
 	if err != nil {
 		return nil, err
 	}
