@@ -21,12 +21,9 @@ func commandEnv(t *testing.T) *apprunnerlocal.Server {
 	}
 	hs := httptest.NewServer(emu)
 	t.Cleanup(hs.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_APPRUNNER": hs.URL, "AWS_ENDPOINT_URL_STS": hs.URL, "AWS_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-		"AWS_LAMBDA_RUNTIME_API": "", "ACCOUNT_ID": "", "DRY_RUN": "",
-	} {
+	env := apprunnerlocal.SDKEnv(hs.URL, "us-east-1")
+	env["AWS_LAMBDA_RUNTIME_API"], env["ACCOUNT_ID"], env["DRY_RUN"] = "", "", ""
+	for k, v := range env {
 		t.Setenv(k, v)
 	}
 	return emu

@@ -3,6 +3,7 @@ package apprunnerlocal
 import (
 	"io"
 	"net/http"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -57,4 +58,18 @@ func (t readOnlyBodyTransport) RoundTrip(req *http.Request) (*http.Response, err
 		req = r
 	}
 	return t.base.RoundTrip(req)
+}
+
+// SDKEnv is the environment that points the SDK's standard configuration
+// (config.LoadDefaultConfig) at an emulator serving endpoint: App Runner,
+// STS, Organizations and SQS, in region, with static credentials of
+// DefaultAccount and no shared configuration files. Tests of code that
+// loads its own AWS configuration set it with t.Setenv.
+func SDKEnv(endpoint, region string) map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL_APPRUNNER": endpoint, "AWS_ENDPOINT_URL_STS": endpoint,
+		"AWS_ENDPOINT_URL_ORGANIZATIONS": endpoint, "AWS_ENDPOINT_URL_SQS": endpoint,
+		"AWS_REGION": region, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
+		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_PROFILE": "",
+	}
 }

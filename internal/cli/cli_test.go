@@ -34,12 +34,9 @@ func useEmulator(t *testing.T) *apprunnerlocal.Server {
 	}
 	hs := httptest.NewServer(emu)
 	t.Cleanup(hs.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_APPRUNNER": hs.URL, "AWS_ENDPOINT_URL_STS": hs.URL, "AWS_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_PROFILE": "",
-		"DRY_RUN": "", "ACCOUNT_ID": "", "NO_COLOR": "", "TERM": "xterm",
-	} {
+	env := apprunnerlocal.SDKEnv(hs.URL, "us-east-1")
+	env["DRY_RUN"], env["ACCOUNT_ID"], env["NO_COLOR"], env["TERM"] = "", "", "", "xterm"
+	for k, v := range env {
 		t.Setenv(k, v)
 	}
 	return emu

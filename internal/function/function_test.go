@@ -141,11 +141,7 @@ func useEmulator(t *testing.T, opts apprunnerlocal.Options, region string) *appr
 	}
 	hs := httptest.NewServer(emu)
 	t.Cleanup(hs.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_APPRUNNER": hs.URL, "AWS_ENDPOINT_URL_STS": hs.URL, "AWS_REGION": region,
-		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-	} {
+	for k, v := range apprunnerlocal.SDKEnv(hs.URL, region) {
 		t.Setenv(k, v)
 	}
 	return emu
