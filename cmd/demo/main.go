@@ -50,7 +50,7 @@ func main() {
 const (
 	demoAccount = apprunnerlocal.DefaultAccount
 	demoRegion  = "us-east-1"
-	// leavingAccount is offboarded by events/07-custom-offboard.json, and
+	// leavingAccount is offboarded by events/07-direct-offboard.json, and
 	// planned for offboarding by 08-organizations-move-account.json.
 	leavingAccount = "210987654321"
 	offboardRole   = "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"

@@ -27,7 +27,7 @@ func TestDemoRunsEverySampleAndSummarises(t *testing.T) {
 		"▶ 01-direct-dry-run.json  (trigger: direct)",
 		"▶ 03-sqs-batch.json  (trigger: sqs)",
 		"5 SQS message(s) returned to the queue as batch item failures",
-		"▶ 07-custom-offboard.json  (trigger: custom)",
+		"▶ 07-direct-offboard.json  (trigger: direct)",
 		// 08 plans the offboarding of the account moved into the
 		// offboarding OU; the demo relays the plan's work items from the
 		// cleanup queue to the function, as Lambda's SQS event source would.

@@ -98,6 +98,8 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 			"AWS_ENDPOINT_URL_ORGANIZATIONS=" + hs.URL, "AWS_ENDPOINT_URL_SQS=" + hs.URL, "CLEANUP_QUEUE_URL=" + queueURL,
 			"ORGANIZATION_OU_IDS=ou-demo-workloads", "OFFBOARD_OU_ID=ou-demo-offboard1", "DEFAULT_REGIONS=us-east-1,eu-west-1",
 			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
+			// Unset is a dry run: the samples' deletions need it said.
+			"DRY_RUN=false",
 		},
 		Output: &output,
 	})
@@ -142,7 +144,7 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 			storefront: "in_use", billing: "in_use", protected: "protected", fresh: "too_young",
 		}},
 		{file: "06-scheduler-sweep.json", want: map[string]string{storefront: "in_use", billing: "in_use", protected: "protected", fresh: "too_young"}},
-		{file: "07-custom-offboard.json", want: map[string]string{
+		{file: "07-direct-offboard.json", want: map[string]string{
 			// No minimum age when offboarding: the 2-hour-old one goes too.
 			"batch-jobs-bitbucket": "deleted", "other-account-conn": "deleted", "legacy-api-github": "in_use",
 		}},
@@ -275,8 +277,8 @@ func relayPlan(ctx context.Context, t *testing.T, rt *lambdarun.Runtime, emu *ap
 		if err := json.Unmarshal([]byte(m.Body), &item); err != nil {
 			t.Fatalf("work item %s: %v", m.Body, err)
 		}
-		if item["action"] != "offboard" || item["planId"] != plan.PlanID || len(item) != 4 {
-			t.Errorf("work item %s, want an offboarding of plan %s and nothing else", m.Body, plan.PlanID)
+		if item["action"] != "offboard" || item["planId"] != plan.PlanID || item["dryRun"] != false || len(item) != 5 {
+			t.Errorf("work item %s, want an offboarding of plan %s, stamped as a real run, and nothing else", m.Body, plan.PlanID)
 		}
 		items = append(items, fmt.Sprint(item["accountId"], "/", item["region"]))
 	}

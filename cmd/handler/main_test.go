@@ -44,16 +44,19 @@ func TestCommandHandlesOneEventAndPrintsTheReport(t *testing.T) {
 		name        string
 		args        []string
 		stdin       string
+		dryRun      string // DRY_RUN
 		wantDryRun  bool
 		wantDeleted bool
 	}{
-		{"--event with --dry-run", []string{"--event", sweep, "--dry-run"}, "", true, false},
-		{"standard input with --dry-run", []string{"--dry-run"}, `{"action":"sweep"}`, true, false},
-		{"--event without --dry-run deletes", []string{"--event", sweep}, "", false, true},
+		{"--event with --dry-run", []string{"--event", sweep, "--dry-run"}, "", "false", true, false},
+		{"standard input with --dry-run", []string{"--dry-run"}, `{"action":"sweep"}`, "false", true, false},
+		{"--event with DRY_RUN=false deletes", []string{"--event", sweep}, "", "false", false, true},
+		{"--event with DRY_RUN unset is a dry run", []string{"--event", sweep}, "", "", true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			emu := commandEnv(t)
+			t.Setenv("DRY_RUN", tt.dryRun)
 			var stdout, stderr bytes.Buffer
 
 			err := run(tt.args, strings.NewReader(tt.stdin), &stdout, &stderr)

@@ -170,8 +170,9 @@ func RunPlan(ctx context.Context, opts PlanOptions) (*PlanResult, error) {
 	env := append(FunctionEnv(url),
 		"MAX_CONCURRENCY="+strconv.Itoa(opts.Concurrency),
 		"AWS_ENDPOINT_URL_ORGANIZATIONS="+url, "AWS_ENDPOINT_URL_SQS="+url,
-		"CLEANUP_QUEUE_URL="+queueURL, "ORGANIZATION_OU_IDS="+TopOUID, "MEMBER_ROLE_NAME="+MemberRole,
-		"OFFBOARD_OU_ID=", "OFFBOARD_ROLE_ARNS=", "DEFAULT_REGIONS=")
+		// The plan is an offboarding: it reaches only the offboarding OU.
+		"CLEANUP_QUEUE_URL="+queueURL, "ORGANIZATION_OU_IDS=", "MEMBER_ROLE_NAME="+MemberRole,
+		"OFFBOARD_OU_ID="+TopOUID, "OFFBOARD_ROLE_ARNS=", "DEFAULT_REGIONS=")
 
 	if err := res.plan(ctx, opts, emu, front, env); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package cleanup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -52,10 +53,18 @@ type Organization struct {
 	// MemberRole is the name of the role assumed in other accounts:
 	// arn:PARTITION:iam::ACCOUNT:role/MemberRole.
 	MemberRole string
-	// Reach says why an account may not be reached ("" if it may). It is
-	// asked for every work item, so that a forged one naming an account
-	// outside the organization's allowed OUs is refused.
-	Reach func(ctx context.Context, account string) (why string, err error)
+	// Admit says why a work item of action may not run for account ("" if
+	// it may); viaRole says it would run through MemberRole. Work items
+	// reach the dispatcher only when the trigger has authenticated them as
+	// the function's own planner's, which checked the account when it
+	// planned; Admit asks again what may have changed since (an
+	// offboarded account moved back out of the offboarding OU). It is
+	// asked once per account, action and way in for each run.
+	Admit func(ctx context.Context, account string, action Action, viaRole bool) (why string, err error)
+	// ManagementAccount returns the organization's management account, ""
+	// if unknown; nil asks nothing. No offboarding reaches it, through a
+	// role of OFFBOARD_ROLE_ARNS either.
+	ManagementAccount func(ctx context.Context) (string, error)
 }
 
 // WithOrganization makes the dispatcher run work items through org.
@@ -100,6 +109,10 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 		if !slices.Contains(d.allowed, req.Role.String()) {
 			refused = append(refused, Reject(req.ID, describeOffboard(req),
 				fmt.Sprintf("role %s is not one this function may assume (OFFBOARD_ROLE_ARNS)", req.Role)).Result())
+			continue
+		}
+		if res := d.management(ctx, req); res != nil {
+			refused = append(refused, *res)
 			continue
 		}
 		for _, region := range req.Regions {
@@ -188,47 +201,98 @@ type routed struct {
 	scope   Scope
 }
 
-// route checks each work item's account with the organization, at most
-// parallel at a time, and says where it goes.
+// management refuses a role-named offboarding of the organization's
+// management account, or returns nil.
+func (d *Dispatcher) management(ctx context.Context, req Request) *Result {
+	if d.org == nil || d.org.ManagementAccount == nil {
+		return nil
+	}
+	mgmt, err := d.org.ManagementAccount(ctx)
+	switch {
+	case err != nil:
+		return &Result{
+			ConnectionARN: describeOffboard(req),
+			Outcome:       OutcomeFailed,
+			Reason:        failedReason(err, fmt.Sprintf("check account %s with AWS Organizations: %s", req.Role.Account, errText(err))),
+			RequestIDs:    []string{req.ID},
+		}
+	case mgmt != "" && mgmt == req.Role.Account:
+		return ptrTo(Reject(req.ID, describeOffboard(req), fmt.Sprintf(
+			"account %s is the organization's management account: it is never offboarded, through a role of OFFBOARD_ROLE_ARNS either", mgmt)).Result())
+	}
+	return nil
+}
+
+// admission is one account, action and way in that work items ask for.
+type admission struct {
+	account string
+	action  Action
+	viaRole bool
+}
+
+// verdict is what the organization said of an admission.
+type verdict struct {
+	why string
+	err error
+}
+
+// route places each work item and checks its account with the
+// organization, once per admission, at most parallel at a time, and says
+// where it goes.
 func (d *Dispatcher) route(ctx context.Context, items []Request) []routed {
 	out := make([]routed, len(items))
-	forEach(ctx, d.parallel, len(items), func(ctx context.Context, i int) {
-		req, w := items[i], items[i].WorkItem
-		out[i].req = req
-		if d.org == nil {
-			out[i].refused = ptrTo(Reject(req.ID, describeWorkItem(req),
-				"a work item needs the organization configured (ORGANIZATION_OU_IDS, MEMBER_ROLE_NAME)").Result())
-			return
+	if d.org == nil {
+		for i, req := range items {
+			out[i] = routed{req: req, refused: ptrTo(Reject(req.ID, describeWorkItem(req),
+				"a work item needs the organization configured (ORGANIZATION_OU_IDS or OFFBOARD_OU_ID, MEMBER_ROLE_NAME)").Result())}
 		}
-		why, err := d.org.Reach(ctx, w.AccountID)
+		return out
+	}
+	home := d.org.Home
+	asks := map[admission]int{} // → index in verdicts
+	var order []admission
+	need := make([]admission, len(items))
+	for i, req := range items {
+		w := req.WorkItem
+		offboard := req.Action == ActionOffboard
+		out[i].req = req
+		// The function's own permissions are its own region's: elsewhere,
+		// its own account too is reached through the member role.
+		inHome := w.AccountID == home.Account && w.Region == home.Region
+		out[i].home = inHome && !offboard
+		out[i].scope = Scope{Account: w.AccountID, Region: w.Region, Offboard: offboard}
+		if !inHome {
+			out[i].scope.RoleARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", d.org.Partition, w.AccountID, d.org.MemberRole)
+		}
+		a := admission{account: w.AccountID, action: req.Action, viaRole: !inHome}
+		need[i] = a
+		if _, ok := asks[a]; !ok {
+			asks[a] = len(order)
+			order = append(order, a)
+		}
+	}
+	verdicts := make([]verdict, len(order))
+	forEach(ctx, d.parallel, len(order), func(ctx context.Context, j int) {
+		a := order[j]
+		why, err := d.org.Admit(ctx, a.account, a.action, a.viaRole)
+		verdicts[j] = verdict{why: why, err: err}
+	}, func(j int, reason string) {
+		verdicts[j] = verdict{err: errors.New(reason)}
+	})
+	for i, req := range items {
+		w, v := req.WorkItem, verdicts[asks[need[i]]]
 		switch {
-		case err != nil:
+		case v.err != nil:
 			out[i].refused = &Result{
 				ConnectionARN: everyConnection(PartitionOf(w.Region), w.Region, w.AccountID),
 				Outcome:       OutcomeFailed,
-				Reason:        failedReason(err, fmt.Sprintf("check account %s with AWS Organizations: %s", w.AccountID, errText(err))),
+				Reason:        failedReason(v.err, fmt.Sprintf("check account %s with AWS Organizations: %s", w.AccountID, errText(v.err))),
 				RequestIDs:    []string{req.ID},
 			}
-			return
-		case why != "":
-			out[i].refused = ptrTo(Reject(req.ID, describeWorkItem(req), why).Result())
-			return
+		case v.why != "":
+			out[i].refused = ptrTo(Reject(req.ID, describeWorkItem(req), v.why).Result())
 		}
-		home := d.org.Home
-		offboard := req.Action == ActionOffboard
-		if w.AccountID == home.Account && w.Region == home.Region && !offboard {
-			out[i].home = true
-			return
-		}
-		// The function's own permissions are its own region's: elsewhere,
-		// its own account too is reached through the member role.
-		out[i].scope = Scope{Account: w.AccountID, Region: w.Region, Offboard: offboard}
-		if w.AccountID != home.Account || w.Region != home.Region {
-			out[i].scope.RoleARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", d.org.Partition, w.AccountID, d.org.MemberRole)
-		}
-	}, func(i int, reason string) {
-		out[i].refused = &Result{ConnectionARN: describeWorkItem(items[i]), Outcome: OutcomeFailed, Reason: reason, RequestIDs: []string{items[i].ID}}
-	})
+	}
 	return out
 }
 

@@ -3,7 +3,9 @@ package cleanup_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +71,7 @@ func TestPlansAndWorkItemsAreCheckedOnce(t *testing.T) {
 // orgWorld is an emulator with the home account and a member account, and
 // a dispatcher that runs work items: the member account is reached the way
 // the function does after assuming the member role.
-func orgWorld(t *testing.T, reach func(ctx context.Context, account string) (string, error)) (*world, *cleanup.Dispatcher, *[]cleanup.Scope) {
+func orgWorld(t *testing.T, admit admitFunc) (*world, *cleanup.Dispatcher, *[]cleanup.Scope) {
 	t.Helper()
 	w := newWorld(t, apprunnerlocal.Options{Accounts: map[string]string{otherKey: leaving}}, 3)
 	hs := httptest.NewServer(w.srv)
@@ -94,12 +96,15 @@ func orgWorld(t *testing.T, reach func(ctx context.Context, account string) (str
 			Account: s.Account, Region: s.Region, ProtectTagKey: "apprunner-cleanup:protect", MinAge: minAge}, nil)
 	}
 	d := cleanup.NewDispatcher(w.engine(cleanup.Config{}), factory, nil).WithOrganization(cleanup.Organization{
-		Home: cleanup.Scope{Account: account, Region: region}, Partition: "aws", MemberRole: "AppRunnerConnectionCleanup", Reach: reach,
+		Home: cleanup.Scope{Account: account, Region: region}, Partition: "aws", MemberRole: "AppRunnerConnectionCleanup", Admit: admit,
 	})
 	return w, d, &scopes
 }
 
-func reachAll(context.Context, string) (string, error) { return "", nil }
+// admitFunc is cleanup.Organization.Admit.
+type admitFunc = func(ctx context.Context, account string, action cleanup.Action, viaRole bool) (string, error)
+
+func reachAll(context.Context, string, cleanup.Action, bool) (string, error) { return "", nil }
 
 func workItem(id string, action cleanup.Action, acct, reg string) cleanup.RawRequest {
 	return cleanup.RawRequest{ID: id, Action: action, AccountID: &acct, Region: &reg, PlanID: ptr("plan-7")}
@@ -175,20 +180,20 @@ func TestWorkItemOfTheHomeAccountAndRegionRunsOnTheHomeEngine(t *testing.T) {
 	}
 }
 
-// TestWorkItemsAreCheckedWithTheOrganizationEveryTime: a work item is a
-// message anyone allowed to send to the queue can forge, so its account is
-// checked again when it runs.
+// TestWorkItemsAreCheckedWithTheOrganizationEveryTime: what may have
+// changed since the plan was made (an account moved back out of the
+// offboarding OU) is checked again when a work item runs.
 func TestWorkItemsAreCheckedWithTheOrganizationEveryTime(t *testing.T) {
 	tests := []struct {
 		name    string
-		reach   func(context.Context, string) (string, error)
+		reach   admitFunc
 		outcome cleanup.Outcome
 		reason  string
 	}{
-		{"an account outside the allowed OUs", func(context.Context, string) (string, error) {
-			return "account 210987654321 is not under ORGANIZATION_OU_IDS", nil
-		}, cleanup.OutcomeInvalid, "not under ORGANIZATION_OU_IDS"},
-		{"Organizations failing", func(context.Context, string) (string, error) {
+		{"an account moved out of the offboarding OU", func(context.Context, string, cleanup.Action, bool) (string, error) {
+			return "account 210987654321 is no longer below the offboarding OU", nil
+		}, cleanup.OutcomeInvalid, "no longer below the offboarding OU"},
+		{"Organizations failing", func(context.Context, string, cleanup.Action, bool) (string, error) {
 			return "", errors.New("TooManyRequestsException: slow down")
 		}, cleanup.OutcomeFailed, "check account 210987654321 with AWS Organizations"},
 	}
@@ -207,6 +212,36 @@ func TestWorkItemsAreCheckedWithTheOrganizationEveryTime(t *testing.T) {
 				t.Errorf("the refused work item reached App Runner: engines %v, calls %d", *scopes, w.srv.Stats().Total())
 			}
 		})
+	}
+}
+
+// TestWorkItemsOfOneAccountAskTheOrganizationOnce: the work items of one
+// account's regions arrive together, and Organizations tolerates few
+// calls a second: each account, action and way in is asked about once
+// per run.
+func TestWorkItemsOfOneAccountAskTheOrganizationOnce(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		asks []string
+	)
+	admit := func(_ context.Context, account string, action cleanup.Action, viaRole bool) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		asks = append(asks, fmt.Sprintf("%s %s %v", account, action, viaRole))
+		return "", nil
+	}
+	_, d, _ := orgWorld(t, admit)
+	var items []cleanup.RawRequest
+	for i, r := range []string{"us-east-1", "eu-west-1", "ap-northeast-1", "us-west-2"} {
+		items = append(items, workItem(fmt.Sprintf("w%d", i), cleanup.ActionOffboard, leaving, r))
+	}
+	items = append(items, workItem("s1", cleanup.ActionSweep, leaving, "eu-west-1"), workItem("h1", cleanup.ActionSweep, account, region))
+	runRequests(ctx(t), t, d, items)
+
+	slices.Sort(asks)
+	want := []string{account + " sweep false", leaving + " offboard true", leaving + " sweep true"}
+	if diff := cmp.Diff(want, asks); diff != "" {
+		t.Errorf("admissions asked (-want +got):\n%s", diff)
 	}
 }
 

@@ -76,6 +76,30 @@ type Report struct {
 	WorkItems []WorkItemRun `json:"workItems,omitempty"`
 	// Duration is how long the run took.
 	Duration time.Duration `json:"-"`
+	// Origins say who asked for each request, by request ID: what the
+	// logs attribute each decision to.
+	Origins map[string]Origin `json:"-"`
+}
+
+// Origin is who asked for a request, as far as its envelope tells. It is
+// attribution for logs, never a reason to act: what a trigger can check
+// of it (SQS's SenderId, which queue a message came from) it checks before
+// the request is run.
+type Origin struct {
+	// Trigger is the payload's form ("sqs", "schedule", "custom",
+	// "apprunner", "organizations", "direct").
+	Trigger string `json:"trigger"`
+	// Principal is who sent it: SQS's SenderId, or the principal
+	// CloudTrail names for an Organizations call.
+	Principal string `json:"principal,omitempty"`
+	// Queue is the ARN of the SQS queue the message came from.
+	Queue string `json:"queue,omitempty"`
+	// Source, EventID and Resources are an EventBridge event's: the
+	// resources name the schedule's rule, or the service of an App Runner
+	// event.
+	Source    string   `json:"source,omitempty"`
+	EventID   string   `json:"eventId,omitempty"`
+	Resources []string `json:"resources,omitempty"`
 }
 
 // NewReport returns an empty report of the requests: their action, and

@@ -88,10 +88,15 @@ type WorkItem struct {
 // trigger decodes from a payload. Pointers and nil slices tell a field left
 // out from one given empty.
 type RawRequest struct {
-	ID              string
-	Action          Action
-	ConnectionARNs  []string
-	DryRun          bool
+	ID             string
+	Action         Action
+	ConnectionARNs []string
+	DryRun         bool
+	// DryRunOmitted says the sender did not say dryRun at all. A work item
+	// that does not is a dry run: this function's planner always says,
+	// so one that does not was planned before it did, when the dry run
+	// was not stamped, and may not delete on its own authority.
+	DryRunOmitted   bool
 	WaitForServices bool
 	ServiceARN      string
 	AccountID       *string
@@ -120,9 +125,11 @@ func Reject(id, input, reason string) Rejection {
 	return Rejection{RequestID: id, Input: Excerpt(input, InputExcerpt), Reason: reason}
 }
 
-// Result is the invalid result that reports the rejection.
+// Result is the invalid result that reports the rejection. What looks
+// like a credential in the input, or in a reason quoting it, is redacted:
+// the result is logged and returned to the sender.
 func (r Rejection) Result() Result {
-	res := Result{ConnectionARN: r.Input, Outcome: OutcomeInvalid, Reason: r.Reason}
+	res := Result{ConnectionARN: Redact(r.Input), Outcome: OutcomeInvalid, Reason: Redact(r.Reason)}
 	if r.RequestID != "" {
 		res.RequestIDs = []string{r.RequestID}
 	}
@@ -190,6 +197,7 @@ func (raw RawRequest) Check() (*Request, []Rejection, error) {
 			}
 		case raw.isWorkItem():
 			req.WorkItem = &WorkItem{AccountID: strings.TrimSpace(*raw.AccountID), Region: strings.TrimSpace(*raw.Region)}
+			req.DryRun = req.DryRun || raw.DryRunOmitted
 			if raw.PlanID != nil {
 				req.WorkItem.PlanID = strings.TrimSpace(*raw.PlanID)
 			}

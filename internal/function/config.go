@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/report"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
@@ -45,6 +47,13 @@ type Config struct {
 	MemberRoleName  string
 	DefaultRegions  []string
 	QueueURL        string
+	// OffboardHome lets the function's own account be offboarded by a
+	// plan or a MoveAccount (OFFBOARD_HOME_ACCOUNT=true; default false).
+	OffboardHome bool
+	// OffboardQueueARN is the queue through which offboarding may be
+	// requested (OFFBOARD_QUEUE_ARN; empty: by direct invocation and the
+	// MoveAccount rule only).
+	OffboardQueueARN string
 	// ProgressQuery names the stack's saved query of a plan's progress
 	// (PLAN_PROGRESS_QUERY), for plan summaries.
 	ProgressQuery string
@@ -53,9 +62,12 @@ type Config struct {
 	LogLevel string
 }
 
-// Defaults of the configuration. The SAM template deploys with DRY_RUN=true;
-// the code's default is false so that an operator's explicit command acts.
+// Defaults of the configuration. DRY_RUN unset is a dry run, as the SAM
+// template's default is: only DRY_RUN=false deletes, so a setting lost on
+// the way (a renamed parameter, a hand-made function) never turns a dry
+// run into a real one. The operator's command deletes on its own --delete.
 const (
+	DefaultDryRun         = true
 	DefaultMinAge         = 24 * time.Hour
 	DefaultProtectTagKey  = "apprunner-cleanup:protect"
 	DefaultMaxConcurrency = 8
@@ -77,6 +89,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
 	cfg := Config{
 		Policy: cleanup.Config{
+			DryRun:         DefaultDryRun,
 			MinAge:         DefaultMinAge,
 			ProtectTagKey:  DefaultProtectTagKey,
 			MaxConcurrency: DefaultMaxConcurrency,
@@ -95,6 +108,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		DefaultRegions:    splitList(get("DEFAULT_REGIONS")),
 		QueueURL:          get("CLEANUP_QUEUE_URL"),
 		ProgressQuery:     get("PLAN_PROGRESS_QUERY"),
+		OffboardQueueARN:  get("OFFBOARD_QUEUE_ARN"),
 	}
 	policy := &cfg.Policy
 	var errs []error
@@ -104,6 +118,18 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Errorf("DRY_RUN=%q: want true or false", v))
 		}
 		policy.DryRun = b
+	}
+	if v := get("OFFBOARD_HOME_ACCOUNT"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("OFFBOARD_HOME_ACCOUNT=%q: want true or false", v))
+		}
+		cfg.OffboardHome = b
+	}
+	if v := cfg.OffboardQueueARN; v != "" {
+		if a, err := arn.Parse(v); err != nil || a.Service != "sqs" || !cleanup.IsAccountID(a.AccountID) || a.Resource == "" {
+			errs = append(errs, fmt.Errorf("OFFBOARD_QUEUE_ARN=%q: want an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)", v))
+		}
 	}
 	duration := func(key string, dst *time.Duration) {
 		v := get(key)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -105,18 +104,17 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		return nil, err
 	}
 	scopes := newScopeEngines(awsCfg, policy, tracer)
-	// Work items are checked with the organization: accounts under the
-	// allowed OUs, the offboarding OU among them, and the function's own.
-	allowed := cfg.OrganizationOUs
-	if cfg.OffboardOU != "" {
-		allowed = append(slices.Clone(allowed), cfg.OffboardOU)
-	}
-	dir := org.NewDirectory(organizations.NewFromConfig(awsCfg), policy.Account, allowed)
+	// Sweeps and offboarding reach different OUs: the offboarding OU is
+	// not one of the sweeps', nor the sweep OUs the offboarding's.
+	dir := org.NewDirectory(organizations.NewFromConfig(awsCfg), org.Settings{
+		Home: policy.Account, SweepOUs: cfg.OrganizationOUs, OffboardOU: cfg.OffboardOU, OffboardHome: cfg.OffboardHome,
+	})
 	runner := cleanup.NewDispatcher(home, scopes.engine, cfg.OffboardRoles).WithOrganization(cleanup.Organization{
-		Home:       cleanup.Scope{Account: policy.Account, Region: policy.Region},
-		Partition:  policy.Partition,
-		MemberRole: cfg.MemberRoleName,
-		Reach:      dir.Reachable,
+		Home:              cleanup.Scope{Account: policy.Account, Region: policy.Region},
+		Partition:         policy.Partition,
+		MemberRole:        cfg.MemberRoleName,
+		Admit:             dir.Admit,
+		ManagementAccount: dir.ManagementAccount,
 	})
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,
@@ -127,15 +125,23 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	h := &trigger.Handler{
 		Runner:    runner,
 		Publisher: publisher{pub: pub, logger: deps.Logger},
-		Options:   trigger.Options{CustomEventSource: cfg.CustomEventSource, OffboardOUID: cfg.OffboardOU, ProgressQuery: cfg.ProgressQuery},
-		Logger:    deps.Logger,
+		Options: trigger.Options{
+			CustomEventSource: cfg.CustomEventSource, OffboardOUID: cfg.OffboardOU, ProgressQuery: cfg.ProgressQuery,
+			// Work items are the planner's, and the planner sends them
+			// with these credentials: SQS names their principal.
+			PlannerPrincipalID: caller.userID,
+			OffboardQueueARN:   cfg.OffboardQueueARN,
+		},
+		Logger: deps.Logger,
 	}
 	if cfg.QueueURL != "" {
 		regions := cfg.DefaultRegions
 		if len(regions) == 0 {
 			regions = []string{policy.Region}
 		}
-		h.Planner = org.NewPlanner(dir, sqs.NewFromConfig(awsCfg), cfg.QueueURL, regions)
+		planner := org.NewPlanner(dir, sqs.NewFromConfig(awsCfg), cfg.QueueURL, regions)
+		planner.DryRun = policy.DryRun
+		h.Planner = planner
 	}
 	return h, nil
 }
@@ -143,6 +149,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 // identity is whom the credentials belong to.
 type identity struct {
 	account, partition, arn string
+	// userID is the principal's unique ID (AIDA… for a user, AROA…:SESSION
+	// for a role's session), as SQS names a message's sender.
+	userID string
 }
 
 // callerIdentity asks STS whom the credentials belong to. It needs no IAM
@@ -154,7 +163,7 @@ func callerIdentity(ctx context.Context, awsCfg aws.Config) (identity, error) {
 	if err != nil {
 		return identity{}, fmt.Errorf("find the account of the credentials (STS GetCallerIdentity): %w", err)
 	}
-	id := identity{account: aws.ToString(out.Account), arn: aws.ToString(out.Arn)}
+	id := identity{account: aws.ToString(out.Account), arn: aws.ToString(out.Arn), userID: aws.ToString(out.UserId)}
 	a, err := arn.Parse(id.arn)
 	if err != nil {
 		return identity{}, fmt.Errorf("STS GetCallerIdentity returned the ARN %q: %w", id.arn, err)

@@ -32,6 +32,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	want := function.Config{
 		Policy: cleanup.Config{
+			DryRun:         true, // unset is a dry run
 			MinAge:         24 * time.Hour,
 			ProtectTagKey:  "apprunner-cleanup:protect",
 			MaxConcurrency: 8,
@@ -237,7 +238,7 @@ func TestOffboardingAssumesTheRoleThroughSTS(t *testing.T) {
 	const allowed, refused = "arn:aws:iam::210987654321:role/Allowed", "arn:aws:iam::210987654321:role/Refused"
 	useEmulator(t, apprunnerlocal.Options{AssumableRoles: []string{allowed}}, "us-east-1")
 	// No ACCOUNT_ID: the function asks STS, which the emulator answers.
-	cfg, err := function.LoadConfig(lookup(map[string]string{"OFFBOARD_ROLE_ARNS": allowed + "," + refused}))
+	cfg, err := function.LoadConfig(lookup(map[string]string{"OFFBOARD_ROLE_ARNS": allowed + "," + refused, "DRY_RUN": "false"}))
 	if err != nil {
 		t.Fatal(err)
 	}

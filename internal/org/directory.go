@@ -16,25 +16,37 @@ import (
 )
 
 // Directory says which accounts of the organization the function may
-// reach: its own (home) account always, any other only while it is ACTIVE
-// and below one of the allowed OUs. It is safe for concurrent use, and
-// meant to live as long as the function's execution environment.
+// reach, and for what. Sweeps, which keep young connections, reach the
+// function's own (home) account and the ACTIVE accounts below the sweep
+// OUs (ORGANIZATION_OU_IDS); offboarding, which deletes whatever the age,
+// reaches only the ACTIVE accounts below the offboarding OU
+// (OFFBOARD_OU_ID), and the home account only when the operator said so
+// (OFFBOARD_HOME_ACCOUNT). The organization's management account is never
+// a target but for a sweep of the home account with the function's own
+// credentials. It is safe for concurrent use, and meant to live as long as
+// the function's execution environment.
 //
 // It caches the parent of each OU it has learned, for its whole lifetime,
 // without a TTL and at most maxCachedOUs of them (emptied when full).
 // Organizations cannot move an OU (only accounts move, with MoveAccount)
 // and never gives a deleted OU's ID to another, so an OU's parent never
 // changes; an OU can only be deleted, once empty, and a plan naming a
-// deleted one learns so when it lists it. An account's parent is never
-// cached: accounts move, and a move into or out of an allowed OU counts at
-// once.
+// deleted one learns so when it lists it. It caches the management account
+// too, which an organization never changes. An account's parent is never
+// cached: accounts move, and a move into or out of an OU counts at once.
 type Directory struct {
-	api     Organizations
-	home    string
-	allowed []string
+	api          Organizations
+	home         string
+	sweepOUs     []string
+	offboardOU   string
+	offboardHome bool
 
-	mu      sync.Mutex
-	parents map[string]parent // OU ID → its parent
+	mu         sync.Mutex
+	parents    map[string]parent // OU ID → its parent
+	management *string           // the management account, once known; "" for no organization
+	// mgmtMu makes one DescribeOrganization serve the work items that
+	// need it at once.
+	mgmtMu sync.Mutex
 }
 
 // parent is the parent of an OU or account: an OU or the root.
@@ -55,34 +67,52 @@ const (
 	pageSize = 20
 )
 
+// Settings say what a Directory lets the function reach.
+type Settings struct {
+	// Home is the function's own account.
+	Home string
+	// SweepOUs are the OUs (or the root) below which accounts may be
+	// swept (ORGANIZATION_OU_IDS); with none, no other account may.
+	SweepOUs []string
+	// OffboardOU is the OU below which accounts may be offboarded
+	// (OFFBOARD_OU_ID); empty: no other account may.
+	OffboardOU string
+	// OffboardHome lets the home account be offboarded
+	// (OFFBOARD_HOME_ACCOUNT): the operator's decision, never a sender's.
+	OffboardHome bool
+}
+
 // NewDirectory returns the directory of the organization that api reads.
-// home is the function's own account; allowedOUs are the OUs (or the root)
-// below which other accounts may be reached: with none, no other account
-// may.
-func NewDirectory(api Organizations, home string, allowedOUs []string) *Directory {
-	d := &Directory{api: api, home: home, parents: map[string]parent{}}
-	for _, ou := range allowedOUs {
-		if ou = strings.TrimSpace(ou); ou != "" && !slices.Contains(d.allowed, ou) {
-			d.allowed = append(d.allowed, ou)
+func NewDirectory(api Organizations, s Settings) *Directory {
+	d := &Directory{api: api, home: s.Home, offboardOU: strings.TrimSpace(s.OffboardOU), offboardHome: s.OffboardHome, parents: map[string]parent{}}
+	for _, ou := range s.SweepOUs {
+		if ou = strings.TrimSpace(ou); ou != "" && !slices.Contains(d.sweepOUs, ou) {
+			d.sweepOUs = append(d.sweepOUs, ou)
 		}
 	}
 	return d
 }
 
-// Reachable says why account may not be reached, or "" if it may: the home
-// account always; another only if AWS Organizations describes it as ACTIVE
-// (Status, and State where present) and one of the allowed OUs is among
-// its ancestors. err is only for calls that failed (throttling, server
-// errors after the SDK's retries, access denied): an account outside the
-// organization is a why, not an error.
-func (d *Directory) Reachable(ctx context.Context, account string) (why string, err error) {
-	switch {
-	case account == d.home:
-		return "", nil
-	case !cleanup.IsAccountID(account):
-		return fmt.Sprintf("%q is not an account ID: want 12 digits", cleanup.Excerpt(account, cleanup.InputExcerpt)), nil
-	case len(d.allowed) == 0:
-		return d.noneAllowed("account " + account), nil
+// configured reports whether organization plans are configured at all;
+// without them the function may not read Organizations, and is not asked
+// to.
+func (d *Directory) configured() bool {
+	return len(d.sweepOUs) > 0 || d.offboardOU != ""
+}
+
+// Reachable says why account may not be reached by action (a sweep or an
+// offboarding), or "" if it may, asking AWS Organizations afresh: the
+// planner's check. Sweeps reach the home account always, another only if
+// Organizations describes it as ACTIVE (Status, and State where present)
+// and one of the sweep OUs is among its ancestors; offboarding reaches the
+// home account only with OffboardHome, another only if it is ACTIVE and
+// below the offboarding OU. The management account is never reached but
+// for a sweep of the home account. err is only for calls that failed
+// (throttling, server errors after the SDK's retries, access denied): an
+// account outside the organization is a why, not an error.
+func (d *Directory) Reachable(ctx context.Context, account string, action cleanup.Action) (why string, err error) {
+	if why, done, err := d.guard(ctx, account, action, false); done || err != nil {
+		return why, err
 	}
 	out, err := d.api.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(account)})
 	if err != nil {
@@ -97,6 +127,73 @@ func (d *Directory) Reachable(ctx context.Context, account string) (why string, 
 	if why := inactive(account, *out.Account); why != "" {
 		return why, nil
 	}
+	return d.placed(ctx, account, action)
+}
+
+// Admit says why a work item of this function's own planner may not run
+// for account, or "" if it may. The planner checked the account with
+// Reachable moments ago, so only what can have changed since, or what
+// matters most, is asked again: an offboarding's account must still be
+// below the offboarding OU (one ListParents call, the OUs above it
+// cached), since an account moved in by mistake may have been moved back;
+// and no work item reaches the management account, or the home account
+// through viaRole (the member role, for the home account outside the
+// function's region) when it is the management account. A sweep's OUs are
+// not asked again: a sweep keeps young connections, and a thousand-account
+// plan must not cost Organizations two calls per work item.
+func (d *Directory) Admit(ctx context.Context, account string, action cleanup.Action, viaRole bool) (why string, err error) {
+	if why, done, err := d.guard(ctx, account, action, viaRole); done || err != nil {
+		return why, err
+	}
+	if action != cleanup.ActionOffboard {
+		return "", nil
+	}
+	why, err = d.placed(ctx, account, action)
+	if why != "" {
+		why = fmt.Sprintf("account %s is no longer below the offboarding OU %s (OFFBOARD_OU_ID), as it was when the plan was made: left alone (%s)",
+			account, d.offboardOU, why)
+	}
+	return why, err
+}
+
+// guard applies the rules that need no look-up of account itself: its
+// form, the home account's, the management account's, and whether any OU
+// is configured for action. done says the answer is final.
+func (d *Directory) guard(ctx context.Context, account string, action cleanup.Action, viaRole bool) (why string, done bool, err error) {
+	offboard := action == cleanup.ActionOffboard
+	switch {
+	case !cleanup.IsAccountID(account):
+		return fmt.Sprintf("%q is not an account ID: want 12 digits", cleanup.Excerpt(account, cleanup.InputExcerpt)), true, nil
+	case account == d.home && offboard && !d.offboardHome:
+		return fmt.Sprintf("account %s is the function's own: offboarding it (every free connection, whatever its age) needs OFFBOARD_HOME_ACCOUNT=true", account), true, nil
+	case account == d.home && !offboard && !viaRole:
+		// The function's own account in its own region, with its own
+		// credentials: what the schedule sweeps anyway.
+		return "", true, nil
+	}
+	if account != d.home || d.configured() {
+		mgmt, err := d.managementAccount(ctx)
+		if err != nil {
+			return "", true, err
+		}
+		if account == mgmt {
+			return fmt.Sprintf("account %s is the organization's management account: it is never offboarded, and never swept through the member role", account), true, nil
+		}
+	}
+	switch {
+	case account == d.home:
+		// Offboarding allowed by the operator, or a sweep through the role.
+		return "", true, nil
+	case offboard && d.offboardOU == "":
+		return fmt.Sprintf("account %s cannot be offboarded: no offboarding OU is configured (OFFBOARD_OU_ID), and offboarding reaches only accounts below it", account), true, nil
+	case !offboard && len(d.sweepOUs) == 0:
+		return d.noneAllowed("account " + account), true, nil
+	}
+	return "", false, nil
+}
+
+// placed says why account is not below the OUs of action, or "" if it is.
+func (d *Directory) placed(ctx context.Context, account string, action cleanup.Action) (why string, err error) {
 	p, why, err := d.listParent(ctx, account)
 	if err != nil {
 		return "", err
@@ -104,20 +201,71 @@ func (d *Directory) Reachable(ctx context.Context, account string) (why string, 
 	if why != "" {
 		return "account " + account + " " + why, nil
 	}
-	return d.below(ctx, "account "+account, p)
+	return d.below(ctx, "account "+account, p, action)
+}
+
+// ous are the OUs below which action reaches accounts.
+func (d *Directory) ous(action cleanup.Action) []string {
+	if action == cleanup.ActionOffboard {
+		return []string{d.offboardOU}
+	}
+	return d.sweepOUs
+}
+
+// ManagementAccount returns the organization's management account, ""
+// when organization plans are not configured (the function may then not
+// read Organizations) or the account belongs to no organization.
+func (d *Directory) ManagementAccount(ctx context.Context) (string, error) {
+	if !d.configured() {
+		return "", nil
+	}
+	return d.managementAccount(ctx)
+}
+
+// managementAccount returns the organization's management account, asked
+// once (DescribeOrganization) and then remembered; "" when the function's
+// account belongs to no organization.
+func (d *Directory) managementAccount(ctx context.Context) (string, error) {
+	d.mgmtMu.Lock()
+	defer d.mgmtMu.Unlock()
+	d.mu.Lock()
+	known := d.management
+	d.mu.Unlock()
+	if known != nil {
+		return *known, nil
+	}
+	out, err := d.api.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	var mgmt string
+	switch {
+	case err != nil:
+		var notInUse *types.AWSOrganizationsNotInUseException
+		if !errors.As(err, &notInUse) {
+			return "", fmt.Errorf("find the organization's management account (DescribeOrganization): %w", err)
+		}
+	case out.Organization == nil || !cleanup.IsAccountID(aws.ToString(out.Organization.MasterAccountId)):
+		return "", errors.New("find the organization's management account (DescribeOrganization): the answer names none")
+	default:
+		mgmt = aws.ToString(out.Organization.MasterAccountId)
+	}
+	d.mu.Lock()
+	d.management = &mgmt
+	d.mu.Unlock()
+	return mgmt, nil
 }
 
 // Resolve returns the accounts a plan naming ous and accounts reaches,
 // deduplicated and sorted, and each OU or account it refuses, and why.
 // Each OU is expanded to every ACTIVE account below it, child OUs
-// included, if it is one of the allowed OUs or below one; an account below
-// it that is not ACTIVE is refused. Each named account is checked with
+// included, if it is one of action's OUs (the sweep OUs, or the offboarding
+// OU) or below one; an account below it that Reachable would refuse (not
+// ACTIVE, the management account, the home account for an offboarding
+// without OffboardHome) is refused. Each named account is checked with
 // Reachable. At most cleanup.MaxPlanAccounts accounts are reached: named
 // accounts first, then the OUs' in the order named; the rest are refused,
 // and no more of the organization is listed. err is only for calls that
 // failed; the plan then reaches nothing.
-func (d *Directory) Resolve(ctx context.Context, ous, accounts []string) (reach []string, refused []cleanup.Refusal, err error) {
-	r := &resolution{d: d, reach: map[string]bool{}, refusedSet: map[string]bool{}, expanded: map[string]bool{}}
+func (d *Directory) Resolve(ctx context.Context, action cleanup.Action, ous, accounts []string) (reach []string, refused []cleanup.Refusal, err error) {
+	r := &resolution{d: d, action: action, reach: map[string]bool{}, refusedSet: map[string]bool{}, expanded: map[string]bool{}}
 	for _, a := range accounts {
 		if err := r.account(ctx, strings.TrimSpace(a)); err != nil {
 			return nil, nil, err
@@ -139,6 +287,7 @@ func (d *Directory) Resolve(ctx context.Context, ous, accounts []string) (reach 
 // resolution is one Resolve under way.
 type resolution struct {
 	d          *Directory
+	action     cleanup.Action
 	reach      map[string]bool
 	refused    []cleanup.Refusal
 	refusedSet map[string]bool // subjects refused
@@ -173,7 +322,7 @@ func (r *resolution) account(ctx context.Context, account string) error {
 		r.refuse(account, fmt.Sprintf("the plan already reaches %d accounts, as many as one plan may: plan account %s in another request", cleanup.MaxPlanAccounts, account))
 		return nil
 	}
-	why, err := r.d.Reachable(ctx, account)
+	why, err := r.d.Reachable(ctx, account, r.action)
 	switch {
 	case err != nil:
 		return err
@@ -197,11 +346,14 @@ func (r *resolution) ou(ctx context.Context, ou string) error {
 	case !cleanup.IsOUID(ou):
 		r.refuse(ou, fmt.Sprintf("%q is not an organizational unit ID (ou-xxxx-xxxxxxxx)", cleanup.Excerpt(ou, cleanup.InputExcerpt)))
 		return nil
-	case len(r.d.allowed) == 0:
+	case r.action == cleanup.ActionOffboard && r.d.offboardOU == "":
+		r.refuse(ou, fmt.Sprintf("OU %s cannot be offboarded: no offboarding OU is configured (OFFBOARD_OU_ID), and offboarding reaches only accounts below it", ou))
+		return nil
+	case r.action != cleanup.ActionOffboard && len(r.d.sweepOUs) == 0:
 		r.refuse(ou, r.d.noneAllowed("OU "+ou))
 		return nil
 	}
-	why, err := r.d.below(ctx, "OU "+ou, parent{id: ou})
+	why, err := r.d.below(ctx, "OU "+ou, parent{id: ou}, r.action)
 	if err != nil {
 		return err
 	}
@@ -212,7 +364,7 @@ func (r *resolution) ou(ctx context.Context, ou string) error {
 	return r.expand(ctx, ou)
 }
 
-// expand lists every account below the allowed OU top, child OUs
+// expand lists every account below the OU top, child OUs
 // included, until the plan is full.
 func (r *resolution) expand(ctx context.Context, top string) error {
 	stack := []string{top}
@@ -242,7 +394,11 @@ func (r *resolution) expand(ctx context.Context, top string) error {
 			}
 			for _, a := range page.Accounts {
 				id := aws.ToString(a.Id)
-				if why := inactive(id, a); why != "" && id != r.d.home {
+				why, err := r.listed(ctx, id, a)
+				if err != nil {
+					return err
+				}
+				if why != "" {
 					r.refuse(id, why)
 					continue
 				}
@@ -278,15 +434,35 @@ func (r *resolution) expand(ctx context.Context, top string) error {
 	return nil
 }
 
+// listed says why an account listed below one of the plan's OUs is not
+// reached, or "" if it is: the rules of Reachable, with what the listing
+// already says of it.
+func (r *resolution) listed(ctx context.Context, id string, a types.Account) (why string, err error) {
+	if id == r.d.home {
+		why, _, err := r.d.guard(ctx, id, r.action, false)
+		return why, err
+	}
+	if why := inactive(id, a); why != "" {
+		return why, nil
+	}
+	why, _, err = r.d.guard(ctx, id, r.action, false)
+	return why, err
+}
+
 // below says why subject, whose parent (or itself, for an OU) is p, is not
-// below an allowed OU, or "" if it is: it walks from p up to the root.
-func (d *Directory) below(ctx context.Context, subject string, p parent) (why string, err error) {
+// below one of action's OUs, or "" if it is: it walks from p up to the
+// root.
+func (d *Directory) below(ctx context.Context, subject string, p parent, action cleanup.Action) (why string, err error) {
+	ous := d.ous(action)
 	for range maxDepth {
-		if slices.Contains(d.allowed, p.id) {
+		if slices.Contains(ous, p.id) {
 			return "", nil
 		}
 		if p.root {
-			return fmt.Sprintf("%s is neither one of the allowed OUs (ORGANIZATION_OU_IDS: %s) nor below one", subject, strings.Join(d.allowed, ", ")), nil
+			if action == cleanup.ActionOffboard {
+				return fmt.Sprintf("%s is neither the offboarding OU (OFFBOARD_OU_ID: %s) nor below it", subject, d.offboardOU), nil
+			}
+			return fmt.Sprintf("%s is neither one of the sweep OUs (ORGANIZATION_OU_IDS: %s) nor below one", subject, strings.Join(ous, ", ")), nil
 		}
 		next, why, err := d.parentOf(ctx, p.id)
 		if err != nil {
@@ -346,7 +522,7 @@ func (d *Directory) remember(ou string, p parent) {
 }
 
 func (d *Directory) noneAllowed(subject string) string {
-	return fmt.Sprintf("%s cannot be reached: no OU is allowed (ORGANIZATION_OU_IDS is empty), so only the function's own account %s is", subject, d.home)
+	return fmt.Sprintf("%s cannot be swept: no sweep OU is configured (ORGANIZATION_OU_IDS is empty), so only the function's own account %s is", subject, d.home)
 }
 
 // outside says, for an error of AWS Organizations that means the subject

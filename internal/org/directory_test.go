@@ -35,22 +35,22 @@ func TestReachable(t *testing.T) {
 		{"two levels below an allowed OU", allowed, teamOUAccount(21), ""},
 		{"below an allowed OU that is not the first", allowed, bigAccount(1), ""},
 		{"in an allowed nested OU", []string{teamOU(3)}, teamOUAccount(3), ""},
-		{"in another OU", allowed, sandboxed, "neither one of the allowed OUs"},
-		{"at the root", allowed, atRoot, "neither one of the allowed OUs"},
-		{"above the allowed OU", []string{teams}, active, "neither one of the allowed OUs"},
-		{"in a sibling of the allowed OU", []string{teamOU(1)}, teamOUAccount(2), "neither one of the allowed OUs"},
+		{"in another OU", allowed, sandboxed, "neither one of the sweep OUs"},
+		{"at the root", allowed, atRoot, "neither one of the sweep OUs"},
+		{"above the allowed OU", []string{teams}, active, "neither one of the sweep OUs"},
+		{"in a sibling of the allowed OU", []string{teamOU(1)}, teamOUAccount(2), "neither one of the sweep OUs"},
 		{"the root allowed", []string{rootID}, atRoot, ""},
 		{"suspended", allowed, suspended, "SUSPENDED, not ACTIVE"},
 		{"pending closure", allowed, closing, "PENDING_CLOSURE, not ACTIVE"},
 		{"ACTIVE status, PENDING_ACTIVATION state", allowed, activating, "PENDING_ACTIVATION, not ACTIVE"},
 		{"not in the organization", allowed, unknown, "not in the organization"},
-		{"no OU allowed", nil, active, "no OU is allowed"},
+		{"no OU allowed", nil, active, "no sweep OU is configured"},
 		{"not an account ID", allowed, "12345", "not an account ID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := org.NewDirectory(api, home, tt.allowed)
-			why, err := d.Reachable(context.Background(), tt.account)
+			d := org.NewDirectory(api, org.Settings{Home: home, SweepOUs: tt.allowed})
+			why, err := d.Reachable(context.Background(), tt.account, cleanup.ActionSweep)
 			if err != nil {
 				t.Fatalf("Reachable(%s) error: %v", tt.account, err)
 			}
@@ -62,7 +62,7 @@ func TestReachable(t *testing.T) {
 				t.Errorf("Reachable(%s) = %q, want %q", tt.account, why, want)
 			}
 			// Asked again, the cached OUs give the same answer.
-			again, err := d.Reachable(context.Background(), tt.account)
+			again, err := d.Reachable(context.Background(), tt.account, cleanup.ActionSweep)
 			if err != nil || again != why {
 				t.Errorf("Reachable(%s) again = %q, %v; want %q, nil", tt.account, again, err, why)
 			}
@@ -75,11 +75,11 @@ func TestReachable(t *testing.T) {
 // move.
 func TestReachableCachesOUsNotAccounts(t *testing.T) {
 	s, hs := newEmulatorServer(t, apprunnerlocal.Options{})
-	d := org.NewDirectory(newOrganizations(hs.URL, homeKey), home, allowed)
+	d := org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home, SweepOUs: allowed})
 	// The account's parent, then Team 1's, then Teams' (Workloads, allowed).
 	for _, want := range []int{3, 1, 1} {
 		s.ResetStats()
-		if why, err := d.Reachable(context.Background(), teamOUAccount(1)); why != "" || err != nil {
+		if why, err := d.Reachable(context.Background(), teamOUAccount(1), cleanup.ActionSweep); why != "" || err != nil {
 			t.Fatalf("Reachable = %q, %v; want \"\", nil", why, err)
 		}
 		st := s.Stats()
@@ -92,7 +92,7 @@ func TestReachableCachesOUsNotAccounts(t *testing.T) {
 	}
 	// Team 2 shares Teams with Team 1: only its own parent is new.
 	s.ResetStats()
-	if why, err := d.Reachable(context.Background(), teamOUAccount(2)); why != "" || err != nil {
+	if why, err := d.Reachable(context.Background(), teamOUAccount(2), cleanup.ActionSweep); why != "" || err != nil {
 		t.Fatalf("Reachable = %q, %v; want \"\", nil", why, err)
 	}
 	if got := s.Stats().Calls["organizations:ListParents"]; got != 2 {
@@ -104,13 +104,13 @@ func TestReachableCachesOUsNotAccounts(t *testing.T) {
 // through one Directory.
 func TestReachableConcurrently(t *testing.T) {
 	hs := newEmulator(t, apprunnerlocal.Options{})
-	d := org.NewDirectory(newOrganizations(hs.URL, homeKey), home, allowed)
+	d := org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home, SweepOUs: allowed})
 	accounts := append(teamsAccounts(), sandboxed, suspended, home)
 	whys := make([]string, len(accounts))
 	errs := make([]error, len(accounts))
 	var wg sync.WaitGroup
 	for i, a := range accounts {
-		wg.Go(func() { whys[i], errs[i] = d.Reachable(context.Background(), a) })
+		wg.Go(func() { whys[i], errs[i] = d.Reachable(context.Background(), a, cleanup.ActionSweep) })
 	}
 	wg.Wait()
 	for i, a := range accounts {
@@ -143,16 +143,16 @@ func TestReachableFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hs := newEmulator(t, tt.opts)
-			d := org.NewDirectory(newOrganizations(hs.URL, tt.accessKey), home, allowed)
+			d := org.NewDirectory(newOrganizations(hs.URL, tt.accessKey), org.Settings{Home: home, SweepOUs: allowed})
 			if tt.before != "" {
-				_, _ = d.Reachable(context.Background(), tt.before)
+				_, _ = d.Reachable(context.Background(), tt.before, cleanup.ActionSweep)
 			}
-			why, err := d.Reachable(context.Background(), teamOUAccount(1))
+			why, err := d.Reachable(context.Background(), teamOUAccount(1), cleanup.ActionSweep)
 			if why != "" || !errors.As(err, tt.want) {
 				t.Errorf("Reachable = %q, %v; want \"\" and an error that is a %T", why, err, tt.want)
 			}
 			// The home account needs no call.
-			if why, err := d.Reachable(context.Background(), home); why != "" || err != nil {
+			if why, err := d.Reachable(context.Background(), home, cleanup.ActionSweep); why != "" || err != nil {
 				t.Errorf("Reachable(home) = %q, %v; want \"\", nil", why, err)
 			}
 		})
@@ -202,7 +202,7 @@ func TestResolve(t *testing.T) {
 			ous:  []string{sandbox, missingOU, "r-test", teamOU(1)},
 			want: []string{teamOUAccount(1)},
 			refused: []cleanup.Refusal{
-				{Subject: sandbox, Reason: "neither one of the allowed OUs"},
+				{Subject: sandbox, Reason: "neither one of the sweep OUs"},
 				{Subject: missingOU, Reason: "not in the organization"},
 				{Subject: "r-test", Reason: "not an organizational unit ID"},
 			},
@@ -212,8 +212,8 @@ func TestResolve(t *testing.T) {
 			account: []string{sandboxed, atRoot, unknown, suspended, teamOUAccount(4)},
 			want:    []string{teamOUAccount(4)},
 			refused: []cleanup.Refusal{
-				{Subject: sandboxed, Reason: "neither one of the allowed OUs"},
-				{Subject: atRoot, Reason: "neither one of the allowed OUs"},
+				{Subject: sandboxed, Reason: "neither one of the sweep OUs"},
+				{Subject: atRoot, Reason: "neither one of the sweep OUs"},
 				{Subject: unknown, Reason: "not in the organization"},
 				{Subject: suspended, Reason: "SUSPENDED"},
 			},
@@ -229,8 +229,8 @@ func TestResolve(t *testing.T) {
 			ous:     []string{workloads}, account: []string{home, active},
 			want: []string{home},
 			refused: []cleanup.Refusal{
-				{Subject: active, Reason: "no OU is allowed"},
-				{Subject: workloads, Reason: "no OU is allowed"},
+				{Subject: active, Reason: "no sweep OU is configured"},
+				{Subject: workloads, Reason: "no sweep OU is configured"},
 			},
 		},
 		{
@@ -261,8 +261,8 @@ func TestResolve(t *testing.T) {
 			if tt.allowed != nil {
 				allowedOUs = tt.allowed
 			}
-			d := org.NewDirectory(api, home, allowedOUs)
-			reach, refused, err := d.Resolve(context.Background(), tt.ous, tt.account)
+			d := org.NewDirectory(api, org.Settings{Home: home, SweepOUs: allowedOUs})
+			reach, refused, err := d.Resolve(context.Background(), cleanup.ActionSweep, tt.ous, tt.account)
 			if err != nil {
 				t.Fatalf("Resolve error: %v", err)
 			}
@@ -290,9 +290,9 @@ func TestResolveFailure(t *testing.T) {
 		t.Run(op, func(t *testing.T) {
 			hs := newEmulator(t, apprunnerlocal.Options{RateLimits: map[string]apprunnerlocal.RateLimit{
 				"organizations:" + op: {PerSecond: 0.001, Burst: 1}}})
-			d := org.NewDirectory(newOrganizations(hs.URL, homeKey), home, allowed)
+			d := org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home, SweepOUs: allowed})
 			// Each operation is called at least twice.
-			reach, refused, err := d.Resolve(context.Background(), []string{teams}, []string{active, teamAccount(1)})
+			reach, refused, err := d.Resolve(context.Background(), cleanup.ActionSweep, []string{teams}, []string{active, teamAccount(1)})
 			var throttled *types.TooManyRequestsException
 			if !errors.As(err, &throttled) || reach != nil || refused != nil {
 				t.Errorf("Resolve = %v, %v, %v; want nil, nil and a TooManyRequestsException", reach, refused, err)

@@ -104,8 +104,8 @@ func TestPlanOverSQS(t *testing.T) {
 	hs := newEmulator(t, apprunnerlocal.Options{})
 	accounts := []string{home, active, teamAccount(1), teamAccount(2), teamOUAccount(1), teamOUAccount(2), bigAccount(1)}
 	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
-	p := org.NewPlanner(org.NewDirectory(newOrganizations(hs.URL, homeKey), home, allowed), client, aws.ToString(q.QueueUrl), regions)
-	req := planRequest(cleanup.ActionOffboard, nil, accounts, nil)
+	p := org.NewPlanner(org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home, SweepOUs: allowed}), client, aws.ToString(q.QueueUrl), regions)
+	req := planRequest(cleanup.ActionSweep, nil, accounts, nil)
 	req.DryRun = true
 	sum := p.Plan(ctx, req)
 	if sum.Error != "" || sum.WorkItems != 21 || len(sum.Refused) != 0 {

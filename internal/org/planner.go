@@ -28,6 +28,12 @@ type Planner struct {
 	queueURL string
 	regions  []string
 
+	// DryRun is the function's own dry run (DRY_RUN). It is stamped, with
+	// the request's, into every plan and work item, so a work item planned
+	// as a dry run stays one however long it waits in the queue and
+	// whatever DRY_RUN says when it runs. Set it before the first Plan.
+	DryRun bool
+
 	// NewPlanID returns the ID of a new plan. NewPlanner's returns "plan-"
 	// and 16 random hexadecimal digits. Tests may replace it before the
 	// first Plan.
@@ -57,15 +63,16 @@ func randomPlanID() string {
 	return "plan-" + hex.EncodeToString(b[:])
 }
 
-// workItem is one work item as the trigger decodes it. The booleans are
-// left out when false, their default: the decoder refuses nulls, and a
-// smaller body is cheaper.
+// workItem is one work item as the trigger decodes it. dryRun is always
+// written: a work item that does not say runs as a dry run.
+// waitForServices is left out when false, its default: the decoder
+// refuses nulls, and a smaller body is cheaper.
 type workItem struct {
 	Action          cleanup.Action `json:"action"`
 	AccountID       string         `json:"accountId"`
 	Region          string         `json:"region"`
 	PlanID          string         `json:"planId"`
-	DryRun          bool           `json:"dryRun,omitempty"`
+	DryRun          bool           `json:"dryRun"`
 	WaitForServices bool           `json:"waitForServices,omitempty"`
 }
 
@@ -78,14 +85,14 @@ type workItem struct {
 // the whole plan, which only repeats idempotent work items.
 func (p *Planner) Plan(ctx context.Context, req cleanup.Request) cleanup.PlanSummary {
 	sum := cleanup.PlanSummary{
-		RequestID: req.ID, PlanID: p.NewPlanID(), Action: req.Action, DryRun: req.DryRun,
+		RequestID: req.ID, PlanID: p.NewPlanID(), Action: req.Action, DryRun: req.DryRun || p.DryRun,
 		Accounts: []string{}, Regions: []string{}, Refused: []cleanup.Refusal{},
 	}
 	if req.Plan == nil {
 		sum.Error = "not a plan: the request names no OUs or accounts of the organization"
 		return sum
 	}
-	reach, refused, err := p.dir.Resolve(ctx, req.Plan.OrganizationalUnitIDs, req.Plan.AccountIDs)
+	reach, refused, err := p.dir.Resolve(ctx, req.Action, req.Plan.OrganizationalUnitIDs, req.Plan.AccountIDs)
 	if err != nil {
 		sum.Error = fmt.Sprintf("resolve the plan's accounts with AWS Organizations: %v", err)
 		return sum
@@ -119,7 +126,7 @@ func (p *Planner) Plan(ctx context.Context, req cleanup.Request) cleanup.PlanSum
 		for _, region := range sum.Regions {
 			b, err := json.Marshal(workItem{
 				Action: req.Action, AccountID: account, Region: region, PlanID: sum.PlanID,
-				DryRun: req.DryRun, WaitForServices: req.WaitForServices,
+				DryRun: sum.DryRun, WaitForServices: req.WaitForServices,
 			})
 			if err != nil { // strings and booleans always marshal
 				panic(err)

@@ -136,13 +136,17 @@ func decodeWorkItem(t *testing.T, body string) cleanup.Request {
 	}
 	raw := cleanup.RawRequest{
 		ID: "message-1", Action: cleanup.Action(*w.Action), ConnectionARNs: w.ConnectionARNs,
-		DryRun: w.DryRun != nil && *w.DryRun, WaitForServices: w.WaitForServices != nil && *w.WaitForServices,
+		DryRun: w.DryRun != nil && *w.DryRun, DryRunOmitted: w.DryRun == nil, WaitForServices: w.WaitForServices != nil && *w.WaitForServices,
 		ServiceARN: aws.ToString(w.ServiceARN), AccountID: w.AccountID, RoleARN: w.RoleARN, Regions: w.Regions,
 		OrganizationalUnitIDs: w.OrganizationalUnitIDs, AccountIDs: w.AccountIDs, Region: w.Region, PlanID: w.PlanID,
 	}
-	// false is the default: it is left out.
-	if w.DryRun != nil && !*w.DryRun || w.WaitForServices != nil && !*w.WaitForServices {
-		t.Errorf("work item %s says false: want the field left out", body)
+	// The dry run is always stamped: one that says nothing runs dry.
+	// waitForServices false is the default: it is left out.
+	if w.DryRun == nil {
+		t.Errorf("work item %s does not say dryRun: want it stamped", body)
+	}
+	if w.WaitForServices != nil && !*w.WaitForServices {
+		t.Errorf("work item %s says waitForServices false: want the field left out", body)
 	}
 	req, rejected, err := raw.Check()
 	if err != nil || len(rejected) > 0 || req == nil || req.WorkItem == nil {
@@ -185,11 +189,13 @@ func planRequest(action cleanup.Action, ous, accounts, regions []string) cleanup
 }
 
 // newPlanner returns a planner over the test organization and queue, with
-// plan IDs plan-test-1, plan-test-2...
+// plan IDs plan-test-1, plan-test-2...: it sweeps below the allowed OUs
+// and offboards below Teams.
 func newPlanner(t *testing.T, queue org.Queue, defaultRegions []string) *org.Planner {
 	t.Helper()
 	hs := newEmulator(t, apprunnerlocal.Options{})
-	p := org.NewPlanner(org.NewDirectory(newOrganizations(hs.URL, homeKey), home, allowed), queue, queueURL, defaultRegions)
+	p := org.NewPlanner(org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home, SweepOUs: allowed, OffboardOU: teams}),
+		queue, queueURL, defaultRegions)
 	n := 0
 	p.NewPlanID = func() string { n++; return fmt.Sprintf("plan-test-%d", n) }
 	return p
@@ -205,6 +211,8 @@ func TestPlan(t *testing.T) {
 		wantRegions    []string
 		wantRefused    []cleanup.Refusal
 		wantBatches    []int
+		// plannerDryRun is the function's DRY_RUN.
+		plannerDryRun bool
 	}{
 		{
 			name:         "25 work items in batches of at most 10",
@@ -218,11 +226,28 @@ func TestPlan(t *testing.T) {
 				r.DryRun, r.WaitForServices = true, true
 				return r
 			}(),
-			wantAccounts: []string{home, teamOUAccount(1)}, wantRegions: []string{"eu-west-1", "ap-northeast-1"}, wantBatches: []int{4},
+			wantAccounts: []string{teamOUAccount(1)}, wantRegions: []string{"eu-west-1", "ap-northeast-1"}, wantBatches: []int{2},
 			wantRefused: []cleanup.Refusal{
+				{Subject: home, Reason: "needs OFFBOARD_HOME_ACCOUNT=true"},
 				{Subject: unknown, Reason: "not in the organization"},
-				{Subject: sandbox, Reason: "neither one of the allowed OUs"},
+				{Subject: sandbox, Reason: "neither the offboarding OU"},
 			},
+		},
+		{
+			name:         "an offboarding reaches no sweep OU",
+			req:          planRequest(cleanup.ActionOffboard, []string{workloads, big}, []string{active}, []string{"us-east-1"}),
+			wantAccounts: []string{}, wantRegions: []string{"us-east-1"},
+			wantRefused: []cleanup.Refusal{
+				{Subject: active, Reason: "neither the offboarding OU"},
+				{Subject: workloads, Reason: "neither the offboarding OU"},
+				{Subject: big, Reason: "neither the offboarding OU"},
+			},
+		},
+		{
+			name:         "a plan of a function in dry-run mode is stamped dry run",
+			req:          planRequest(cleanup.ActionOffboard, []string{teamOU(2)}, nil, []string{"us-east-1"}),
+			wantAccounts: []string{teamOUAccount(2)}, wantRegions: []string{"us-east-1"}, wantBatches: []int{1},
+			plannerDryRun: true,
 		},
 		{
 			name:           "the default regions",
@@ -243,16 +268,18 @@ func TestPlan(t *testing.T) {
 			wantAccounts: []string{}, wantRegions: []string{"us-east-1"},
 			wantRefused: []cleanup.Refusal{
 				{Subject: suspended, Reason: "SUSPENDED"},
-				{Subject: sandbox, Reason: "neither one of the allowed OUs"},
+				{Subject: sandbox, Reason: "neither one of the sweep OUs"},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := &recordingQueue{}
-			sum := newPlanner(t, q, tt.defaultRegions).Plan(context.Background(), tt.req)
+			p := newPlanner(t, q, tt.defaultRegions)
+			p.DryRun = tt.plannerDryRun
+			sum := p.Plan(context.Background(), tt.req)
 			want := cleanup.PlanSummary{
-				RequestID: "request-1", PlanID: "plan-test-1", Action: tt.req.Action, DryRun: tt.req.DryRun,
+				RequestID: "request-1", PlanID: "plan-test-1", Action: tt.req.Action, DryRun: tt.req.DryRun || tt.plannerDryRun,
 				Accounts: tt.wantAccounts, Regions: tt.wantRegions, WorkItems: len(tt.wantAccounts) * len(tt.wantRegions),
 			}
 			// The summary marshals as arrays, never null.
@@ -271,7 +298,9 @@ func TestPlan(t *testing.T) {
 			if diff := cmp.Diff(tt.wantBatches, q.batchSizes()); diff != "" {
 				t.Errorf("batch sizes (-want +got):\n%s", diff)
 			}
-			got := workItemKeys(t, q.accepted, "plan-test-1", tt.req)
+			stamped := tt.req
+			stamped.DryRun = want.DryRun
+			got := workItemKeys(t, q.accepted, "plan-test-1", stamped)
 			if diff := cmp.Diff(product(tt.wantAccounts, tt.wantRegions), got); diff != "" {
 				t.Errorf("work items sent (-want +got):\n%s", diff)
 			}
@@ -372,7 +401,7 @@ func TestPlanCanceled(t *testing.T) {
 func TestPlanResolveFails(t *testing.T) {
 	hs := newEmulator(t, apprunnerlocal.Options{FaultRate: 1})
 	q := &recordingQueue{}
-	p := org.NewPlanner(org.NewDirectory(newOrganizations(hs.URL, homeKey), home, allowed), q, queueURL, []string{"us-east-1"})
+	p := org.NewPlanner(org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home, SweepOUs: allowed}), q, queueURL, []string{"us-east-1"})
 	sum := p.Plan(context.Background(), planRequest(cleanup.ActionSweep, []string{teams}, nil, nil))
 	if !strings.HasPrefix(sum.Error, "resolve the plan's accounts with AWS Organizations: ") || sum.WorkItems != 0 || len(q.calls) != 0 {
 		t.Errorf("Plan = error %q, %d work items, %d calls; want a resolve error and nothing sent", sum.Error, sum.WorkItems, len(q.calls))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"slices"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 )
@@ -44,9 +45,11 @@ func (p *Publisher) logDecisions(ctx context.Context, trigger string, rep *clean
 		}
 		if len(r.RequestIDs) > 0 {
 			// The IDs of the inputs (SQS message IDs...) that asked about
-			// this connection, to trace a message to its decision.
+			// this connection, to trace a message to its decision, and who
+			// sent them.
 			attrs = append(attrs, slog.Any("inputIds", r.RequestIDs))
 		}
+		attrs = append(attrs, slog.Any("requestedBy", requestedBy(rep, r.RequestIDs)))
 		p.logger.LogAttrs(ctx, level, "connection decision", attrs...)
 	}
 }
@@ -77,7 +80,29 @@ func (p *Publisher) logSummary(ctx context.Context, trigger string, rep *cleanup
 		slog.Int("apiRetries", rep.APIRetries),
 		slog.Float64("durationMs", milliseconds(rep)),
 		slog.Bool("coldStart", coldStart),
+		slog.Any("requestedBy", requestedBy(rep, nil)),
 	)
+}
+
+// requestedBy lists, once each, who sent the requests ids (every request
+// of the report when ids is nil), as their envelopes say.
+func requestedBy(rep *cleanup.Report, ids []string) []cleanup.Origin {
+	if ids == nil {
+		ids = slices.Sorted(maps.Keys(rep.Origins))
+	}
+	out := []cleanup.Origin{}
+	for _, id := range ids {
+		o, ok := rep.Origins[id]
+		if ok && !slices.ContainsFunc(out, func(p cleanup.Origin) bool { return sameOrigin(p, o) }) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func sameOrigin(a, b cleanup.Origin) bool {
+	return a.Trigger == b.Trigger && a.Principal == b.Principal && a.Queue == b.Queue &&
+		a.Source == b.Source && a.EventID == b.EventID && slices.Equal(a.Resources, b.Resources)
 }
 
 func totalCalls(calls map[string]int) int {
@@ -128,6 +153,7 @@ func (p *Publisher) logPlans(ctx context.Context, trigger string, rep *cleanup.R
 			slog.Any("regions", plan.Regions),
 			slog.Int("workItems", plan.WorkItems),
 			slog.Any("refused", plan.Refused),
+			slog.Any("requestedBy", requestedBy(rep, []string{plan.RequestID})),
 		}
 		if plan.Progress != "" {
 			attrs = append(attrs, slog.String("progress", plan.Progress))

@@ -267,9 +267,9 @@ func TestDecodeTestdata(t *testing.T) {
 			{ID: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", Action: cleanup.ActionDelete, ARNs: []string{teardown, storefront}}}},
 		{file: "eventbridge-custom-dry-run.json", kind: KindCustom, inputs: []input{
 			{ID: "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e", Action: cleanup.ActionDelete, ARNs: []string{legacy}, DryRun: true}}},
-		{file: "eventbridge-custom-offboard.json", kind: KindCustom, inputs: []input{
-			{ID: "d4e5f6a7-b8c9-4d0e-9f1a-3b4c5d6e7f80", Action: cleanup.ActionOffboard, Role: offboardRole,
-				Regions: []string{"eu-west-1"}, WaitForServices: true}}},
+		// The request bus admits those who may ask for sweeps, not
+		// offboarding.
+		{file: "eventbridge-custom-offboard.json", errorPart: "offboarding deletes connections whatever their age, so it is requested only"},
 		{file: "eventbridge-custom-string-detail.json", kind: KindCustom, inputs: []input{
 			{ID: "c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f", Action: cleanup.ActionSweep}}},
 		{file: "eventbridge-custom-wrong-source.json", errorPart: `source "com.example.deploy"`},
@@ -312,9 +312,12 @@ func TestDecodeTestdata(t *testing.T) {
 			rejection(msgID(12), "not one ARN"),
 			rejection(msgID(13), `accepted only from source "apprunner.connection-cleanup"`),
 		}},
-		{file: "sqs-eventbridge-envelope.json", kind: KindSQS, notes: 1, inputs: []input{
+		// A custom event in a body is a request; App Runner's own events
+		// come only by invocation, never in a body.
+		{file: "sqs-eventbridge-envelope.json", kind: KindSQS, inputs: []input{
 			{ID: msgID(1), Action: cleanup.ActionDelete, ARNs: []string{pending}},
-			{ID: msgID(2), Action: cleanup.ActionSweep, Service: svcRetired},
+			rejection(msgID(2), `(source "aws.apprunner", detail-type "AppRunner Service Operation Status Change", id "6a7e8feb-b491-4cf7-a9f1-bf3703467718"): it is an AWS service event`),
+			rejection(msgID(3), "it is an AWS service event: AWS delivers those by invoking the function, never through the queue"),
 		}},
 
 		{file: "sns-event.json", errorPart: `Records[0] comes from eventSource "aws:sns"`},
@@ -475,8 +478,9 @@ func TestDecodeAppRunnerDeletionNamesAServiceARN(t *testing.T) {
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), want) {
 		t.Errorf("as the payload: Decode error = %v, want a *PayloadError saying %q", err, want)
 	}
-	if got, refused := fromSQSBody(t, event(legacy)); !strings.Contains(refused, want) {
-		t.Errorf("as an SQS body: decoded as %+v, refused with %q; want it refused saying %q", got, refused, want)
+	// In a message body, no App Runner event is believed.
+	if got, refused := fromSQSBody(t, event(svcRetired)); !strings.Contains(refused, "it is an AWS service event") {
+		t.Errorf("as an SQS body: decoded as %+v, refused with %q; want it refused as an AWS service event", got, refused)
 	}
 	inv, err := Decode([]byte(event(" "+svcRetired+" ")), Options{})
 	if err != nil {

@@ -24,7 +24,7 @@ type appRunnerDetail struct {
 
 // decodeTopEvent decodes an EventBridge event that is the whole payload.
 func decodeTopEvent(b []byte, opts Options) (Invocation, error) {
-	ev, err := decodeEvent(b, opts)
+	ev, err := decodeEvent(b, opts, false)
 	if err != nil {
 		return Invocation{}, err
 	}
@@ -32,14 +32,18 @@ func decodeTopEvent(b []byte, opts Options) (Invocation, error) {
 }
 
 // decodeEvent decodes an EventBridge event, delivered to the function
-// directly or carried in an SQS message body.
-func decodeEvent(b []byte, opts Options) (decoded, error) {
+// directly or carried in an SQS message body (inBody).
+func decodeEvent(b []byte, opts Options, inBody bool) (decoded, error) {
 	var ev events.EventBridgeEvent
 	if err := json.Unmarshal(b, &ev); err != nil {
 		return decoded{}, &PayloadError{
 			Received: "an EventBridge event " + excerpt(b),
 			Reason:   "its envelope does not decode: " + jsonProblem(err),
 		}
+	}
+	kind := func(k Kind, d decoded) (decoded, error) {
+		d.origin = eventOrigin(k, ev)
+		return d, nil
 	}
 	reject := func(format string, args ...any) (decoded, error) {
 		return decoded{}, &PayloadError{
@@ -53,13 +57,21 @@ func decodeEvent(b []byte, opts Options) (decoded, error) {
 		// same rule.
 		return reject(`field "detail-type" is missing or empty: an EventBridge event needs "source", "detail-type" and "detail"`)
 
+	case inBody && isServiceSource(ev.Source):
+		// EventBridge refuses PutEvents of a source starting with "aws.",
+		// so only AWS emits such events, and it delivers them to this
+		// function by invoking it: one in a message body was written by
+		// whoever sent the message.
+		return reject("it is an AWS service event: AWS delivers those by invoking the function, never through the queue, " +
+			"so one in a message body is not believed; send a JSON request instead")
+
 	case ev.DetailType == scheduledDetailType && ev.Source == "aws.events":
-		return sweep(KindSchedule, cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionSweep})
+		return sweep(ev, KindSchedule)
 
 	case ev.DetailType == scheduledDetailType && ev.Source == "aws.scheduler":
 		// Without an input, EventBridge Scheduler sends this envelope with
 		// the detail "{}" as a JSON string; there is nothing in it to read.
-		return sweep(KindScheduler, cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionSweep})
+		return sweep(ev, KindScheduler)
 
 	case ev.DetailType == CustomDetailType:
 		if ev.Source != opts.CustomEventSource {
@@ -73,7 +85,10 @@ func decodeEvent(b []byte, opts Options) (decoded, error) {
 		if err != nil {
 			return reject("its detail is not a valid request: %v", err)
 		}
-		return decoded{kind: KindCustom, req: req, rejected: rejected}, nil
+		if why := admit(req, KindCustom, nil, opts); why != "" {
+			return reject("%s", why)
+		}
+		return kind(KindCustom, decoded{kind: KindCustom, req: req, rejected: rejected})
 
 	case ev.Source == "aws.apprunner" && ev.DetailType == appRunnerDetailType:
 		var d appRunnerDetail
@@ -84,9 +99,9 @@ func decodeEvent(b []byte, opts Options) (decoded, error) {
 			// Only a completed deletion can leave a connection unused; every
 			// other operation (a deployment, a pause, a failed deletion) is
 			// accepted and needs no work, so a broad rule costs nothing.
-			return decoded{kind: KindAppRunner, note: fmt.Sprintf(
+			return kind(KindAppRunner, decoded{kind: KindAppRunner, note: fmt.Sprintf(
 				"App Runner operation %q on %s needs no cleanup: only %s starts one",
-				d.OperationStatus, serviceOf(ev, d), deleteCompleted)}, nil
+				d.OperationStatus, serviceOf(ev, d), deleteCompleted)})
 		}
 		service := serviceOf(ev, d)
 		if service == "" {
@@ -96,7 +111,7 @@ func decodeEvent(b []byte, opts Options) (decoded, error) {
 		if err != nil {
 			return reject("%v", err)
 		}
-		return decoded{kind: KindAppRunner, req: req}, nil
+		return kind(KindAppRunner, decoded{kind: KindAppRunner, req: req})
 
 	case ev.Source == "aws.apprunner":
 		return reject("of App Runner's events only %q is accepted", appRunnerDetailType)
@@ -105,6 +120,11 @@ func decodeEvent(b []byte, opts Options) (decoded, error) {
 		return decodeMoveAccount(ev, opts)
 	}
 	return reject("no accepted source and detail-type pair matches")
+}
+
+// isServiceSource reports whether an event's source is an AWS service's.
+func isServiceSource(source string) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(source)), "aws.")
 }
 
 // isEvent reports whether a JSON object is meant as an EventBridge event:
@@ -144,17 +164,20 @@ func unwrapDetail(raw json.RawMessage) ([]byte, error) {
 	return raw, nil
 }
 
-// sweep is a sweep an event asks for by its form alone.
-func sweep(kind Kind, raw cleanup.RawRequest) (decoded, error) {
-	req, _, err := raw.Check()
-	return decoded{kind: kind, req: req}, err
+// sweep is the sweep an event asks for by its form alone.
+func sweep(ev events.EventBridgeEvent, kind Kind) (decoded, error) {
+	req, _, err := cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionSweep}.Check()
+	return decoded{kind: kind, req: req, origin: eventOrigin(kind, ev)}, err
 }
 
 // moveAccountDetail is the part of CloudTrail's record of an Organizations
 // MoveAccount call that says which account moved where.
 type moveAccountDetail struct {
-	EventName         string `json:"eventName"`
-	ErrorCode         string `json:"errorCode"`
+	EventName    string `json:"eventName"`
+	ErrorCode    string `json:"errorCode"`
+	UserIdentity struct {
+		ARN string `json:"arn"`
+	} `json:"userIdentity"`
 	RequestParameters struct {
 		AccountID           string `json:"accountId"`
 		DestinationParentID string `json:"destinationParentId"`
@@ -173,8 +196,10 @@ func decodeMoveAccount(ev events.EventBridgeEvent, opts Options) (decoded, error
 		}
 	}
 	moved, into := d.RequestParameters.AccountID, d.RequestParameters.DestinationParentID
+	origin := eventOrigin(KindOrganizations, ev)
+	origin.Principal = d.UserIdentity.ARN
 	note := func(format string, args ...any) (decoded, error) {
-		return decoded{kind: KindOrganizations, note: fmt.Sprintf(format, args...)}, nil
+		return decoded{kind: KindOrganizations, note: fmt.Sprintf(format, args...), origin: origin}, nil
 	}
 	switch {
 	case d.EventName != "MoveAccount":
@@ -193,5 +218,8 @@ func decodeMoveAccount(ev events.EventBridgeEvent, opts Options) (decoded, error
 			Reason:   fmt.Sprintf("the moved account %q cannot be offboarded: %v", moved, err),
 		}
 	}
-	return decoded{kind: KindOrganizations, req: req}, nil
+	// The move is a hint, not an authority: the planner offboards the
+	// account only if AWS Organizations says it is below the offboarding
+	// OU, and each work item asks again when it runs.
+	return decoded{kind: KindOrganizations, req: req, origin: origin}, nil
 }

@@ -84,15 +84,16 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 
 	plans, reqs := h.plan(ctx, inv)
-	// The runner runs for rejected input alone too: its report says
-	// whether the function is in dry-run mode. A runner that returns no
+	// The runner runs for rejected input and plans alone too: its report
+	// says whether the function is in dry-run mode. A runner that returns no
 	// report did not run: Respond then hands every SQS message back.
 	rep := cleanup.NewReport(nil, false)
-	if len(reqs)+len(inv.Rejections) > 0 {
+	if len(reqs)+len(inv.Rejections)+len(plans) > 0 {
 		rep = h.Runner.Run(ctx, reqs)
 	}
 	if rep != nil {
 		rep.Reject(inv.Rejections...)
+		rep.Origins = inv.Origins()
 		rep.Plans = plans
 		// What a plan refused is invalid, as a connection of another
 		// account named in a request is: reported, and its request
@@ -160,6 +161,7 @@ func (h *Handler) reject(ctx context.Context, payload []byte, requestID string, 
 	}
 	rep := cleanup.NewReport(nil, false)
 	rep.Reject(refusal(requestID, bytes.TrimSpace(payload), reason))
+	rep.Origins = map[string]cleanup.Origin{requestID: {Trigger: string(KindUnknown)}}
 	if h.Publisher != nil {
 		h.Publisher.Publish(ctx, string(KindUnknown), rep)
 	}

@@ -321,20 +321,26 @@ func TestDirectInvocationRejectionsCarryTheLambdaRequestID(t *testing.T) {
 	}
 }
 
-func TestSQSBatchOfNoOpEventsSucceedsWithoutRunningTheEngine(t *testing.T) {
+// TestSQSBodyHoldingAnAWSEventGoesToTheDeadLetterQueue: even an App
+// Runner event that would ask for nothing is not believed in a message
+// body; the message is handed back, and so ends in the dead-letter queue
+// where a person sees who sent it.
+func TestSQSBodyHoldingAnAWSEventGoesToTheDeadLetterQueue(t *testing.T) {
 	runner := &echoRunner{}
 	pub := &recordingPublisher{}
 	h := &trigger.Handler{Runner: runner, Publisher: pub}
 	body := string(readFile(t, "testdata", "eventbridge-apprunner-deploy-completed.json"))
 	got := invokeSQS(t, h, sqsPayload(t, [2]string{"a", body}))
-	if len(got) != 0 {
-		t.Errorf("batch item failures = %v, want none", got)
+	if !slices.Equal(got, []string{"a"}) {
+		t.Errorf("batch item failures = %v, want [a]", got)
 	}
-	if n := len(runner.requests()); n != 0 {
-		t.Errorf("runner called %d times, want 0", n)
+	for _, reqs := range runner.requests() {
+		if len(reqs) != 0 {
+			t.Errorf("runner ran %+v, want no request", reqs)
+		}
 	}
-	if len(pub.reports) != 1 || pub.reports[0].Action != "" {
-		t.Errorf("published reports = %+v, want one with no action: nothing was swept or deleted", pub.reports)
+	if len(pub.reports) != 1 || pub.reports[0].Counts[cleanup.OutcomeInvalid] != 1 {
+		t.Errorf("published reports = %+v, want one with the body invalid", pub.reports)
 	}
 }
 

@@ -31,7 +31,7 @@ const requestFields = "action, connectionArns, dryRun, waitForServices, accountI
 type wireRequest struct {
 	Action          *string  `json:"action"`
 	ConnectionARNs  []string `json:"connectionArns"`
-	DryRun          bool     `json:"dryRun"`
+	DryRun          *bool    `json:"dryRun"`
 	WaitForServices bool     `json:"waitForServices"`
 	AccountID       *string  `json:"accountId"`
 	RoleARN         *string  `json:"roleArn"`
@@ -67,7 +67,8 @@ func decodeRequest(id string, b []byte) (*cleanup.Request, []cleanup.Rejection, 
 		ID:              id,
 		Action:          cleanup.Action(*w.Action),
 		ConnectionARNs:  w.ConnectionARNs,
-		DryRun:          w.DryRun,
+		DryRun:          w.DryRun != nil && *w.DryRun,
+		DryRunOmitted:   w.DryRun == nil,
 		WaitForServices: w.WaitForServices,
 		AccountID:       w.AccountID,
 		RoleARN:         w.RoleARN,

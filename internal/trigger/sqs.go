@@ -59,11 +59,18 @@ func decodeSQS(msgs []events.SQSMessage, opts Options) Invocation {
 		}
 		seen[id] = true
 		inv.messageIDs = append(inv.messageIDs, id)
+		if inv.origins == nil {
+			inv.origins = make(map[string]cleanup.Origin, len(msgs))
+		}
+		inv.origins[id] = sqsOrigin(m)
 		if m.MessageId == "" {
 			inv.Rejections = append(inv.Rejections, refusal(id, []byte(m.Body), "the SQS record has no messageId"))
 			continue
 		}
 		d := decodeBody(id, []byte(m.Body), opts)
+		if why := admit(d.req, KindSQS, &m, opts); why != "" {
+			d = rejected(id, []byte(m.Body), why)
+		}
 		if d.req != nil {
 			inv.Requests = append(inv.Requests, *d.req)
 		}
@@ -114,7 +121,7 @@ func decodeJSONBody(id string, body []byte, opts Options) decoded {
 		return rejected(id, body, fmt.Sprintf("the body is malformed JSON (%s); %s", jsonProblem(err), bodyForms))
 	}
 	if isEvent(probe) {
-		ev, err := decodeEvent(body, opts)
+		ev, err := decodeEvent(body, opts, true)
 		if err != nil {
 			var pe *PayloadError
 			reason := err.Error()

@@ -95,6 +95,13 @@ type Options struct {
 	// ProgressQuery names the saved Logs Insights query that follows a
 	// plan (PLAN_PROGRESS_QUERY); plan summaries say to run it.
 	ProgressQuery string
+	// PlannerPrincipalID is the unique ID of the principal the function's
+	// planner sends work items as (STS GetCallerIdentity's UserId): the
+	// only SQS SenderId whose work items are run. Empty: none is.
+	PlannerPrincipalID string
+	// OffboardQueueARN is the queue through which offboarding may be
+	// requested (OFFBOARD_QUEUE_ARN); empty: no queue may.
+	OffboardQueueARN string
 }
 
 func (o Options) withDefaults() Options {
@@ -120,9 +127,35 @@ type Invocation struct {
 	// They are worth a log line, never a failure.
 	Notes []string
 
+	// Origin is who sent a payload other than an SQS batch, as its
+	// envelope says.
+	Origin cleanup.Origin
+
 	// messageIDs lists the SQS batch's distinct message IDs in order; only
 	// these may appear in the batch response.
 	messageIDs []string
+	// origins are who sent each SQS message, by message ID.
+	origins map[string]cleanup.Origin
+}
+
+// Origins returns who asked for each request and rejection, by request
+// ID, for the report.
+func (inv Invocation) Origins() map[string]cleanup.Origin {
+	out := make(map[string]cleanup.Origin, len(inv.Requests)+len(inv.Rejections))
+	add := func(id string) {
+		if o, ok := inv.origins[id]; ok {
+			out[id] = o
+		} else if inv.Kind != KindSQS {
+			out[id] = inv.Origin
+		}
+	}
+	for _, r := range inv.Requests {
+		add(r.ID)
+	}
+	for _, r := range inv.Rejections {
+		add(r.RequestID)
+	}
+	return out
 }
 
 // PayloadError says why a top-level payload was rejected: what was
@@ -171,7 +204,10 @@ func Decode(payload []byte, opts Options) (Invocation, error) {
 		if err != nil {
 			return Invocation{}, &PayloadError{Received: "a JSON request " + excerpt(trimmed), Reason: err.Error()}
 		}
-		return decoded{kind: KindDirect, req: req, rejected: rejected}.invocation(), nil
+		if why := admit(req, KindDirect, nil, opts); why != "" {
+			return Invocation{}, &PayloadError{Received: "a JSON request " + excerpt(trimmed), Reason: why}
+		}
+		return decoded{kind: KindDirect, req: req, rejected: rejected, origin: cleanup.Origin{Trigger: string(KindDirect)}}.invocation(), nil
 	default:
 		return Invocation{}, &PayloadError{
 			Received: "a JSON object with fields " + fieldList(probe),
@@ -200,9 +236,10 @@ func hasFold(m map[string]json.RawMessage, key string) bool {
 // excerptRunes is how much of a payload an error message quotes.
 const excerptRunes = 80
 
-// excerpt quotes the start of b for an error message.
+// excerpt quotes the start of b for an error message, without what looks
+// like a credential.
 func excerpt(b []byte) string {
-	return fmt.Sprintf("%q", cleanup.Excerpt(string(b), excerptRunes))
+	return fmt.Sprintf("%q", cleanup.Redact(cleanup.Excerpt(string(b), excerptRunes)))
 }
 
 // refusal is a payload or message body refused whole, quoted as briefly
@@ -219,10 +256,11 @@ type decoded struct {
 	req      *cleanup.Request
 	rejected []cleanup.Rejection
 	note     string
+	origin   cleanup.Origin
 }
 
 func (d decoded) invocation() Invocation {
-	inv := Invocation{Kind: d.kind, Rejections: d.rejected}
+	inv := Invocation{Kind: d.kind, Rejections: d.rejected, Origin: d.origin}
 	if d.req != nil {
 		inv.Requests = []cleanup.Request{*d.req}
 	}
