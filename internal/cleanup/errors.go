@@ -70,7 +70,7 @@ func failedReason(err error, reason string) string {
 		return deadlineReason(err)
 	}
 	if classify(err) == errThrottled {
-		return "throttled by App Runner after retries: " + reason
+		return "throttled after the SDK's retries: " + reason
 	}
 	return reason
 }

@@ -46,7 +46,7 @@ func TestClassifyReadsTypedErrorsThenProtocolCodes(t *testing.T) {
 
 func TestFailedReasonNamesThrottlingAndTheDeadline(t *testing.T) {
 	throttled := &smithy.GenericAPIError{Code: "ThrottlingException"}
-	if got := failedReason(throttled, "delete connection: x"); got != "throttled by App Runner after retries: delete connection: x" {
+	if got := failedReason(throttled, "delete connection: x"); got != "throttled after the SDK's retries: delete connection: x" {
 		t.Errorf("throttled: %q", got)
 	}
 	notStarted := &notStartedError{op: "ListTagsForResource", err: context.DeadlineExceeded}

@@ -306,7 +306,7 @@ func labelPlans(rep *Report, reqs []Request) {
 	for _, req := range reqs {
 		if w := req.WorkItem; w != nil {
 			planOf[req.ID] = w.PlanID
-			run := WorkItemRun{PlanID: w.PlanID, Account: w.AccountID, Region: w.Region, Counts: map[Outcome]int{}}
+			run := WorkItemRun{RequestID: req.ID, PlanID: w.PlanID, Account: w.AccountID, Region: w.Region, Counts: map[Outcome]int{}}
 			for _, o := range Outcomes() {
 				run.Counts[o] = 0
 			}

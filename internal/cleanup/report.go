@@ -194,10 +194,12 @@ type PlanSummary struct {
 
 // WorkItemRun is what one run of a work item decided.
 type WorkItemRun struct {
-	PlanID  string          `json:"planId"`
-	Account string          `json:"account"`
-	Region  string          `json:"region"`
-	Counts  map[Outcome]int `json:"counts"`
+	// RequestID is the work item's request ID (its SQS message ID).
+	RequestID string          `json:"-"`
+	PlanID    string          `json:"planId"`
+	Account   string          `json:"account"`
+	Region    string          `json:"region"`
+	Counts    map[Outcome]int `json:"counts"`
 }
 
 // Refusal is an OU or account a plan does not reach, and why.

@@ -80,16 +80,13 @@ func (p *Publisher) logSummary(ctx context.Context, trigger string, rep *cleanup
 		slog.Int("apiRetries", rep.APIRetries),
 		slog.Float64("durationMs", milliseconds(rep)),
 		slog.Bool("coldStart", coldStart),
-		slog.Any("requestedBy", requestedBy(rep, nil)),
+		slog.Any("requestedBy", requestedBy(rep, slices.Sorted(maps.Keys(rep.Origins)))),
 	)
 }
 
-// requestedBy lists, once each, who sent the requests ids (every request
-// of the report when ids is nil), as their envelopes say.
+// requestedBy lists, once each, who sent the requests ids, as their
+// envelopes say.
 func requestedBy(rep *cleanup.Report, ids []string) []cleanup.Origin {
-	if ids == nil {
-		ids = slices.Sorted(maps.Keys(rep.Origins))
-	}
 	out := []cleanup.Origin{}
 	for _, id := range ids {
 		o, ok := rep.Origins[id]
@@ -132,6 +129,7 @@ func (p *Publisher) logWorkItems(ctx context.Context, trigger string, rep *clean
 			slog.String("account", w.Account),
 			slog.String("region", w.Region),
 			slog.Any("counts", counts),
+			slog.Any("requestedBy", requestedBy(rep, []string{w.RequestID})),
 		)
 	}
 }

@@ -518,3 +518,32 @@ func TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems(t *testing.T) {
 		t.Errorf("plan line %v, want plan-2 with 1 work item, at WARN for its refusal", plan)
 	}
 }
+
+// TestPublishSaysWhoAskedForEachDecision: each decision line names the
+// senders of the requests behind it, and the summary every sender.
+func TestPublishSaysWhoAskedForEachDecision(t *testing.T) {
+	p, logs, _ := newTestPublisher(t, slog.LevelInfo, "")
+	rep := sampleReport()
+	pipeline := cleanup.Origin{Trigger: "sqs", Principal: "AIDAPIPELINE00000001", Queue: "arn:aws:sqs:us-east-1:123456789012:cleanup"}
+	forged := cleanup.Origin{Trigger: "sqs", Principal: "AIDAFORGEDSENDER0001", Queue: "arn:aws:sqs:us-east-1:123456789012:cleanup"}
+	rep.Results[3].RequestIDs = []string{"msg-2"}
+	rep.Origins = map[string]cleanup.Origin{"msg-1": pipeline, "msg-2": forged}
+	if err := p.Publish(context.Background(), Invocation{Trigger: "sqs", Report: rep}); err != nil {
+		t.Fatal(err)
+	}
+	lines := splitLines(t, logs)
+	var got [][]cleanup.Origin
+	for _, l := range lines {
+		var line struct {
+			RequestedBy []cleanup.Origin `json:"requestedBy"`
+		}
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, line.RequestedBy)
+	}
+	want := [][]cleanup.Origin{{pipeline}, {}, {}, {forged}, {pipeline, forged}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requestedBy of the decision lines and the summary (-want +got):\n%s", diff)
+	}
+}
