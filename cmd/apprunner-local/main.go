@@ -11,6 +11,13 @@
 // (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_ORGANIZATIONS,
 // AWS_ENDPOINT_URL_SQS).
 //
+// -rate-limit throttles App Runner operations one by one, and
+// Organizations by operation (organizations:ListParents=2:5) or as a
+// whole (organizations:*=10:10: ten calls a second in all, whatever the
+// operations), refusing with TooManyRequestsException:
+//
+//	apprunner-local -demo -rate-limit 'organizations:*=10:10'
+//
 // It prints one line, "apprunner-local listening on http://ADDR", when it is
 // ready, and stops cleanly on SIGINT or SIGTERM.
 package main
@@ -26,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		demo        = fs.Bool("demo", false, "load the embedded demo data")
 		latency     = fs.Duration("latency", 0, "latency added to every call")
 		jitter      = fs.Duration("jitter", 0, "uniformly random extra latency, up to this")
-		rateLimits  = fs.String("rate-limit", "", "token buckets per operation: OP=PERSECOND:BURST,... (e.g. ListServices=5:10)")
+		rateLimits  = fs.String("rate-limit", "", rateLimitUsage)
 		faultRate   = fs.Float64("fault-rate", 0, "fraction of calls failing with InternalServiceErrorException")
 		faultSeed   = fs.Int64("fault-seed", 0, "seed of the fault and jitter sequences")
 		quirk       = fs.Bool("empty-page-quirk", false, "ListServices may return empty pages that carry a NextToken")
@@ -144,17 +152,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// parseRateLimits reads "ListServices=5:10,DeleteConnection=2:2".
+// rateLimitUsage is -rate-limit's usage text.
+const rateLimitUsage = "token buckets: KEY=PERSECOND:BURST,... where KEY is an App Runner operation (ListServices=5:10), " +
+	"organizations:OPERATION (organizations:ListParents=2:5) or organizations:* for all Organizations calls together " +
+	"(organizations:*=10:10; with an operation's own bucket too, a call needs a token of each); throttled calls fail with ThrottlingException " +
+	"(Organizations: TooManyRequestsException)"
+
+// parseRateLimits reads "ListServices=5:10,organizations:*=10:10". A key
+// is cut at the first "=" and the rate at the first ":" after it, so the
+// colon of an Organizations key stays in the key. A key the emulator
+// would not consult is refused: a misspelt one would leave the run
+// unthrottled without a word.
 func parseRateLimits(s string) (map[string]apprunnerlocal.RateLimit, error) {
 	if s == "" {
 		return nil, nil
 	}
+	known := apprunnerlocal.RateLimitKeys()
 	out := map[string]apprunnerlocal.RateLimit{}
 	for item := range strings.SplitSeq(s, ",") {
 		op, spec, ok := strings.Cut(strings.TrimSpace(item), "=")
 		rate, burst, ok2 := strings.Cut(spec, ":")
 		if !ok || !ok2 || op == "" {
-			return nil, fmt.Errorf("-rate-limit %q: want OP=PERSECOND:BURST", item)
+			return nil, fmt.Errorf("-rate-limit %q: want KEY=PERSECOND:BURST", item)
+		}
+		if !slices.Contains(known, op) {
+			return nil, fmt.Errorf("-rate-limit %q: %q is no key of the emulator's; one of %s", item, op, strings.Join(known, ", "))
 		}
 		perSecond, err := strconv.ParseFloat(rate, 64)
 		if err != nil || perSecond < 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
@@ -94,6 +95,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	tests := [][]string{
 		{"-rate-limit", "ListServices=fast"},
 		{"-rate-limit", "ListServices=1:0"},
+		{"-rate-limit", "organisations:*=10:10"},
 		{"-accounts", "AKID=12"},
 		{"-assumable-role-names", "Good,bad name"},
 		{"-delegated-administrators", "12345"},
@@ -119,17 +121,109 @@ func TestRunRejectsBadFlags(t *testing.T) {
 }
 
 func TestParseRateLimits(t *testing.T) {
-	got, err := parseRateLimits("ListServices=5:10, DeleteConnection=0.5:2")
+	tests := []struct {
+		in   string
+		want map[string]apprunnerlocal.RateLimit
+	}{
+		{"", nil},
+		{"ListServices=5:10, DeleteConnection=0.5:2", map[string]apprunnerlocal.RateLimit{
+			"ListServices":     {PerSecond: 5, Burst: 10},
+			"DeleteConnection": {PerSecond: 0.5, Burst: 2},
+		}},
+		// An Organizations key keeps its colon: the rate is cut after "=".
+		{"organizations:ListParents=2:5", map[string]apprunnerlocal.RateLimit{
+			"organizations:ListParents": {PerSecond: 2, Burst: 5},
+		}},
+		{"organizations:*=10:10,ListServices=1:1", map[string]apprunnerlocal.RateLimit{
+			apprunnerlocal.OrganizationsRateLimitKey: {PerSecond: 10, Burst: 10},
+			"ListServices":                           {PerSecond: 1, Burst: 1},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseRateLimits(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("parseRateLimits (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestParseRateLimitsRefusesKeysThatThrottleNothing: a misspelt key
+// would leave a run unthrottled without a word.
+func TestParseRateLimitsRefusesKeysThatThrottleNothing(t *testing.T) {
+	for _, in := range []string{
+		"ListService=1:1",              // no such operation
+		"organisations:*=10:10",        // misspelt service
+		"organizations:ListParent=1:1", // no such Organizations operation
+		"ListParents=1:1",              // an Organizations operation without its prefix
+		"*=10:10",                      // no service
+		"sqs:SendMessageBatch=1:1",     // SQS is not throttled
+		"organizations:*=10",           // no burst
+		"organizations:*:10:10",        // no "="
+		"organizations:*=10:0",         // a burst of none
+	} {
+		t.Run(in, func(t *testing.T) {
+			if got, err := parseRateLimits(in); err == nil {
+				t.Errorf("parseRateLimits(%q) = %v, want an error", in, got)
+			}
+		})
+	}
+}
+
+// TestRunThrottlesOrganizationsAsAWhole: -rate-limit organizations:*
+// reaches the server, and holds calls of different operations to one
+// bucket.
+func TestRunThrottlesOrganizationsAsAWhole(t *testing.T) {
+	url := startRun(t, "-demo", "-rate-limit", "organizations:*=0.001:2")
+	ctx := context.Background()
+	org := organizations.New(organizations.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(url), HTTPClient: apprunnerlocal.HTTPClient(), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+	})
+	if _, err := org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{}); err != nil {
+		t.Fatalf("DescribeOrganization: %v", err)
+	}
+	if _, err := org.ListRoots(ctx, &organizations.ListRootsInput{}); err != nil {
+		t.Fatalf("ListRoots: %v", err)
+	}
+	_, err := org.ListAccounts(ctx, &organizations.ListAccountsInput{})
+	var tooMany *orgtypes.TooManyRequestsException
+	if !errors.As(err, &tooMany) {
+		t.Errorf("a third Organizations call past a burst of 2: %v, want TooManyRequestsException", err)
+	}
+}
+
+// startRun runs the command with args on a free loopback port until the
+// test ends, and returns its base URL.
+func startRun(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("reading the ready line: %v", err)
 	}
-	want := map[string]apprunnerlocal.RateLimit{
-		"ListServices":     {PerSecond: 5, Burst: 10},
-		"DeleteConnection": {PerSecond: 0.5, Burst: 2},
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "apprunner-local listening on ")
+	if !ok {
+		t.Fatalf("ready line = %q", line)
 	}
-	if diff := cmp.Diff(got, want); diff != "" {
-		t.Errorf("parseRateLimits (-got +want):\n%s", diff)
-	}
+	return url
 }
 
 func TestParseList(t *testing.T) {

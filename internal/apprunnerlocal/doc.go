@@ -25,6 +25,19 @@
 // can learn its account and reach other accounts through a role, as the
 // cleanup function does when it offboards an account.
 //
+// Every credential is one principal, named as AWS names it
+// (principal.go): a plain access key is its account's IAM user
+// apprunner-local (Arn arn:aws:iam::ACCOUNT:user/apprunner-local, UserId
+// [UserPrincipalID], "AIDA" and 17 characters derived from the account),
+// and AssumeRole's credentials are a role session (Arn
+// arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION, UserId
+// [RolePrincipalID], "AROA<role ID>:SESSION", the role ID derived from the
+// role's ARN and the same for all its sessions). GetCallerIdentity returns
+// that UserId and Arn, and SQS records the same principal ID as a
+// message's SenderId, so that a receiver can tell its own messages by
+// comparing the part before ':' with its own UserId's, as the cleanup
+// function does with its work items.
+//
 // And it answers the read operations of AWS Organizations
 // (organizations.go), in Organizations' protocol (AWS JSON 1.1: POST /,
 // X-Amz-Target: AWSOrganizationsV20161128.<Operation>), for a client pointed
@@ -39,14 +52,19 @@
 // STS grant a role of a given name in every account of that organization,
 // as a member role deployed by a StackSet would be. Organizations calls are
 // counted in [Stats] as "organizations:<Operation>", STS calls as
-// "sts:<Operation>", so App Runner's counts stay apart.
+// "sts:<Operation>", so App Runner's counts stay apart. [Options.RateLimits]
+// throttles Organizations by operation ("organizations:<Operation>") or as
+// a whole ([OrganizationsRateLimitKey], "organizations:*": one bucket that
+// every Organizations call draws from), refusing with
+// TooManyRequestsException.
 //
 // It also keeps SQS queues (sqs.go), enough for the function's plans:
 // SendMessageBatch, SendMessage, GetQueueUrl and GetQueueAttributes in
 // SQS's AWS JSON 1.0 protocol, for a client pointed here with
 // AWS_ENDPOINT_URL_SQS. [Options.Queues] names the queues every account
 // has; [Server.TakeMessages] and [LambdaSQSEvent] play Lambda's event
-// source mapping for tests and the demo. ReceiveMessage is not emulated
+// source mapping for tests and the demo, with the sender's principal ID
+// as SenderId. ReceiveMessage is not emulated
 // (no receipt handles or visibility timeouts), and a queue is an account
 // and a name, whatever the region. SQS calls are counted as "sqs:<Operation>".
 //
@@ -66,7 +84,11 @@
 //     (Credential=AKID/DATE/REGION/apprunner/aws4_request); the account is
 //     looked up from the access key ID in [Options.Accounts], and unknown keys
 //     belong to [DefaultAccount]. IAM is not modelled: every caller may do
-//     everything in its own account.
+//     everything in its own account. All plain access keys of an account
+//     are one IAM user; a second principal in an account is a role
+//     session. Principal IDs are derived, not assigned: the same
+//     credentials are the same principal on every server and in every run,
+//     and the IDs are not those of any real principal.
 //   - A resource ARN of another account or region is reported as
 //     ResourceNotFoundException (the real service answers with an access
 //     error or a not-found, depending on the operation).
@@ -105,12 +127,16 @@
 //     MAX_VALUE_EXCEEDED, INVALID_ENUM), the first one only, in the
 //     emulator's words. Accounts have no Paths and OUs no Path; JoinedMethod
 //     is CREATED and JoinedTimestamp the time of loading for every account.
-//     Latency, RateLimits (keyed "organizations:<Operation>", refusing with
+//     Latency, RateLimits (keyed "organizations:<Operation>" or
+//     "organizations:*" for all operations together, refusing with
 //     TooManyRequestsException) and FaultRate (ServiceException, HTTP 500)
 //     apply to Organizations calls as to App Runner's.
 //   - STS: AssumeRole refuses (AccessDenied) a role that
 //     [Options.AssumableRoleNames] names in a SUSPENDED account of the
-//     organization, as a closed account's roles cannot be used.
+//     organization, as a closed account's roles cannot be used, and a
+//     RoleSessionName that is not 2 to 64 of the characters STS allows
+//     (ValidationError). Credentials never expire here, whatever their
+//     Expiration says.
 //   - With [Options.EmptyPageQuirk], ListServices pages over every service
 //     including DELETED ones and then drops the DELETED, so a page can be
 //     empty yet carry a NextToken, as the real service sometimes does after

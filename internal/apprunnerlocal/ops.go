@@ -11,35 +11,26 @@ type handler func(s *Server, c caller, body []byte) (any, *apiError)
 
 // handlerFor returns the implementation of an X-Amz-Target operation name.
 func handlerFor(op string) (handler, bool) {
-	switch op {
-	case "CreateConnection":
-		return operation((*Server).createConnection), true
-	case "ListConnections":
-		return operation((*Server).listConnections), true
-	case "DeleteConnection":
-		return operation((*Server).deleteConnection), true
-	case "CreateService":
-		return operation((*Server).createService), true
-	case "DescribeService":
-		return operation((*Server).describeService), true
-	case "ListServices":
-		return operation((*Server).listServices), true
-	case "DeleteService":
-		return operation((*Server).deleteService), true
-	case "UpdateService":
-		return operation((*Server).updateService), true
-	case "PauseService":
-		return operation((*Server).pauseService), true
-	case "ResumeService":
-		return operation((*Server).resumeService), true
-	case "TagResource":
-		return operation((*Server).tagResource), true
-	case "UntagResource":
-		return operation((*Server).untagResource), true
-	case "ListTagsForResource":
-		return operation((*Server).listTagsForResource), true
-	}
-	return nil, false
+	h, ok := appRunnerHandlers[op]
+	return h, ok
+}
+
+// appRunnerHandlers are the App Runner operations the emulator serves, by
+// their X-Amz-Target name (after "AppRunner.").
+var appRunnerHandlers = map[string]handler{
+	"CreateConnection":    operation((*Server).createConnection),
+	"ListConnections":     operation((*Server).listConnections),
+	"DeleteConnection":    operation((*Server).deleteConnection),
+	"CreateService":       operation((*Server).createService),
+	"DescribeService":     operation((*Server).describeService),
+	"ListServices":        operation((*Server).listServices),
+	"DeleteService":       operation((*Server).deleteService),
+	"UpdateService":       operation((*Server).updateService),
+	"PauseService":        operation((*Server).pauseService),
+	"ResumeService":       operation((*Server).resumeService),
+	"TagResource":         operation((*Server).tagResource),
+	"UntagResource":       operation((*Server).untagResource),
+	"ListTagsForResource": operation((*Server).listTagsForResource),
 }
 
 // operation makes a handler of run, which receives its input decoded and
@@ -60,7 +51,7 @@ func operation[T any, PT input[T]](run func(*Server, caller, PT) (any, *apiError
 // defaultPageSize is used when MaxResults is omitted.
 const defaultPageSize = 20
 
-func (c caller) scope() scope { return scope(c) }
+func (c caller) scope() scope { return scope{account: c.account, region: c.region} }
 
 func (s *Server) createConnection(c caller, in *createConnectionInput) (any, *apiError) {
 	sc := c.scope()

@@ -7,27 +7,22 @@ import "sort"
 
 // orgHandlerFor returns the implementation of an Organizations operation.
 func orgHandlerFor(op string) (handler, bool) {
-	switch op {
-	case "DescribeOrganization":
-		return operation((*Server).describeOrganization), true
-	case "ListRoots":
-		return operation((*Server).listRoots), true
-	case "ListOrganizationalUnitsForParent":
-		return operation((*Server).listOrganizationalUnitsForParent), true
-	case "ListAccountsForParent":
-		return operation((*Server).listAccountsForParent), true
-	case "ListAccounts":
-		return operation((*Server).listAccounts), true
-	case "ListChildren":
-		return operation((*Server).listChildren), true
-	case "ListParents":
-		return operation((*Server).listParents), true
-	case "DescribeAccount":
-		return operation((*Server).describeAccount), true
-	case "DescribeOrganizationalUnit":
-		return operation((*Server).describeOrganizationalUnit), true
-	}
-	return nil, false
+	h, ok := orgHandlers[op]
+	return h, ok
+}
+
+// orgHandlers are the Organizations operations the emulator serves, by
+// their X-Amz-Target name (after orgTargetPrefix).
+var orgHandlers = map[string]handler{
+	"DescribeOrganization":             operation((*Server).describeOrganization),
+	"ListRoots":                        operation((*Server).listRoots),
+	"ListOrganizationalUnitsForParent": operation((*Server).listOrganizationalUnitsForParent),
+	"ListAccountsForParent":            operation((*Server).listAccountsForParent),
+	"ListAccounts":                     operation((*Server).listAccounts),
+	"ListChildren":                     operation((*Server).listChildren),
+	"ListParents":                      operation((*Server).listParents),
+	"DescribeAccount":                  operation((*Server).describeAccount),
+	"DescribeOrganizationalUnit":       operation((*Server).describeOrganizationalUnit),
 }
 
 // Response shapes, with the members of the model that the emulator fills.

@@ -5,18 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -643,4 +647,218 @@ func TestLoadRefusesASecondOrganization(t *testing.T) {
 	if !slices.ContainsFunc(s.Connections(acct, "us-east-1"), func(c apprunnerlocal.ConnectionState) bool { return c.Name == "legacy-github" }) {
 		t.Error("the demo's connections are missing")
 	}
+}
+
+// orgCalls are calls of several services by the management account of the
+// demo organization, by name: Organizations' as "organizations:<Operation>",
+// as RateLimits and Stats name them, and one of App Runner and of STS,
+// which Organizations' buckets must leave alone.
+func orgCalls(url string) map[string]func(context.Context) error {
+	org := newOrgClient(url, "AKID")
+	return map[string]func(context.Context) error{
+		"organizations:DescribeOrganization": func(ctx context.Context) error {
+			_, err := org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+			return err
+		},
+		"organizations:ListRoots": func(ctx context.Context) error {
+			_, err := org.ListRoots(ctx, &organizations.ListRootsInput{})
+			return err
+		},
+		"organizations:ListAccounts": func(ctx context.Context) error {
+			_, err := org.ListAccounts(ctx, &organizations.ListAccountsInput{})
+			return err
+		},
+		"organizations:ListParents": func(ctx context.Context) error {
+			_, err := org.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(demoStorefront)})
+			return err
+		},
+		"ListConnections": func(ctx context.Context) error {
+			_, err := apprunnerlocal.NewClient(url, "us-east-1", "AKID", noRetries).ListConnections(ctx, &apprunner.ListConnectionsInput{})
+			return err
+		},
+		"sts:GetCallerIdentity": func(ctx context.Context) error {
+			_, err := newSTS(url, "AKID").GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			return err
+		},
+	}
+}
+
+// TestOrganizationsThrottledAsAWhole: the bucket keyed
+// OrganizationsRateLimitKey holds every Organizations call to one rate,
+// whatever the operation, besides any bucket of the operation's own; a
+// call is admitted only when each bucket that applies has a token, so a
+// refusal by one spends nothing of another.
+func TestOrganizationsThrottledAsAWhole(t *testing.T) {
+	const (
+		ok      = "ok"
+		tooMany = "TooManyRequestsException"
+		all     = apprunnerlocal.OrganizationsRateLimitKey
+	)
+	type call struct {
+		op    string
+		after time.Duration // the clock moves on this much first
+		want  string
+	}
+	tests := []struct {
+		name   string
+		limits map[string]apprunnerlocal.RateLimit
+		calls  []call
+	}{
+		{"one bucket for every operation", map[string]apprunnerlocal.RateLimit{all: {PerSecond: 1, Burst: 3}}, []call{
+			{op: "organizations:DescribeOrganization", want: ok},
+			{op: "organizations:ListRoots", want: ok},
+			{op: "organizations:ListAccounts", want: ok},
+			{op: "organizations:ListParents", want: tooMany},
+			{op: "ListConnections", want: ok},
+			{op: "sts:GetCallerIdentity", want: ok},
+			{op: "organizations:ListParents", after: time.Second, want: ok},
+			{op: "organizations:ListRoots", want: tooMany},
+		}},
+		{"an operation's own bucket as well", map[string]apprunnerlocal.RateLimit{
+			all: {PerSecond: 1, Burst: 3}, "organizations:ListRoots": {PerSecond: 0.001, Burst: 1},
+		}, []call{
+			{op: "organizations:ListRoots", want: ok},
+			{op: "organizations:ListRoots", want: tooMany},
+			// The refused ListRoots took nothing from the shared bucket:
+			// two of its three tokens are left.
+			{op: "organizations:DescribeOrganization", want: ok},
+			{op: "organizations:ListAccounts", want: ok},
+			{op: "organizations:ListParents", want: tooMany},
+		}},
+		{"a call the shared bucket refuses keeps its operation's token", map[string]apprunnerlocal.RateLimit{
+			all: {PerSecond: 1, Burst: 1}, "organizations:ListRoots": {PerSecond: 0.001, Burst: 1},
+		}, []call{
+			{op: "organizations:DescribeOrganization", want: ok},
+			{op: "organizations:ListRoots", want: tooMany},
+			{op: "organizations:ListRoots", after: time.Second, want: ok},
+		}},
+		{"without it, operations are throttled apart", map[string]apprunnerlocal.RateLimit{
+			"organizations:ListRoots": {PerSecond: 0.001, Burst: 1},
+		}, []call{
+			{op: "organizations:ListRoots", want: ok},
+			{op: "organizations:ListRoots", want: tooMany},
+			{op: "organizations:DescribeOrganization", want: ok},
+			{op: "organizations:ListAccounts", want: ok},
+			{op: "organizations:ListParents", want: ok},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			var mu sync.Mutex
+			now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			s, url := demoOrgServer(t, apprunnerlocal.Options{RateLimits: tt.limits, Now: func() time.Time {
+				mu.Lock()
+				defer mu.Unlock()
+				return now
+			}})
+			calls := orgCalls(url)
+			want := map[string]map[string]int{}
+			for i, c := range tt.calls {
+				mu.Lock()
+				now = now.Add(c.after)
+				mu.Unlock()
+				err := calls[c.op](ctx)
+				var throttled *types.TooManyRequestsException
+				switch {
+				case c.want == ok && err != nil:
+					t.Errorf("call %d, %s: %v, want it admitted", i, c.op, err)
+				case c.want == tooMany && (!errors.As(err, &throttled) || statusOf(err) != http.StatusBadRequest):
+					t.Errorf("call %d, %s: %v, want TooManyRequestsException (HTTP 400)", i, c.op, err)
+				}
+				if want[c.op] == nil {
+					want[c.op] = map[string]int{}
+				}
+				want[c.op][c.want]++
+			}
+			if diff := cmp.Diff(want, s.Stats().Outcomes); diff != "" {
+				t.Errorf("outcomes counted (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestOrganizationsThrottledAsAWholeTheSDKRetries: under a shared bucket,
+// concurrent callers of different operations are refused with
+// TooManyRequestsException, which the SDK's standard retryer knows as
+// throttling and retries until each call is admitted; the bucket holds
+// them to its rate all along.
+func TestOrganizationsThrottledAsAWholeTheSDKRetries(t *testing.T) {
+	const (
+		perSecond = 20
+		burst     = 3
+		callers   = 3
+		perCaller = 4
+	)
+	s, url := demoOrgServer(t, apprunnerlocal.Options{RateLimits: map[string]apprunnerlocal.RateLimit{
+		apprunnerlocal.OrganizationsRateLimitKey: {PerSecond: perSecond, Burst: burst},
+	}})
+	// The SDK's standard retryer with its retry quota, but enough attempts
+	// for three callers sharing a token every 50 ms, and short jittered
+	// delays instead of the default (up to 20 s), so that the test takes
+	// a second, not minutes; jitter keeps the callers from taking turns
+	// in lockstep.
+	client := organizations.New(organizations.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(url), HTTPClient: apprunnerlocal.HTTPClient(),
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 20
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) {
+				return 10*time.Millisecond + rand.N(50*time.Millisecond), nil
+			})
+		}),
+	})
+	ops := []func(context.Context) error{
+		func(ctx context.Context) error {
+			_, err := client.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := client.ListRoots(ctx, &organizations.ListRootsInput{})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := client.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(demoStorefront)})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := client.ListAccountsForParent(ctx, &organizations.ListAccountsForParentInput{ParentId: aws.String(demoProduction)})
+			return err
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	errs := make(chan error, callers*perCaller)
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Go(func() {
+			for i := range perCaller {
+				errs <- ops[(c+i)%len(ops)](ctx)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a call failed despite the SDK's retries: %v", err)
+		}
+	}
+	admitted, refused := 0, 0
+	for op, outcomes := range s.Stats().Outcomes {
+		if strings.HasPrefix(op, "organizations:") {
+			admitted += outcomes["ok"]
+			refused += outcomes["TooManyRequestsException"]
+		}
+	}
+	if admitted != callers*perCaller || refused == 0 {
+		t.Errorf("%d calls admitted and %d refused, want %d admitted after some refusals", admitted, refused, callers*perCaller)
+	}
+	// A token bucket admits at most burst + rate × time.
+	if least := time.Duration(float64(callers*perCaller-burst) / perSecond * float64(time.Second)); elapsed < least {
+		t.Errorf("%d calls took %v, want at least %v at %d a second", admitted, elapsed, least, perSecond)
+	}
+	t.Logf("%d calls admitted, %d refused and retried, in %v", admitted, refused, elapsed)
 }

@@ -55,8 +55,14 @@ type Options struct {
 	Latency, Jitter time.Duration
 	// RateLimits maps operation names to token buckets: App Runner's as they
 	// are ("ListServices"), Organizations' as they are counted in Stats
-	// ("organizations:ListAccountsForParent"). Calls past the bucket fail
-	// with ThrottlingException (Organizations: TooManyRequestsException).
+	// ("organizations:ListAccountsForParent"). OrganizationsRateLimitKey
+	// ("organizations:*") is one bucket that every Organizations call
+	// draws from besides its operation's own, to throttle Organizations
+	// as a whole, whatever the operations: a call is admitted only when
+	// every bucket that applies has a token, and then takes one from each.
+	// Calls past a bucket fail with ThrottlingException (Organizations:
+	// TooManyRequestsException). RateLimitKeys lists the keys that mean
+	// something; others are never consulted.
 	RateLimits map[string]RateLimit
 	// FaultRate is the fraction (0..1) of App Runner and Organizations
 	// calls that fail with InternalServiceErrorException (Organizations:
@@ -103,6 +109,31 @@ type RateLimit struct {
 	Burst     int
 }
 
+// OrganizationsRateLimitKey is the key of Options.RateLimits whose bucket
+// every Organizations operation shares, so that a test or a benchmark can
+// hold all Organizations calls together to one rate ("10 a second in
+// all"): a client that spreads its calls over several operations must
+// still keep under it, and must retry what it refuses.
+const OrganizationsRateLimitKey = orgStatPrefix + "*"
+
+// RateLimitKeys returns, sorted, every key of Options.RateLimits that the
+// emulator consults: each App Runner operation ("ListServices"), each
+// Organizations operation ("organizations:ListParents") and
+// OrganizationsRateLimitKey. A key not listed throttles nothing, so a
+// caller reading keys from a person (a command-line flag) can refuse a
+// misspelt one instead of running unthrottled.
+func RateLimitKeys() []string {
+	keys := []string{OrganizationsRateLimitKey}
+	for op := range appRunnerHandlers {
+		keys = append(keys, op)
+	}
+	for op := range orgHandlers {
+		keys = append(keys, orgStatPrefix+op)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // Server is the emulator. It is an http.Handler; all its methods are safe
 // for concurrent use.
 type Server struct {
@@ -114,8 +145,9 @@ type Server struct {
 	jitRNG   *mrand.Rand
 	buckets  map[string]*bucket
 	stats    Stats
-	// issued maps access keys that AssumeRole handed out to their account.
-	issued map[string]string
+	// issued maps access keys that AssumeRole handed out to the role
+	// session they are (principal.go).
+	issued map[string]principal
 	// lastStamp is the time stamp returned last.
 	lastStamp time.Time
 	// queues holds the SQS queues used so far (sqs.go).
@@ -136,7 +168,7 @@ func New(opts Options) *Server {
 	s.reseed()
 	s.buckets = map[string]*bucket{}
 	s.stats = emptyStats()
-	s.issued = map[string]string{}
+	s.issued = map[string]principal{}
 	s.queues = map[queueKey]*sqsQueue{}
 	return s
 }
@@ -241,6 +273,17 @@ func errState(format string, args ...any) *apiError {
 // caller is who made a call, from the request's credential scope.
 type caller struct {
 	account, region string
+	// session is the role session of a key that AssumeRole issued; zero
+	// for a plain access key, which is its account's user.
+	session principal
+}
+
+// principal is who the caller is, as STS and SQS name it (principal.go).
+func (c caller) principal() principal {
+	if c.session.id != "" {
+		return c.session
+	}
+	return userPrincipal(c.account)
 }
 
 // credentialRE extracts access key and region from a SigV4 Authorization
@@ -373,15 +416,14 @@ func (s *Server) authenticateFor(r *http.Request, service string) (caller, *apiE
 		return caller{}, &apiError{status: http.StatusForbidden, code: "InvalidSignatureException", msg: fmt.Sprintf("credential should be scoped to service '%s', not %q", service, m[4])}
 	}
 	s.mu.Lock()
-	account, ok := s.opts.Accounts[m[1]]
-	if !ok {
-		account, ok = s.issued[m[1]]
+	defer s.mu.Unlock()
+	if account, ok := s.opts.Accounts[m[1]]; ok {
+		return caller{account: account, region: m[3]}, nil
 	}
-	s.mu.Unlock()
-	if !ok {
-		account = DefaultAccount
+	if session, ok := s.issued[m[1]]; ok {
+		return caller{account: session.account, region: m[3], session: session}, nil
 	}
-	return caller{account: account, region: m[3]}, nil
+	return caller{account: DefaultAccount, region: m[3]}, nil
 }
 
 // admission is what admit decided about a call.
@@ -415,7 +457,7 @@ func (s *Server) admit(ctx context.Context, op string) admission {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	faulty := s.faultRNG.Float64() < s.opts.FaultRate
-	if lim, ok := s.opts.RateLimits[op]; ok && !s.take(op, lim) {
+	if !s.take(op) {
 		return throttled
 	}
 	if faulty {
@@ -424,24 +466,49 @@ func (s *Server) admit(ctx context.Context, op string) admission {
 	return admitted
 }
 
-// take removes one token from op's bucket; the caller holds s.mu.
-func (s *Server) take(op string, lim RateLimit) bool {
+// take removes one token from each bucket that applies to op: op's own
+// and, for an Organizations operation, the one all of them share
+// (OrganizationsRateLimitKey). It takes none unless every one has a
+// token, so that a call one bucket refuses does not spend another's. The
+// caller holds s.mu.
+func (s *Server) take(op string) bool {
+	keys := []string{op}
+	if strings.HasPrefix(op, orgStatPrefix) {
+		keys = append(keys, OrganizationsRateLimitKey)
+	}
+	var drawn []*bucket
+	for _, key := range keys {
+		lim, ok := s.opts.RateLimits[key]
+		if !ok {
+			continue
+		}
+		b := s.refill(key, lim)
+		if b.tokens < 1 {
+			return false
+		}
+		drawn = append(drawn, b)
+	}
+	for _, b := range drawn {
+		b.tokens--
+	}
+	return true
+}
+
+// refill returns key's bucket, created full on first use, with the tokens
+// earned since it was last looked at; the caller holds s.mu.
+func (s *Server) refill(key string, lim RateLimit) *bucket {
 	now := s.now()
-	b := s.buckets[op]
+	b := s.buckets[key]
 	burst := float64(max(lim.Burst, 1))
 	if b == nil {
 		b = &bucket{limit: lim, tokens: burst, last: now}
-		s.buckets[op] = b
+		s.buckets[key] = b
 	}
 	if el := now.Sub(b.last).Seconds(); el > 0 {
 		b.tokens = min(burst, b.tokens+el*lim.PerSecond)
 		b.last = now
 	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b
 }
 
 func randomHex(n int) string {

@@ -32,7 +32,8 @@ import (
 // Operations: SendMessage, SendMessageBatch, GetQueueUrl and
 // GetQueueAttributes. Nothing receives messages over the API: a test or
 // the demo plays Lambda's SQS event source with [Server.TakeMessages] and
-// [LambdaSQSEvent].
+// [LambdaSQSEvent]. Each message records its sender's principal ID
+// (principal.go), as SQS's SenderId attribute does.
 //
 // Queues are standard queues. [Options.Queues] names them, and every
 // account has a queue of each name, its own, from its first use; the
@@ -124,8 +125,10 @@ func (q *sqsQueue) arn() string {
 type sqsMessage struct {
 	id, body, md5Body, md5Attrs string
 	attrs                       map[string]MessageAttribute
-	senderID, region            string
-	sentAt, visibleAt           time.Time
+	// senderID is the sender's principal ID (principal.go), as SQS
+	// records it in the SenderId attribute.
+	senderID, region  string
+	sentAt, visibleAt time.Time
 }
 
 // MessageAttribute is a message attribute of an SQS message.
@@ -492,7 +495,7 @@ func (s *Server) enqueue(q *sqsQueue, c sqsCall, m checkedMessage) *sqsMessage {
 	now := s.now()
 	msg := &sqsMessage{
 		id: newUUID(), body: m.body, md5Body: md5Hex(m.body), md5Attrs: m.md5Attrs, attrs: m.attrs,
-		senderID: c.account, region: c.region, sentAt: now, visibleAt: now.Add(m.delay),
+		senderID: c.principal().id, region: c.region, sentAt: now, visibleAt: now.Add(m.delay),
 	}
 	q.msgs = append(q.msgs, msg)
 	return msg

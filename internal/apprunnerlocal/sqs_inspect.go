@@ -17,7 +17,13 @@ type QueueMessage struct {
 	// MD5OfMessageAttributes is empty when the message has no attributes.
 	MD5OfMessageAttributes string
 	MessageAttributes      map[string]MessageAttribute
-	// SenderID is the sender's account (SQS names the IAM principal).
+	// SenderID is the sender's principal ID, as SQS gives it in the
+	// SenderId attribute: for a plain access key its account's IAM user's
+	// unique ID (UserPrincipalID, AIDA...), for AssumeRole's credentials
+	// the role's unique ID and the session name (RolePrincipalID,
+	// AROA...:SESSION). It is the UserId that STS GetCallerIdentity
+	// returns for the same credentials, so that a receiver can tell its
+	// own messages from others' by it.
 	SenderID string
 	SentAt   time.Time
 	// QueueARN is the queue's ARN; Region is the region the message was
@@ -74,7 +80,8 @@ func (m *sqsMessage) export(q *sqsQueue) QueueMessage {
 // deliver for msgs, received at receivedAt for the first time: one record
 // per message, with eventSource aws:sqs, the message's ID, body and
 // digests, a fresh receipt handle, and the attributes Lambda passes on
-// (ApproximateReceiveCount 1, SentTimestamp, SenderId,
+// (ApproximateReceiveCount 1, SentTimestamp, SenderId — the sender's
+// principal ID, see QueueMessage.SenderID — and
 // ApproximateFirstReceiveTimestamp).
 func LambdaSQSEvent(msgs []QueueMessage, receivedAt time.Time) events.SQSEvent {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, 0, len(msgs))}

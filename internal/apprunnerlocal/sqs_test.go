@@ -115,7 +115,7 @@ func TestSendMessageBatchQueuesMessagesForTakeMessages(t *testing.T) {
 	}
 	for i, m := range got {
 		want := apprunnerlocal.QueueMessage{
-			ID: ids[i], Body: bodies[i], MD5OfBody: md5Of(bodies[i]), SenderID: "123456789012", SentAt: m.SentAt,
+			ID: ids[i], Body: bodies[i], MD5OfBody: md5Of(bodies[i]), SenderID: apprunnerlocal.UserPrincipalID("123456789012"), SentAt: m.SentAt,
 			QueueARN: "arn:aws:sqs:us-east-1:123456789012:" + workQueue, Region: "us-east-1",
 		}
 		if diff := cmp.Diff(want, m); diff != "" {
@@ -393,7 +393,7 @@ func TestSQSQueuesBelongToTheirAccount(t *testing.T) {
 	if ours := s.TakeMessages(url+"/123456789012/"+workQueue, 0); len(ours) != 0 {
 		t.Errorf("another account's message reached ours: %+v", ours)
 	}
-	if msgs := s.TakeMessages(aws.ToString(got.QueueUrl), 0); len(msgs) != 1 || msgs[0].SenderID != "210987654321" {
+	if msgs := s.TakeMessages(aws.ToString(got.QueueUrl), 0); len(msgs) != 1 || msgs[0].SenderID != apprunnerlocal.UserPrincipalID("210987654321") {
 		t.Errorf("their queue holds %+v", msgs)
 	}
 	_, err = theirs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("missing")})
@@ -495,6 +495,56 @@ func TestLambdaSQSEventIsWhatLambdaDelivers(t *testing.T) {
 	var ev events.SQSEvent
 	if err := json.Unmarshal(data, &ev); err != nil || ev.Records[1].Body != workItem("210987654321", "eu-west-1") {
 		t.Errorf("decoded as events.SQSEvent: %+v, %v", ev, err)
+	}
+}
+
+// TestSenderIDIsTheSendersPrincipalID: SQS records who sent a message as
+// the sender's principal ID, which is what the cleanup function compares
+// with its own GetCallerIdentity UserId to accept only its own work items.
+// Lambda passes it on as the record's SenderId attribute.
+func TestSenderIDIsTheSendersPrincipalID(t *testing.T) {
+	ctx := context.Background()
+	const (
+		home = "123456789012"
+		role = "arn:aws:iam::" + home + ":role/AppRunnerConnectionCleanup"
+	)
+	s, url := sqsServer(t, apprunnerlocal.Options{})
+	queueURL := url + "/" + home + "/" + workQueue
+	sessionCreds := func(session string) aws.CredentialsProvider {
+		creds, _ := assumeRole(t, url, role, session)
+		return creds
+	}
+	tests := []struct {
+		name   string
+		creds  aws.CredentialsProvider
+		sender string
+	}{
+		{"a plain access key", credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), apprunnerlocal.UserPrincipalID(home)},
+		{"a role session", sessionCreds("planner-1"), apprunnerlocal.RolePrincipalID(role, "planner-1")},
+		{"another session of the role", sessionCreds("planner-2"), apprunnerlocal.RolePrincipalID(role, "planner-2")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if who := callerIdentity(t, url, tt.creds); aws.ToString(who.UserId) != tt.sender {
+				t.Fatalf("GetCallerIdentity UserId %s, want %s", aws.ToString(who.UserId), tt.sender)
+			}
+			client := newSQSClient(url, "", "us-east-1", func(o *sqs.Options) { o.Credentials = tt.creds })
+			if _, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String("one")}); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queueURL), Entries: entries("two", "three")}); err != nil || len(out.Failed) != 0 {
+				t.Fatalf("SendMessageBatch: %v, %v", out, err)
+			}
+			msgs := s.TakeMessages(queueURL, 0)
+			if len(msgs) != 3 {
+				t.Fatalf("took %d messages, want 3", len(msgs))
+			}
+			for i, rec := range apprunnerlocal.LambdaSQSEvent(msgs, time.Now()).Records {
+				if msgs[i].SenderID != tt.sender || rec.Attributes["SenderId"] != tt.sender {
+					t.Errorf("message %q: SenderID %s, record's SenderId %s; want %s", msgs[i].Body, msgs[i].SenderID, rec.Attributes["SenderId"], tt.sender)
+				}
+			}
+		})
 	}
 }
 

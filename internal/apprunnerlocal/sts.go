@@ -18,17 +18,25 @@ import (
 // unchanged:
 //
 //   - GetCallerIdentity names the caller's account (the access key's, as for
-//     App Runner calls);
+//     App Runner calls) and the caller itself, as STS does: UserId is its
+//     principal ID and Arn its ARN (principal.go), an IAM user's for a
+//     plain access key, a role session's for AssumeRole's credentials;
 //   - AssumeRole of arn:aws:iam::ACCOUNT:role/NAME hands out temporary
 //     credentials whose access key belongs to ACCOUNT, so that a client
-//     using them sees that account's connections and services. IAM is not
-//     modelled: any well-formed role may be assumed unless
+//     using them sees that account's connections and services, and is the
+//     session AROA<role ID>:SESSION, arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION.
+//     IAM is not modelled: any well-formed role may be assumed unless
 //     Options.AssumableRoles or Options.AssumableRoleNames say which may
 //     (see roleAssumable).
 
 const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 var stsRoleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::(\d{12}):role/([\w+=,.@/-]{1,512})$`)
+
+// stsSessionNameRE is the model's pattern and length of RoleSessionName;
+// the session name is part of the session's ARN and principal ID, so a
+// name that STS would refuse must not make one.
+var stsSessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
 type stsCredentials struct {
 	AccessKeyID     string `xml:"AccessKeyId"`
@@ -93,28 +101,29 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 	case "GetCallerIdentity":
 		var resp callerIdentityResponse
 		resp.Xmlns, resp.RequestID = stsNamespace, newUUID()
-		resp.Result.Account = c.account
-		resp.Result.ARN = fmt.Sprintf("arn:aws:iam::%s:user/apprunner-local", c.account)
-		resp.Result.UserID = "AIDA" + strings.ToUpper(randomHex(16))
+		who := c.principal()
+		resp.Result.Account, resp.Result.ARN, resp.Result.UserID = who.account, who.arn, who.id
 		s.stsOK(w, op, resp)
 	case "AssumeRole":
 		role, session := form.Get("RoleArn"), form.Get("RoleSessionName")
 		m := stsRoleARNRE.FindStringSubmatch(role)
-		if m == nil || session == "" {
-			s.stsFail(w, op, http.StatusBadRequest, "ValidationError", "RoleArn must be an IAM role ARN and RoleSessionName is required")
+		if m == nil || !stsSessionNameRE.MatchString(session) {
+			s.stsFail(w, op, http.StatusBadRequest, "ValidationError",
+				"RoleArn must be an IAM role ARN and RoleSessionName 2 to 64 characters of letters, digits and +=,.@_-")
 			return
 		}
+		who := roleSessionPrincipal(role, m[2], m[3], session)
 		s.mu.Lock()
 		allowed := s.roleAssumable(role, m[2], m[3])
 		key := "ASIA" + strings.ToUpper(randomHex(16))
 		if allowed {
-			s.issued[key] = m[2]
+			s.issued[key] = who
 		}
 		now := s.now()
 		s.mu.Unlock()
 		if !allowed {
 			s.stsFail(w, op, http.StatusForbidden, "AccessDenied",
-				fmt.Sprintf("User: arn:aws:iam::%s:user/apprunner-local is not authorized to perform: sts:AssumeRole on resource: %s", c.account, role))
+				fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", c.principal().arn, role))
 			return
 		}
 		var resp assumeRoleResponse
@@ -125,8 +134,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 			SessionToken:    randomHex(64),
 			Expiration:      now.Add(time.Hour).UTC().Format(time.RFC3339),
 		}
-		resp.Result.AssumedRoleUser.AssumedRoleID = "AROA" + strings.ToUpper(randomHex(16)) + ":" + session
-		resp.Result.AssumedRoleUser.ARN = fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", m[2], m[3], session)
+		resp.Result.AssumedRoleUser.AssumedRoleID, resp.Result.AssumedRoleUser.ARN = who.id, who.arn
 		s.stsOK(w, op, resp)
 	default:
 		s.stsFail(w, op, http.StatusBadRequest, "InvalidAction", fmt.Sprintf("the STS action %q is not emulated: only GetCallerIdentity and AssumeRole are", op))
