@@ -12,6 +12,13 @@
 // function runs with the stack's own role, with no managed policies, its SQS
 // and CloudWatch Logs actions scoped to its own queues and log group; and
 // every service principal let in is bound to its source account and ARN.
+// Offboarding has its own queue and its own list of senders
+// (offboard_test.go); the dead-letter queues admit no sender but what must
+// park messages there (deadletter_test.go); and IAM backs the code's rules:
+// the member role is assumed only below the configured OUs, protected
+// connections cannot be deleted, and the member role acts only where App
+// Runner is offered (protection_test.go, organization_test.go,
+// member_role_test.go).
 //
 // The package has no code of its own; its tests read ../../template.yaml.
 package deploy

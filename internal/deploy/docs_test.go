@@ -271,3 +271,27 @@ func TestDocsOperatorCommandsExist(t *testing.T) {
 		t.Error("no apprunner-cleanup command found in README.md or docs/")
 	}
 }
+
+// TestEveryParameterIsDocumented: an operator finds every parameter of the
+// cleanup stack in docs/configuration.md, and every parameter of the member
+// role in the docs that describe it.
+func TestEveryParameterIsDocumented(t *testing.T) {
+	for _, tt := range []struct {
+		template map[string]any
+		docs     []string
+	}{
+		{loadTemplate(t), []string{"docs/configuration.md"}},
+		{loadMemberRole(t), []string{"docs/permissions.md", "docs/triggers.md"}},
+	} {
+		var text string
+		for _, d := range tt.docs {
+			text += readDoc(t, d)
+		}
+		params, _ := tt.template["Parameters"].(map[string]any)
+		for name := range params {
+			if !strings.Contains(text, "`"+name+"`") {
+				t.Errorf("parameter %s is not named (as `%s`) in %v", name, name, tt.docs)
+			}
+		}
+	}
+}

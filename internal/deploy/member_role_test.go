@@ -23,6 +23,8 @@ const (
 	functionRoleArnParam  = "FunctionRoleArn"
 	memberRoleNameParam   = "RoleName"
 	memberRoleDefaultName = "AppRunnerConnectionCleanup"
+	memberProtectionID    = "ProtectedConnectionsBackstop"
+	memberRegionDenySid   = "OnlyRegionsWithAppRunner"
 )
 
 // loadMemberRole parses member-role.yaml as loadTemplate parses the SAM
@@ -121,7 +123,7 @@ func memberPermissions(t *testing.T, tmpl map[string]any) []statement {
 	}
 	var out []statement
 	for _, p := range policies {
-		out = append(out, memberStatements(t, memberAt(t, p, "PolicyDocument"), "Sid", "Effect", "Action", "Resource")...)
+		out = append(out, memberStatements(t, memberAt(t, p, "PolicyDocument"), "Sid", "Effect", "Action", "Resource", "Condition")...)
 	}
 	return out
 }
@@ -129,9 +131,16 @@ func memberPermissions(t *testing.T, tmpl map[string]any) []statement {
 func TestMemberRoleGrantsExactlyTheAppRunnerOperationsTheEngineCalls(t *testing.T) {
 	var got []string
 	for _, s := range memberPermissions(t, loadMemberRole(t)) {
+		if s.Effect == "Deny" && s.Sid == memberRegionDenySid {
+			continue // TestMemberRoleReachesOnlyRegionsWithAppRunner
+		}
 		if s.Effect != "Allow" {
-			t.Errorf("statement %q has Effect %q; the member role needs only Allow statements", s.Sid, s.Effect)
+			t.Errorf("statement %q has Effect %q; the member role's inline policy needs Allow statements and the region Deny only", s.Sid, s.Effect)
 			continue
+		}
+		// Unconditional: the region Deny is the only condition on the inline policy.
+		if s.IAMCondition != nil {
+			t.Errorf("statement %q has Condition %v; the region Deny says where the role acts", s.Sid, s.IAMCondition)
 		}
 		for _, a := range s.Actions {
 			if !strings.HasPrefix(a, "apprunner:") {
@@ -169,7 +178,12 @@ func TestMemberRoleScopesEachAppRunnerActionToItsAccountInEveryRegion(t *testing
 		{"apprunner:DeleteConnection", arnOf("connection")},
 		{"apprunner:ListTagsForResource", arnOf("connection")},
 	}
-	stmts := memberPermissions(t, loadMemberRole(t))
+	var stmts []statement
+	for _, s := range memberPermissions(t, loadMemberRole(t)) {
+		if s.Effect == "Allow" {
+			stmts = append(stmts, s)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.action, func(t *testing.T) {
 			var found int
@@ -316,7 +330,7 @@ func TestMemberRoleNameIsTheParameterWhoseDefaultTheREADMEUses(t *testing.T) {
 	}
 }
 
-func TestMemberRoleTemplateCreatesOnlyTheRole(t *testing.T) {
+func TestMemberRoleTemplateCreatesOnlyTheRoleAndItsProtection(t *testing.T) {
 	tmpl := loadMemberRole(t)
 	// Plain CloudFormation: no SAM transform for StackSets to expand.
 	if tr, ok := tmpl["Transform"]; ok {
@@ -331,7 +345,8 @@ func TestMemberRoleTemplateCreatesOnlyTheRole(t *testing.T) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	if diff := cmp.Diff([]string{memberRoleID}, ids); diff != "" {
+	// The role, and the Deny that only a JSON document can express.
+	if diff := cmp.Diff([]string{memberRoleID, memberProtectionID}, ids); diff != "" {
 		t.Errorf("resources of %s (-want +got):\n%s", memberRolePath, diff)
 	}
 	role := memberRole(t, tmpl)
@@ -380,5 +395,35 @@ func TestMakeValidateLintsTheMemberRole(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^\tcfn-lint .*\bmember-role\.yaml\b`).MatchString(recipe) {
 		t.Errorf("the validate recipe does not run cfn-lint on member-role.yaml:\n%s", recipe)
+	}
+}
+
+// TestMemberRoleReachesOnlyRegionsWithAppRunner: wherever a request or a
+// bug sends the function, the member role acts only where App Runner is
+// offered, the list the function itself holds offboarding regions to.
+func TestMemberRoleReachesOnlyRegionsWithAppRunner(t *testing.T) {
+	var found int
+	for _, s := range memberPermissions(t, loadMemberRole(t)) {
+		if s.Effect != "Deny" {
+			continue
+		}
+		found++
+		var regions []any
+		for _, r := range cleanup.AppRunnerRegions("aws") {
+			regions = append(regions, r)
+		}
+		want := statement{
+			Sid:          memberRegionDenySid,
+			Effect:       "Deny",
+			Actions:      []string{"apprunner:*"},
+			Resource:     "*",
+			IAMCondition: map[string]any{"StringNotEquals": map[string]any{"aws:RequestedRegion": regions}},
+		}
+		if diff := cmp.Diff(want, s); diff != "" {
+			t.Errorf("the member role's region Deny (-want +got; the regions are cleanup.AppRunnerRegions(\"aws\")):\n%s", diff)
+		}
+	}
+	if found != 1 {
+		t.Errorf("%s: %d Deny statements in the member role's inline policy, want 1 for the regions", memberRolePath, found)
 	}
 }

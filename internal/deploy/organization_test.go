@@ -183,11 +183,23 @@ func (e *cfnEnv) call(fn string, arg any) (any, bool) {
 		return out, true
 	case "Fn::Sub":
 		s, ok := arg.(string)
+		vars := map[string]any{}
+		if !ok && len(args) == 2 {
+			// [template, {name: value}]
+			s, ok = args[0].(string)
+			m, _ := args[1].(map[string]any)
+			for k, v := range m {
+				vars[k] = e.eval(v)
+			}
+		}
 		if !ok {
-			e.t.Fatalf("Fn::Sub %v: only the string form is evaluated here", arg)
+			e.t.Fatalf("Fn::Sub %v: want a string or [string, variables]", arg)
 		}
 		return subVariable.ReplaceAllStringFunc(s, func(m string) string {
 			name := subVariable.FindStringSubmatch(m)[1]
+			if v, ok := vars[name]; ok {
+				return fmt.Sprint(v)
+			}
 			if res, attr, ok := strings.Cut(name, "."); ok {
 				return res + "." + attr
 			}
@@ -430,6 +442,8 @@ func TestOrganizationsActionsAreScopedToTheOrganization(t *testing.T) {
 		"organizations:ListParents": when([]any{account, ou}),
 		// account, required.
 		"organizations:DescribeAccount": when(account),
+		// No resource types: "*" is the only valid resource.
+		"organizations:DescribeOrganization": when("*"),
 	}
 	got := grants(policyStatements(t, tmpl), withPrefix("organizations:"))
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -466,6 +480,7 @@ func TestOrganizationsActionsAreScopedToTheOrganization(t *testing.T) {
 func TestMemberRolesAreAssumedOnlyInTheOrganization(t *testing.T) {
 	tmpl := loadTemplate(t)
 	var member, others int
+	var assumeMember statement
 	for _, s := range policyStatements(t, tmpl) {
 		if !slices.ContainsFunc(s.Actions, func(a string) bool { return a == "sts:AssumeRole" || a == "sts:*" || a == "*" }) {
 			continue
@@ -480,21 +495,63 @@ func TestMemberRolesAreAssumedOnlyInTheOrganization(t *testing.T) {
 			t.Errorf("statement %q grants sts:AssumeRole under condition %q; only HasOffboardRoles and %s may", s.Sid, s.Condition, organizationPlansCondition)
 			continue
 		}
+		assumeMember = s
+		// The OU paths are an expression; evaluated below.
+		paths := at(t, s.IAMCondition, "ForAnyValue:StringLike", "aws:ResourceOrgPaths")
 		want := statement{
 			Sid:      s.Sid,
 			Effect:   "Allow",
 			Actions:  []string{"sts:AssumeRole"},
 			Resource: map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
-			// The account that owns the role must belong to the organization.
-			IAMCondition: map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": ref("OrganizationId")}},
-			Condition:    organizationPlansCondition,
+			IAMCondition: map[string]any{
+				// The account that owns the role must belong to the organization,
+				"StringEquals": map[string]any{"aws:ResourceOrgID": ref("OrganizationId")},
+				// and sit below one of the OUs the function may reach.
+				"ForAnyValue:StringLike": map[string]any{"aws:ResourceOrgPaths": paths},
+			},
+			Condition: organizationPlansCondition,
 		}
 		if diff := cmp.Diff(want, s); diff != "" {
 			t.Errorf("member role statement (-want +got):\n%s", diff)
 		}
 	}
 	if member != 1 || others != 1 {
-		t.Errorf("sts:AssumeRole appears in %d member role and %d offboarding role statements, want 1 each", member, others)
+		t.Fatalf("sts:AssumeRole appears in %d member role and %d offboarding role statements, want 1 each", member, others)
+	}
+
+	// The OU paths for each way of configuring plans: every OU of
+	// OrganizationOuIds and the offboarding OU, and nothing else. "*/OU/*"
+	// matches an account directly in the OU or in any OU below it, never
+	// a management account left at the root.
+	const a, b, off = "ou-abcd-11111111", "ou-abcd-22222222", "ou-abcd-offboard1"
+	for _, tt := range []struct {
+		ous, offboard string
+		want          []any
+	}{
+		{ous: a, want: []any{"*/" + a + "/*"}},
+		{ous: a + "," + b, want: []any{"*/" + a + "/*", "*/" + b + "/*"}},
+		{offboard: off, want: []any{"*/" + off + "/*"}},
+		{ous: a, offboard: off, want: []any{"*/" + a + "/*", "*/" + off + "/*"}},
+		{ous: a + "," + b, offboard: off, want: []any{"*/" + a + "/*", "*/" + b + "/*", "*/" + off + "/*"}},
+	} {
+		env := newCFNEnv(t, tmpl, map[string]string{"OrganizationId": "o-a1b2c3d4e5", "OrganizationOuIds": tt.ous, "OffboardOuId": tt.offboard})
+		got := env.eval(at(t, assumeMember.IAMCondition, "ForAnyValue:StringLike", "aws:ResourceOrgPaths"))
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("OrganizationOuIds %q, OffboardOuId %q: aws:ResourceOrgPaths (-want +got):\n%s", tt.ous, tt.offboard, diff)
+		}
+		for _, p := range tt.want {
+			pattern := p.(string)
+			for path, match := range map[string]bool{
+				"o-a1b2c3d4e5/r-ab12/":                                                    false, // the management account
+				"o-a1b2c3d4e5/r-ab12/ou-abcd-elsewhere/":                                  false,
+				"o-a1b2c3d4e5/r-ab12/" + pattern[2:len(pattern)-2] + "/":                  true,
+				"o-a1b2c3d4e5/r-ab12/" + pattern[2:len(pattern)-2] + "/ou-abcd-child001/": true,
+			} {
+				if got := stringLike(pattern, path); got != match {
+					t.Errorf("pattern %q matches path %q = %v, want %v", pattern, path, got, match)
+				}
+			}
+		}
 	}
 
 	// Without plans (the default), the statement is gone; an organization ID
@@ -664,6 +721,25 @@ func TestAccountMovedToOffboardOUStartsOffboarding(t *testing.T) {
 			t.Errorf("with OffboardOuId %s, the rule matches %s = %v, want %v", tt.offboardOU, moveAccountSamplePath, got, tt.want)
 		}
 	}
+}
+
+// stringLike matches s against an IAM StringLike pattern: "*" is any
+// run of characters, "/" included; "?" is one character.
+func stringLike(pattern, s string) bool {
+	var re strings.Builder
+	re.WriteString("^")
+	for _, r := range pattern {
+		switch r {
+		case '*':
+			re.WriteString(".*")
+		case '?':
+			re.WriteString(".")
+		default:
+			re.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	re.WriteString("$")
+	return regexp.MustCompile(re.String()).MatchString(s)
 }
 
 // patternMatches applies an EventBridge event pattern of exact values (a

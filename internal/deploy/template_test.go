@@ -305,7 +305,7 @@ var otherActions = []string{
 	"sts:AssumeRole",
 	// Organization plans (organization_test.go).
 	"organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent",
-	"organizations:ListParents", "organizations:DescribeAccount",
+	"organizations:ListParents", "organizations:DescribeAccount", "organizations:DescribeOrganization",
 	"logs:CreateLogStream", "logs:PutLogEvents",
 	"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
 	"sqs:SendMessage",

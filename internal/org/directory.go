@@ -171,7 +171,16 @@ func (d *Directory) guard(ctx context.Context, account string, action cleanup.Ac
 		// credentials: what the schedule sweeps anyway.
 		return "", true, nil
 	}
-	if account != d.home || d.configured() {
+	// Settings first: without any OU for action the function may not
+	// read Organizations at all, and the answer needs no call.
+	switch {
+	case account == d.home:
+	case offboard && d.offboardOU == "":
+		return fmt.Sprintf("account %s cannot be offboarded: no offboarding OU is configured (OFFBOARD_OU_ID), and offboarding reaches only accounts below it", account), true, nil
+	case !offboard && len(d.sweepOUs) == 0:
+		return d.noneAllowed("account " + account), true, nil
+	}
+	if d.configured() {
 		mgmt, err := d.managementAccount(ctx)
 		if err != nil {
 			return "", true, err
@@ -180,14 +189,9 @@ func (d *Directory) guard(ctx context.Context, account string, action cleanup.Ac
 			return fmt.Sprintf("account %s is the organization's management account: it is never offboarded, and never swept through the member role", account), true, nil
 		}
 	}
-	switch {
-	case account == d.home:
+	if account == d.home {
 		// Offboarding allowed by the operator, or a sweep through the role.
 		return "", true, nil
-	case offboard && d.offboardOU == "":
-		return fmt.Sprintf("account %s cannot be offboarded: no offboarding OU is configured (OFFBOARD_OU_ID), and offboarding reaches only accounts below it", account), true, nil
-	case !offboard && len(d.sweepOUs) == 0:
-		return d.noneAllowed("account " + account), true, nil
 	}
 	return "", false, nil
 }

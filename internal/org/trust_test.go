@@ -100,3 +100,23 @@ func TestAdmitAsksOnlyWhatCanHaveChanged(t *testing.T) {
 		t.Errorf("Admit(home with its own credentials) = %q, %v; want admitted", why, err)
 	}
 }
+
+// TestNoOUConfiguredAsksOrganizationsNothing: without organization plans
+// the function is granted no Organizations call, so a request naming
+// another account is refused by the settings alone.
+func TestNoOUConfiguredAsksOrganizationsNothing(t *testing.T) {
+	s, hs := newEmulatorServer(t, apprunnerlocal.Options{})
+	d := org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home})
+	for _, action := range []cleanup.Action{cleanup.ActionSweep, cleanup.ActionOffboard} {
+		why, err := d.Reachable(context.Background(), active, action)
+		if err != nil || !strings.Contains(why, "configured") {
+			t.Errorf("Reachable(%s) = %q, %v; want refused for want of an OU", action, why, err)
+		}
+	}
+	if mgmt, err := d.ManagementAccount(context.Background()); mgmt != "" || err != nil {
+		t.Errorf("ManagementAccount = %q, %v; want none asked", mgmt, err)
+	}
+	if n := s.Stats().Total(); n != 0 {
+		t.Errorf("%d Organizations calls, want none", n)
+	}
+}
