@@ -131,7 +131,7 @@ func (r *Results) writePlan(p func(format string, args ...any)) {
 	p("")
 	p("| M (MaximumConcurrency) | batches | waves | work items, all M at once | with Lambda's ramp | whole plan (planning + ramp) | Organizations calls a second |")
 	p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-	perItemOrg := pr.orgCallsPerItem()
+	perItemOrg, _ := pr.OrgCallsPerItem()
 	for _, pj := range pr.Projections {
 		rate := "–"
 		if pj.Ramped > 0 {
