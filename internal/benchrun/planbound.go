@@ -17,12 +17,10 @@ const (
 	SendParallelism  = 4
 	ScopeParallelism = 4
 	EventSourceBatch = 10 // the template's BatchSize of the cleanup queue's SQS event source
-	// admitCallsWarmOffboard is what a warm execution environment asks
-	// Organizations for each distinct offboarding account of a batch
-	// (internal/org Directory.Admit): ListParents of the account, the OUs
-	// above it and the management account being cached. A sweep's account
-	// costs none.
-	admitCallsWarmOffboard = 1
+	// reachCallsWarmItem is an offboarding work item's Organizations
+	// calls when warm: at most one ListParents of its account (the
+	// account's other work items of the batch ask nothing more).
+	reachCallsWarmItem = 1
 )
 
 // OUTree is an organizational unit as far as a plan's bound depends on it:
@@ -69,17 +67,12 @@ type PlanBound struct {
 	Steps int
 	Wall  time.Duration
 	// SequentialSteps is the least time of this function's planner
-	// (internal/org): it lists one call at a time, depth first (each OU's
-	// account pages, then its child-OU pages), asks DescribeOrganization
-	// in line when it meets the first account, and only then sends, 4
-	// SendMessageBatch calls at a time: AccountPages + OUPages + Describes
-	// + ⌈Batches/4⌉. SequentialWall is SequentialSteps × Latency.
+	// (internal/org): it asks for the management account, lists one call
+	// at a time, depth first (each OU's account pages, then its child-OU
+	// pages), and only then sends, 4 SendMessageBatch calls at a time:
+	// 1 + AccountPages + OUPages + ⌈Batches/4⌉. SequentialWall is SequentialSteps × Latency.
 	SequentialSteps int
 	SequentialWall  time.Duration
-	// Describes is the DescribeOrganization calls: 1 when the plan lists
-	// any account, whose management account it must keep out
-	// (internal/org asks once, when it meets the first account), else 0.
-	Describes int
 	// Calls holds the fewest calls of each operation, named as the
 	// emulator counts them.
 	Calls map[string]int
@@ -89,39 +82,17 @@ type PlanBound struct {
 const (
 	OpListAccountsForParent = "organizations:ListAccountsForParent"
 	OpListOUsForParent      = "organizations:ListOrganizationalUnitsForParent"
-	OpDescribeOrganization  = "organizations:DescribeOrganization"
 	OpSendMessageBatch      = "sqs:SendMessageBatch"
+	// OpDescribeOrganization is asked once, for the management account,
+	// which no plan may reach: any planner that keeps that rule asks it.
+	OpDescribeOrganization = "organizations:DescribeOrganization"
 )
 
-// PlanOperations lists the calls of a plan in the order it first makes
-// them (the top OU's pages come before its first account).
-var PlanOperations = []string{OpListAccountsForParent, OpListOUsForParent, OpDescribeOrganization, OpSendMessageBatch}
+// PlanOperations lists the calls of a plan in the order it makes them.
+var PlanOperations = []string{OpDescribeOrganization, OpListAccountsForParent, OpListOUsForParent, OpSendMessageBatch}
 
 // TotalCalls returns the fewest calls of the plan.
 func (b PlanBound) TotalCalls() int { return Total(b.Calls) }
-
-// OrgCalls returns the fewest Organizations calls of the plan: P_A + P_O
-// + its DescribeOrganization.
-func (b PlanBound) OrgCalls() int { return b.AccountPages + b.OUPages + b.Describes }
-
-// ThrottledSequentialWall is the least time of this function's planner
-// when every Organizations call also needs a token of one bucket holding
-// burst tokens at first and refilled at perSecond (the emulator's
-// "organizations:*"): the bucket is made full at the first call's
-// admission, a latency after its arrival, and the k-th call past the burst
-// finds a token no sooner than k/perSecond later; the sends come after the
-// last. So max(T_seq, L + (C_org − burst)/perSecond + ⌈B_s/4⌉·L). It
-// counts no retry: a client that backs off after a refusal, as the SDK's
-// does, can only be slower.
-func (b PlanBound) ThrottledSequentialWall(perSecond float64, burst int) time.Duration {
-	over := b.OrgCalls() - max(burst, 1)
-	if perSecond <= 0 || over <= 0 {
-		return b.SequentialWall
-	}
-	throttled := b.Latency + time.Duration(float64(over)/perSecond*float64(time.Second)) +
-		time.Duration(ceilDiv(b.Batches, SendParallelism))*b.Latency
-	return max(b.SequentialWall, throttled)
-}
 
 // PlanLowerBound works out the bound of planning the tree over regions.
 func PlanLowerBound(tree OUTree, regions int, latency time.Duration) (PlanBound, error) {
@@ -185,20 +156,14 @@ func PlanLowerBound(tree OUTree, regions int, latency time.Duration) (PlanBound,
 	b.Steps = max(b.ListSteps, last)
 	b.Wall = time.Duration(b.Steps) * latency
 
-	// Any planner must know the management account to keep it out of a
-	// plan that lists accounts, and only DescribeOrganization names it (a
-	// listing does not say which account it is): one call. Made at step 0
-	// beside the top OU's first pages, it is back by step 1, before any
-	// account page can be, so it adds a call to the bound but no step.
-	if b.Accounts > 0 {
-		b.Describes = 1
-	}
-	b.SequentialSteps = b.AccountPages + b.OUPages + b.Describes + ceilDiv(b.Batches, SendParallelism)
+	// This planner asks for the management account when the first listed
+	// account is checked, before it lists on: one step more.
+	b.SequentialSteps = 1 + b.AccountPages + b.OUPages + ceilDiv(b.Batches, SendParallelism)
 	b.SequentialWall = time.Duration(b.SequentialSteps) * latency
 	b.Calls = map[string]int{
+		OpDescribeOrganization:  1,
 		OpListAccountsForParent: b.AccountPages,
 		OpListOUsForParent:      b.OUPages,
-		OpDescribeOrganization:  b.Describes,
 		OpSendMessageBatch:      b.Batches,
 	}
 	return b, nil
@@ -222,12 +187,9 @@ N     = A·R                       work items, one per account and region
 B_s   = ⌈N/10⌉                    SendMessageBatch calls (10 entries at most each)
 P_A   = Σ_ou max(1, ⌈a_ou/20⌉)    ListAccountsForParent pages (a_ou: the OU's own accounts)
 P_O   = Σ_ou max(1, ⌈c_ou/20⌉)    ListOrganizationalUnitsForParent pages (c_ou: its child OUs)
-D_O   = 1 if A > 0, else 0        DescribeOrganization: the management account, to keep it out
-C_org = P_A + P_O + D_O           Organizations calls
-calls_min = C_org + B_s
+calls_min = P_A + P_O + B_s
 
-Any planner, SendMessageBatch 4 at a time (the planner's parallelism), listings unbounded
-(DescribeOrganization at step 0 beside the first pages: back before any account, no step added):
+Any planner, SendMessageBatch 4 at a time (the planner's parallelism), listings unbounded:
   k(top) = 0 (named by the request); a child OU is known when its parent's page naming it returns:
   k(child i of o) = k(o) + ⌊i/20⌋ + 1; account page j of o returns at k(o) + j.
   list  = max over OUs of k(o) + max(⌈a_o/20⌉, ⌈c_o/20⌉, 1)
@@ -235,91 +197,54 @@ Any planner, SendMessageBatch 4 at a time (the planner's parallelism), listings 
           those whose account has returned (simulated step by step)
   T_min = L · max(list, send)
 
-This function's planner (internal/org): one Organizations call at a time, depth first
-(DescribeOrganization when it meets the first account), then the sends:
-  T_seq = L · (P_A + P_O + D_O + ⌈B_s/4⌉)
-
-The same planner when all Organizations calls share one token bucket of b tokens refilled at r a
-second (the emulator's "organizations:*"), retries not counted:
-  T_seq,r = max(T_seq, L + (C_org − b)/r + L · ⌈B_s/4⌉)`
+This function's planner (internal/org): one DescribeOrganization (the management account, which
+no plan reaches), then one listing call at a time, depth first, then the sends:
+  T_seq = L · (1 + P_A + P_O + ⌈B_s/4⌉)`
 
 // Explain writes out the plan bound's arithmetic.
 func (b PlanBound) Explain() string {
-	return fmt.Sprintf("%d OUs, A = %s, R = %d, N = %s, B_s = %s, P_A = %d, P_O = %d, D_O = %d, C_org = %d; any planner: list = %d, send = %d (from step %d) → %d × %s = %s; this planner: %d + %d + %d + ⌈%d/4⌉ = %d × %s = %s",
-		b.OUs, thousands(b.Accounts), b.Regions, thousands(b.WorkItems), thousands(b.Batches), b.AccountPages, b.OUPages, b.Describes, b.OrgCalls(),
+	return fmt.Sprintf("%d OUs, A = %s, R = %d, N = %s, B_s = %s, P_A = %d, P_O = %d; any planner: list = %d, send = %d (from step %d) → %d × %s = %s; this planner: 1 + %d + %d + ⌈%d/4⌉ = %d × %s = %s",
+		b.OUs, thousands(b.Accounts), b.Regions, thousands(b.WorkItems), thousands(b.Batches), b.AccountPages, b.OUPages,
 		b.ListSteps, b.Steps, b.ItemsFrom, b.Steps, exact(b.Latency), duration(b.Wall),
-		b.AccountPages, b.OUPages, b.Describes, b.Batches, b.SequentialSteps, exact(b.Latency), duration(b.SequentialWall))
+		b.AccountPages, b.OUPages, b.Batches, b.SequentialSteps, exact(b.Latency), duration(b.SequentialWall))
 }
 
 // BatchSchedule is the time one SQS batch of work items takes in this
 // function's dispatcher (internal/cleanup), warm, when every call takes
-// Latency. It first admits each distinct account, action and way in of the
-// batch once (Directory.Admit), ScopeParallelism at a time: an
-// offboarding's costs one ListParents of the account, the OUs above it and
-// the management account being cached by a warm function; a sweep's costs
-// no call. Then it sweeps the work items' scopes, ScopeParallelism at a
-// time: each wave assumes the member role first (one AssumeRole, shared by
-// a wave's scopes of one account), then sweeps with the engine's lower
-// bound (Sweep).
+// Latency: it checks each work item's account with AWS Organizations,
+// ScopeParallelism at a time (DescribeAccount, then ListParents of the
+// account; the parents of the OUs above it cached by a warm function), then
+// sweeps the work items' scopes, ScopeParallelism at a time: each wave
+// assumes the member role first (one AssumeRole, shared by a wave's scopes
+// of one account: a wave is one account's regions when the planner's
+// account-major order meets 4 regions), then sweeps with the engine's
+// lower bound (Sweep).
 type BatchSchedule struct {
-	Items, Regions int
-	Sweep          Bound
-	// Accounts (D) is the most accounts a batch of Items work items spans
-	// (BatchAccounts): the offboardings to admit.
-	Accounts int
-	// Waves is ⌈Items/4⌉; RouteSteps ⌈D/4⌉ · 1, SweepSteps Waves·(1 + the
+	Items int
+	Sweep Bound
+	// Waves is ⌈Items/4⌉; RouteSteps Waves·2, SweepSteps Waves·(1 + the
 	// sweep's steps).
 	Waves, RouteSteps, SweepSteps int
 	Steps                         int
 	Wall                          time.Duration
 }
 
-// BatchAccounts is the most accounts that one event source batch of items
-// work items spans, when the planner sends each account's regions work
-// items one after the other, SendBatchSize to a SendMessageBatch call, and
-// the batches come off the queue in that order, as the emulator's queue
-// keeps it: a batch starting at work item s spans ⌊((s mod R) + B − 1)/R⌋
-// + 1 accounts, and s mod R takes the values of k·10 mod R. A standard
-// SQS queue keeps no order, so a real batch may span up to items accounts.
-func BatchAccounts(items, regions int) int {
-	if items < 1 || regions < 1 {
-		return 0
-	}
-	most := 0
-	for k := range regions {
-		most = max(most, ((k*SendBatchSize)%regions+items-1)/regions+1)
-	}
-	return min(most, items)
-}
-
-// NewBatchSchedule works out the schedule of a batch of items offboarding
-// work items over regions regions, each sweeping a scope whose bound is
-// sweep.
-func NewBatchSchedule(items, regions int, sweep Bound) BatchSchedule {
-	s := BatchSchedule{Items: items, Regions: regions, Sweep: sweep, Waves: ceilDiv(items, ScopeParallelism)}
-	s.Accounts = BatchAccounts(items, regions)
-	s.RouteSteps = ceilDiv(s.Accounts, ScopeParallelism) * admitCallsWarmOffboard
+// NewBatchSchedule works out the schedule of a batch of items work items,
+// each sweeping a scope whose bound is sweep.
+func NewBatchSchedule(items int, sweep Bound) BatchSchedule {
+	s := BatchSchedule{Items: items, Sweep: sweep, Waves: ceilDiv(items, ScopeParallelism)}
+	s.RouteSteps = s.Waves * reachCallsWarmItem
 	s.SweepSteps = s.Waves * (1 + sweep.Steps)
 	s.Steps = s.RouteSteps + s.SweepSteps
 	s.Wall = time.Duration(s.Steps) * sweep.Latency
 	return s
 }
 
-// Explain writes out the schedule's arithmetic.
-func (s BatchSchedule) Explain() string {
-	return fmt.Sprintf("D = %d, so ⌈%d/%d⌉ · %d + ⌈%d/%d⌉ · (1 + %d) = %d + %d = %d steps = %s",
-		s.Accounts, s.Accounts, ScopeParallelism, admitCallsWarmOffboard, s.Items, ScopeParallelism, s.Sweep.Steps,
-		s.RouteSteps, s.SweepSteps, s.Steps, duration(s.Wall))
-}
-
 // BatchFormula is the dispatcher's schedule of a batch in symbols.
-const BatchFormula = `B work items of one batch, all offboardings, R regions, P = 4 at once, s = the steps of one
-scope's sweep (the sweep's lower bound above, for its connections and services)
-D       = the most accounts a batch spans: the planner sends each account's R work items one after
-          the other, 10 to a SendMessageBatch; a batch from work item s spans ⌊((s mod R) + B − 1)/R⌋ + 1
-T_batch ≈ L · (⌈D/P⌉ · 1 + ⌈B/P⌉ · (1 + s))
-          admit: one ListParents per distinct (account, action, way in) of the batch, P at a time
-                 (the OUs above the account and the management account cached: warm)
+const BatchFormula = `B work items of one batch, P = 4 scopes (work items) at once, s = the steps of one scope's sweep
+(the sweep's lower bound above, for its connections and services)
+T_batch ≈ L · (⌈B/P⌉ · 1 + ⌈B/P⌉ · (1 + s))
+          route: at most one ListParents per work item (one per account of the batch), P at a time (OU parents cached, warm)
           scopes: one AssumeRole per wave of P scopes, then the sweep`
 
 // Ramp is how Lambda's SQS event source scales its concurrent
@@ -429,82 +354,3 @@ func (p Projection) Explain() string {
 		thousands(p.WorkItems), p.BatchSize, p.MaxConcurrency, thousands(p.Waves),
 		duration(p.First), thousands(max(0, p.Waves-1)), duration(p.Batch), duration(p.Wall))
 }
-
-// OrgProjection is a whole plan's Organizations calls, projected from
-// those measured, and the least time they need when Organizations answers
-// at most PerSecond calls a second, beside the SQS projection at the same
-// MaximumConcurrency.
-type OrgProjection struct {
-	// MaxConcurrency is M; Environments E = min(M, batches), the execution
-	// environments that run the plan's batches, each cold once.
-	MaxConcurrency, Environments int
-	// PlanCalls is C_plan, the planning's Organizations calls (measured,
-	// answered); PerItem c and ColdExtra e are a warm batch's calls per
-	// work item and a cold batch's beyond them (measured, answered:
-	// PlanPass.OrgCallsPerItem).
-	PlanCalls          int
-	PerItem, ColdExtra float64
-	WorkItems          int
-	// ItemCalls is C_items = N·c + E·e; Calls C = C_plan + C_items.
-	ItemCalls, Calls float64
-	PerSecond        float64
-	// Bound is C/r, ItemsBound C_items/r: no client can be answered that
-	// many calls sooner (less the burst, under a second at 10 a second).
-	Bound, ItemsBound time.Duration
-	// Ramped is the SQS projection's, unthrottled; Demand C_items/Ramped,
-	// the rate the work items would ask for then. Planning is the
-	// planning measured under the throttle; Whole is Planning +
-	// max(Ramped, ItemsBound).
-	Ramped, Planning, Whole time.Duration
-	Demand                  float64
-}
-
-// ProjectOrg projects the Organizations calls of p's plan: planCalls for
-// the planning, c per work item and e more in each execution
-// environment's first batch, at perSecond; planning is the planning's time
-// under that throttle.
-func ProjectOrg(p Projection, planCalls int, c, e, perSecond float64, planning time.Duration) (OrgProjection, error) {
-	if planCalls < 0 || c < 0 || e < 0 || perSecond <= 0 || planning < 0 {
-		return OrgProjection{}, fmt.Errorf("project %d planning calls, %g a work item, %g more a cold batch, at %g a second after %s: want no negative count or time, a rate above 0",
-			planCalls, c, e, perSecond, planning)
-	}
-	o := OrgProjection{
-		MaxConcurrency: p.MaxConcurrency, Environments: min(p.MaxConcurrency, p.Batches),
-		PlanCalls: planCalls, PerItem: c, ColdExtra: e, WorkItems: p.WorkItems, PerSecond: perSecond,
-		Ramped: p.Ramped, Planning: planning,
-	}
-	o.ItemCalls = float64(o.WorkItems)*c + float64(o.Environments)*e
-	o.Calls = float64(planCalls) + o.ItemCalls
-	o.Bound = seconds(o.Calls / perSecond)
-	o.ItemsBound = seconds(o.ItemCalls / perSecond)
-	o.Whole = planning + max(o.Ramped, o.ItemsBound)
-	if o.Ramped > 0 {
-		o.Demand = o.ItemCalls / o.Ramped.Seconds()
-	}
-	return o, nil
-}
-
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
-// Explain writes out the projection's arithmetic.
-func (o OrgProjection) Explain() string {
-	return fmt.Sprintf("C_items = %s · %.2f + %d · %.1f = %s; C = %s + %s = %s; C/r = %s; whole plan ≥ %s + max(%s, %s) = %s",
-		thousands(o.WorkItems), o.PerItem, o.Environments, o.ColdExtra, thousands(round(o.ItemCalls)),
-		thousands(o.PlanCalls), thousands(round(o.ItemCalls)), thousands(round(o.Calls)), duration(o.Bound),
-		duration(o.Planning), duration(o.Ramped), duration(o.ItemsBound), duration(o.Whole))
-}
-
-func round(f float64) int { return int(f + 0.5) }
-
-// OrgProjectionFormula is the Organizations projection's model.
-const OrgProjectionFormula = `r = Organizations calls a second that every operation shares (the throttle); N work items,
-M = MaximumConcurrency, E = min(M, ⌈N/B⌉) execution environments, each with one cold first batch
-C_plan  = the planning's Organizations calls (measured: P_A + P_O + D_O)
-c       = Organizations calls per work item of the warm batches (measured, answered ones)
-e       = the cold first batch's calls beyond B·c: DescribeOrganization and the OUs above its
-          accounts, which the environment then caches (measured)
-C_items = N·c + E·e                          the work items' Organizations calls (projected)
-C       = C_plan + C_items                   the whole plan's
-T_org   = C / r                              the least time Organizations needs to answer them all
-whole plan under r ≈ T_plan,r + max(ramped, C_items / r)
-          T_plan,r: the planning measured under the throttle; ramped: the SQS projection above`

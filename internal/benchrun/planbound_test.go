@@ -30,13 +30,13 @@ func TestPlanLowerBoundWorkedExamples(t *testing.T) {
 			// The leaves are known at step 2 (two OU pages down); their
 			// account pages return at 3, 4 and 5. 4,000 work items go 40 a
 			// step from step 3: 100 steps, the last ending at 103.
-			// This planner: 6 + 60 account pages and 26 OU pages one at a
-			// time, then ⌈400/4⌉ = 100 steps of sends.
+			// This planner: DescribeOrganization, 6 + 60 account pages and
+			// 26 OU pages one at a time, then ⌈400/4⌉ = 100 steps of sends.
 			name:    "1,000 accounts in 5 × 4 OUs, 4 regions",
 			tree:    OUTree{Children: many(5, OUTree{Children: many(4, leaf(50))})},
 			regions: 4,
 			ous:     26, items: 4000, batches: 400, accPages: 66, ouPages: 26,
-			list: 5, from: 3, steps: 103, seq: 92 + 100,
+			list: 5, from: 3, steps: 103, seq: 1 + 92 + 100,
 		},
 		{
 			// One OU: 50 account pages, 20 accounts (80 work items) a step
@@ -46,14 +46,14 @@ func TestPlanLowerBoundWorkedExamples(t *testing.T) {
 			tree:    leaf(1000),
 			regions: 4,
 			ous:     1, items: 4000, batches: 400, accPages: 50, ouPages: 1,
-			list: 50, from: 1, steps: 101, seq: 51 + 100,
+			list: 50, from: 1, steps: 101, seq: 1 + 51 + 100,
 		},
 		{
 			name:    "a small plan waits for its one page",
 			tree:    leaf(3),
 			regions: 1,
 			ous:     1, items: 3, batches: 1, accPages: 1, ouPages: 1,
-			list: 1, from: 1, steps: 2, seq: 3,
+			list: 1, from: 1, steps: 2, seq: 1 + 3,
 		},
 		{
 			// 45 child OUs take 3 OU pages: 20 known at 1, 20 at 2, 5 at
@@ -64,7 +64,7 @@ func TestPlanLowerBoundWorkedExamples(t *testing.T) {
 			tree:    OUTree{Children: many(45, leaf(1))},
 			regions: 4,
 			ous:     46, items: 180, batches: 18, accPages: 46, ouPages: 48,
-			list: 4, from: 2, steps: 7, seq: 46 + 48 + 5,
+			list: 4, from: 2, steps: 7, seq: 1 + 46 + 48 + 5,
 		},
 		{
 			// Deep and empty: the listing alone.
@@ -72,7 +72,7 @@ func TestPlanLowerBoundWorkedExamples(t *testing.T) {
 			tree:    OUTree{Children: []OUTree{{Children: []OUTree{{}}}}},
 			regions: 2,
 			ous:     3, items: 0, batches: 0, accPages: 3, ouPages: 3,
-			list: 3, from: -1, steps: 3, seq: 6,
+			list: 3, from: -1, steps: 3, seq: 1 + 6,
 		},
 	}
 	for _, tt := range tests {
@@ -91,7 +91,7 @@ func TestPlanLowerBoundWorkedExamples(t *testing.T) {
 			if b.Wall != time.Duration(tt.steps)*l || b.SequentialWall != time.Duration(tt.seq)*l {
 				t.Errorf("wall %s, sequential %s", b.Wall, b.SequentialWall)
 			}
-			if b.TotalCalls() != tt.accPages+tt.ouPages+tt.batches {
+			if b.TotalCalls() != 1+tt.accPages+tt.ouPages+tt.batches { // DescribeOrganization, then the pages and batches
 				t.Errorf("calls %v", b.Calls)
 			}
 			if b.Steps > b.SequentialSteps {
@@ -259,11 +259,11 @@ func TestBatchSchedule(t *testing.T) {
 	if sweep.Steps != 3 {
 		t.Fatalf("a sweep of 4 connections and 3 services: %d steps, want 3 (pages, describes, tags)", sweep.Steps)
 	}
-	// 10 work items, 4 at a time: 3 waves of 2 Organizations calls, then 3
-	// waves of an AssumeRole and a 3-step sweep.
+	// 10 offboarding work items, 4 at a time: 3 waves of at most one
+	// ListParents, then 3 waves of an AssumeRole and a 3-step sweep.
 	s := NewBatchSchedule(10, sweep)
-	if s.Waves != 3 || s.RouteSteps != 6 || s.SweepSteps != 12 || s.Steps != 18 || s.Wall != 540*time.Millisecond {
-		t.Errorf("schedule %+v, want 6 + 12 = 18 steps, 540ms", s)
+	if s.Waves != 3 || s.RouteSteps != 3 || s.SweepSteps != 12 || s.Steps != 15 || s.Wall != 450*time.Millisecond {
+		t.Errorf("schedule %+v, want 3 + 12 = 15 steps, 450ms", s)
 	}
 }
 
@@ -318,15 +318,15 @@ func TestWritePlanMarkdown(t *testing.T) {
 		"the 20 OUs of the last level (50 each): 26 OUs in all",
 		"28,000 resources in all",
 		// 6.05 s against 103 and 192 steps of 30 ms
-		"| 1,000 × 4 | 4,000 | 6.05 s | 3.09 s | 1.96 | 5.76 s | 1.05 | 92 | 400 | 492 | 6.09 s | 40.0 MiB |",
+		"| 1,000 × 4 | 4,000 | 6.05 s | 3.09 s | 1.96 | 5.79 s | 1.04 | 92 | 400 | 493 | 6.09 s | 40.0 MiB |",
 		"ListAccountsForParent 66 / 66, ListOrganizationalUnitsForParent 26 / 26, SendMessageBatch 400 / 400; besides them sts:GetCallerIdentity 1.",
-		"T_seq = L · (P_A + P_O + ⌈B_s/4⌉)",
-		"any planner: list = 5, send = 103 (from step 3) → 103 × 30 ms = 3.09 s; this planner: 66 + 26 + ⌈400/4⌉ = 192 × 30 ms = 5.76 s",
+		"T_seq = L · (1 + P_A + P_O + ⌈B_s/4⌉)",
+		"any planner: list = 5, send = 103 (from step 3) → 103 × 30 ms = 3.09 s; this planner: 1 + 66 + 26 + ⌈400/4⌉ = 193 × 30 ms = 5.79 s",
 		"| 1 (cold) | 10 | 680 ms | 679 ms | 68.0 ms | 28 | 3 | 70 |",
 		"| 3 | 10 | 480 ms | 479 ms | 48.0 ms | 20 | 2 | 70 |",
 		"it asked ListParents 18 times",
 		"**T_b = 510 ms** (the median of the 2 batches after it): **51.0 ms a work",
-		"3 · 2 + 3 · (1 + 3) = 18 steps\n  = 540 ms; T_b is 0.94× it.",
+		"3 · 1 + 3 · (1 + 3) = 15 steps\n  = 450 ms; T_b is 1.13× it.",
 		// 200 waves: 680 ms + 199 × 510 ms; the ramp starts above M = 2
 		"| 2 | 400 | 200 | 102 s | 102 s | 108 s | 78 |",
 		"- M = 2: ⌈⌈4,000/10⌉/2⌉ = 200 waves: 680 ms + 199 × 510 ms = 102 s; the ramp adds nothing",

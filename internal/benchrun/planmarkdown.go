@@ -120,8 +120,8 @@ func (r *Results) writePlan(p func(format string, args ...any)) {
 	p("```")
 	p("")
 	s := pr.Schedule
-	p("  here s = %d (the sweep of %d connections and %d services: %s), so %d · 2 + %d · (1 + %d) = %d steps",
-		s.Sweep.Steps, pop.Connections, pop.Services, s.Sweep.Explain(), s.Waves, s.Waves, s.Sweep.Steps, s.Steps)
+	p("  here s = %d (the sweep of %d connections and %d services: %s), so %d · %d + %d · (1 + %d) = %d steps",
+		s.Sweep.Steps, pop.Connections, pop.Services, s.Sweep.Explain(), s.Waves, reachCallsWarmItem, s.Waves, s.Sweep.Steps, s.Steps)
 	p("  = %s; T_b is %s× it. The schedule counts one AssumeRole step in every wave of scopes; batches", duration(s.Wall), ratio(pr.Batch, s.Wall))
 	p("  that make fewer, or whose scopes with cached credentials end a step early and let the next")
 	p("  start, can end sooner.")
@@ -131,7 +131,7 @@ func (r *Results) writePlan(p func(format string, args ...any)) {
 	p("")
 	p("| M (MaximumConcurrency) | batches | waves | work items, all M at once | with Lambda's ramp | whole plan (planning + ramp) | Organizations calls a second |")
 	p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-	perItemOrg, _ := pr.OrgCallsPerItem()
+	perItemOrg := pr.orgCallsPerItem()
 	for _, pj := range pr.Projections {
 		rate := "–"
 		if pj.Ramped > 0 {

@@ -43,11 +43,6 @@ type PlanOptions struct {
 	// MaxConcurrency lists the event source's MaximumConcurrency values
 	// to project the plan's wall time at.
 	MaxConcurrency []int
-	// OrgLimit, when its PerSecond is above 0, makes a second pass of the
-	// plan and the sample against an emulator that holds all
-	// Organizations calls together to it (OrganizationsRateLimitKey), and
-	// projects the whole plan's Organizations-bound time at that rate.
-	OrgLimit apprunnerlocal.RateLimit
 }
 
 // PlanResult is what the plan benchmark measured.
@@ -56,38 +51,16 @@ type PlanResult struct {
 	Bound   PlanBound
 	// Seeding is how long building and loading the seed took.
 	Seeding time.Duration
-	// PlanPass is the pass with nothing throttled.
-	PlanPass
-	// Throttled is the pass under Options.OrgLimit; nil without one.
-	Throttled *PlanPass
 
-	// Schedule is the dispatcher's schedule of a full batch, warm.
-	Schedule    BatchSchedule
-	Projections []Projection
-	// OrgProjections are the whole plan's Organizations calls and the
-	// time they need at Options.OrgLimit, one for each of Projections;
-	// none without a limit.
-	OrgProjections []OrgProjection
-}
-
-// PlanPass is one run of the plan against a newly seeded emulator: the
-// planning, then the sample's batches.
-type PlanPass struct {
-	// Limit is the Organizations rate limit of the pass; zero: none.
-	Limit apprunnerlocal.RateLimit
-	// Loading is how long loading the seed into the pass's emulator took.
-	Loading time.Duration
 	// Planning is, as the harness in front of the emulator saw it, from
 	// the arrival of the first Organizations call to the answer of the
 	// last SendMessageBatch; PlanProcess the bootstrap process from start
 	// to exit (the process start, the AWS configuration and STS
 	// GetCallerIdentity too).
 	Planning, PlanProcess time.Duration
-	// PlanCalls counts the Organizations and SQS calls of the planning as
-	// the emulator does, refused ones included; PlanRefused those it
-	// refused with TooManyRequestsException; OtherPlanCalls the others
-	// (STS).
-	PlanCalls, PlanRefused, OtherPlanCalls map[string]int
+	// PlanCalls counts the Organizations and SQS calls of the planning,
+	// OtherPlanCalls the others (STS).
+	PlanCalls, OtherPlanCalls map[string]int
 	// WorkItems is the plan summary's count, Queued the messages the
 	// queue held after it, Accounts the accounts the plan reached.
 	WorkItems, Queued, Accounts int
@@ -98,25 +71,9 @@ type PlanPass struct {
 	Batches []BatchResult
 	// First is the first batch's Invoke, Batch the median of the others'.
 	First, Batch time.Duration
-}
-
-// Throttling reports whether the pass held Organizations to a rate.
-func (p *PlanPass) Throttling() bool { return p.Limit.PerSecond > 0 }
-
-// PlanOrgCalls is the planning's Organizations calls the emulator
-// answered, refusals left out: what the plan needed.
-func (p *PlanPass) PlanOrgCalls() int {
-	return callsWithPrefix(p.PlanCalls, "organizations:") - callsWithPrefix(p.PlanRefused, "organizations:")
-}
-
-// SampleOrgCalls is the sample's Organizations calls the emulator
-// answered, and those it refused with TooManyRequestsException.
-func (p *PlanPass) SampleOrgCalls() (answered, refused int) {
-	for _, b := range p.Batches {
-		answered += b.OrgAnswered()
-		refused += b.OrgRefused()
-	}
-	return answered, refused
+	// Schedule is the dispatcher's schedule of a full batch, warm.
+	Schedule    BatchSchedule
+	Projections []Projection
 }
 
 // BatchResult is one SQS batch of work items run by the function.
@@ -128,21 +85,12 @@ type BatchResult struct {
 	// Duration is the runtime interface emulator's REPORT … Duration.
 	Invoke, Duration time.Duration
 	// Calls counts the calls the batch made, as the emulator and the
-	// harness saw them, refused ones included; Refused those the emulator
-	// refused with TooManyRequestsException.
-	Calls, Refused map[string]int
+	// harness saw them.
+	Calls map[string]int
 }
 
-// OrgCalls adds up the batch's Organizations calls, refused ones included.
+// OrgCalls adds up the batch's Organizations calls.
 func (b BatchResult) OrgCalls() int { return callsWithPrefix(b.Calls, "organizations:") }
-
-// OrgRefused adds up the batch's Organizations calls refused with
-// TooManyRequestsException.
-func (b BatchResult) OrgRefused() int { return callsWithPrefix(b.Refused, "organizations:") }
-
-// OrgAnswered is the batch's Organizations calls that were answered: what
-// its work items needed, whatever the throttle.
-func (b BatchResult) OrgAnswered() int { return b.OrgCalls() - b.OrgRefused() }
 
 // AppRunnerCalls adds up the batch's App Runner calls.
 func (b BatchResult) AppRunnerCalls() int {
@@ -181,18 +129,13 @@ func PlanEvent(regions []string) string {
 // PlanEvent against it as a command, checks that the queue holds one work
 // item per account and region, and runs the first Sample of them in SQS
 // batches under the runtime interface emulator, one execution environment
-// for them all, as Lambda's SQS event source would deliver them. With an
-// OrgLimit it does all of it again against an emulator that throttles
-// Organizations, and projects the whole plan at that rate.
+// for them all, as Lambda's SQS event source would deliver them.
 func RunPlan(ctx context.Context, opts PlanOptions) (*PlanResult, error) {
 	if opts.Sample < 2*EventSourceBatch {
 		return nil, fmt.Errorf("a sample of %d work items: want at least %d, two batches of %d (the first is cold)", opts.Sample, 2*EventSourceBatch, EventSourceBatch)
 	}
 	if len(opts.Regions) == 0 || len(opts.MaxConcurrency) == 0 || opts.Concurrency < 1 {
 		return nil, errors.New("a plan needs regions, a MAX_CONCURRENCY, and concurrencies to project at")
-	}
-	if opts.OrgLimit.PerSecond < 0 || opts.OrgLimit.PerSecond > 0 && opts.OrgLimit.Burst < 1 {
-		return nil, fmt.Errorf("an Organizations rate limit of %g a second, burst %d: want a rate above 0 and a burst of at least 1, or no limit", opts.OrgLimit.PerSecond, opts.OrgLimit.Burst)
 	}
 	res := &PlanResult{Options: opts}
 	var err error
@@ -208,65 +151,19 @@ func RunPlan(ctx context.Context, opts PlanOptions) (*PlanResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	built := time.Since(start)
-	if err := res.PlanPass.run(ctx, opts, seed, res.Bound); err != nil {
-		return nil, err
-	}
-	res.Seeding = built + res.Loading
-	if opts.OrgLimit.PerSecond > 0 {
-		// A new emulator: its bucket starts full, as a quiet
-		// organization's would, and the counters start at zero.
-		res.Throttled = &PlanPass{Limit: opts.OrgLimit}
-		if err := res.Throttled.run(ctx, opts, seed, res.Bound); err != nil {
-			return nil, fmt.Errorf("with Organizations held to %g calls a second: %w", opts.OrgLimit.PerSecond, err)
-		}
-	}
-
-	sweep, err := LowerBound(Sweep{Connections: opts.Population.Connections, Services: opts.Population.Services,
-		Free: opts.Population.Free, Concurrency: opts.Concurrency, Latency: opts.Latency})
-	if err != nil {
-		return nil, err
-	}
-	res.Schedule = NewBatchSchedule(EventSourceBatch, len(opts.Regions), sweep)
-	for _, m := range opts.MaxConcurrency {
-		p, err := Project(res.WorkItems, EventSourceBatch, m, res.First, res.Batch, LambdaSQSRamp)
-		if err != nil {
-			return nil, err
-		}
-		res.Projections = append(res.Projections, p)
-		if res.Throttled != nil {
-			c, e := res.OrgCallsPerItem()
-			o, err := ProjectOrg(p, res.PlanOrgCalls(), c, e, opts.OrgLimit.PerSecond, res.Throttled.Planning)
-			if err != nil {
-				return nil, err
-			}
-			res.OrgProjections = append(res.OrgProjections, o)
-		}
-	}
-	return res, nil
-}
-
-// run loads seed into a new emulator with the pass's Limit, plans, checks
-// the queue and runs the sample.
-func (pass *PlanPass) run(ctx context.Context, opts PlanOptions, seed *apprunnerlocal.Seed, bound PlanBound) error {
-	emuOpts := apprunnerlocal.Options{
+	emu := apprunnerlocal.New(apprunnerlocal.Options{
 		Latency:            opts.Latency,
 		AssumableRoleNames: []string{MemberRole},
 		Queues:             []string{cleanupQueue},
-	}
-	if pass.Throttling() {
-		emuOpts.RateLimits = map[string]apprunnerlocal.RateLimit{apprunnerlocal.OrganizationsRateLimitKey: pass.Limit}
-	}
-	emu := apprunnerlocal.New(emuOpts)
-	start := time.Now()
+	})
 	if err := emu.Load(seed); err != nil {
-		return err
+		return nil, err
 	}
-	pass.Loading = time.Since(start)
+	res.Seeding = time.Since(start)
 	front := &planFront{next: emu, latency: opts.Latency}
 	url, stop, err := serve(front)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stop()
 	queueURL := url + "/" + Account + "/" + cleanupQueue
@@ -277,20 +174,37 @@ func (pass *PlanPass) run(ctx context.Context, opts PlanOptions, seed *apprunner
 		"CLEANUP_QUEUE_URL="+queueURL, "ORGANIZATION_OU_IDS=", "MEMBER_ROLE_NAME="+MemberRole,
 		"OFFBOARD_OU_ID="+TopOUID, "OFFBOARD_ROLE_ARNS=", "DEFAULT_REGIONS=")
 
-	if err := pass.plan(ctx, opts, emu, front, env, bound); err != nil {
-		return err
+	if err := res.plan(ctx, opts, emu, front, env); err != nil {
+		return nil, err
 	}
 	items := emu.TakeMessages(queueURL, 0)
-	pass.Queued = len(items)
+	res.Queued = len(items)
 	if err := checkQueued(items, opts.Shape.Accounts, opts.Regions); err != nil {
-		return err
+		return nil, err
 	}
-	return pass.runBatches(ctx, opts, emu, items[:opts.Sample], env)
+	if err := res.runBatches(ctx, opts, emu, items[:opts.Sample], env); err != nil {
+		return nil, err
+	}
+
+	sweep, err := LowerBound(Sweep{Connections: opts.Population.Connections, Services: opts.Population.Services,
+		Free: opts.Population.Free, Concurrency: opts.Concurrency, Latency: opts.Latency})
+	if err != nil {
+		return nil, err
+	}
+	res.Schedule = NewBatchSchedule(EventSourceBatch, sweep)
+	for _, m := range opts.MaxConcurrency {
+		p, err := Project(res.WorkItems, EventSourceBatch, m, res.First, res.Batch, LambdaSQSRamp)
+		if err != nil {
+			return nil, err
+		}
+		res.Projections = append(res.Projections, p)
+	}
+	return res, nil
 }
 
 // plan runs the function once as a command on PlanEvent and checks its
 // plan summary.
-func (pass *PlanPass) plan(ctx context.Context, opts PlanOptions, emu *apprunnerlocal.Server, front *planFront, env []string, bound PlanBound) error {
+func (res *PlanResult) plan(ctx context.Context, opts PlanOptions, emu *apprunnerlocal.Server, front *planFront, env []string) error {
 	cmd := exec.CommandContext(ctx, opts.Bootstrap)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(PlanEvent(opts.Regions))
@@ -298,12 +212,12 @@ func (pass *PlanPass) plan(ctx context.Context, opts PlanOptions, emu *apprunner
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err := cmd.Run()
-	pass.PlanProcess = time.Since(start)
+	res.PlanProcess = time.Since(start)
 	if err != nil {
 		return fmt.Errorf("%s: %w\n%s", opts.Bootstrap, err, lastLines(stderr.String(), 20))
 	}
-	pass.PlanPeakRSS = peakRSS(cmd.ProcessState)
-	pass.Planning = front.span()
+	res.PlanPeakRSS = peakRSS(cmd.ProcessState)
+	res.Planning = front.span()
 
 	var rep struct {
 		Plans []struct {
@@ -321,36 +235,21 @@ func (pass *PlanPass) plan(ctx context.Context, opts PlanOptions, emu *apprunner
 		return fmt.Errorf("the function answered the plan with %d plan summaries, want 1:\n%s", len(rep.Plans), lastLines(stdout.String(), 20))
 	}
 	p := rep.Plans[0]
-	pass.WorkItems, pass.Accounts = p.WorkItems, len(p.Accounts)
-	if p.Error != "" || len(p.Refused) > 0 || pass.Accounts != opts.Shape.Accounts || pass.WorkItems != bound.WorkItems || !slices.Equal(p.Regions, opts.Regions) {
+	res.WorkItems, res.Accounts = p.WorkItems, len(p.Accounts)
+	if p.Error != "" || len(p.Refused) > 0 || res.Accounts != opts.Shape.Accounts || res.WorkItems != res.Bound.WorkItems || !slices.Equal(p.Regions, opts.Regions) {
 		return fmt.Errorf("the plan reached %d accounts in %v with %d work items, refused %d, error %q; want %d accounts in %v, %d work items",
-			pass.Accounts, p.Regions, pass.WorkItems, len(p.Refused), p.Error, opts.Shape.Accounts, opts.Regions, bound.WorkItems)
+			res.Accounts, p.Regions, res.WorkItems, len(p.Refused), p.Error, opts.Shape.Accounts, opts.Regions, res.Bound.WorkItems)
 	}
-	st := emu.Stats()
-	pass.PlanCalls, pass.OtherPlanCalls = map[string]int{}, map[string]int{}
-	for op, n := range st.Calls {
+	res.PlanCalls, res.OtherPlanCalls = map[string]int{}, map[string]int{}
+	for op, n := range emu.Stats().Calls {
 		if strings.HasPrefix(op, "organizations:") || strings.HasPrefix(op, "sqs:") {
-			pass.PlanCalls[op] = n
+			res.PlanCalls[op] = n
 		} else {
-			pass.OtherPlanCalls[op] = n
+			res.OtherPlanCalls[op] = n
 		}
 	}
-	pass.PlanRefused = refusals(st)
 	emu.ResetStats()
 	return nil
-}
-
-// refusals counts, by operation, the calls the emulator refused for a rate
-// limit: Organizations' TooManyRequestsException, App Runner's
-// ThrottlingException.
-func refusals(st apprunnerlocal.Stats) map[string]int {
-	out := map[string]int{}
-	for op, outcomes := range st.Outcomes {
-		if n := outcomes["TooManyRequestsException"] + outcomes["ThrottlingException"]; n > 0 {
-			out[op] = n
-		}
-	}
-	return out
 }
 
 // checkQueued fails unless the queue held exactly one dry-run offboarding
@@ -388,7 +287,7 @@ var reportDuration = regexp.MustCompile(`^REPORT RequestId: \S+.*\tDuration: ([0
 
 // runBatches runs the sample in batches of EventSourceBatch under one
 // runtime interface emulator, checking what each work item decided.
-func (pass *PlanPass) runBatches(ctx context.Context, opts PlanOptions, emu *apprunnerlocal.Server, sample []apprunnerlocal.QueueMessage, env []string) error {
+func (res *PlanResult) runBatches(ctx context.Context, opts PlanOptions, emu *apprunnerlocal.Server, sample []apprunnerlocal.QueueMessage, env []string) error {
 	rt, err := lambdarun.Start(ctx, lambdarun.Options{
 		Binaries: lambdarun.Binaries{Bootstrap: opts.Bootstrap, RIE: opts.RIE},
 		Env:      append(env, "AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=300"),
@@ -407,28 +306,27 @@ func (pass *PlanPass) runBatches(ctx context.Context, opts PlanOptions, emu *app
 		out, err := rt.Invoke(ctx, event)
 		took := time.Since(start)
 		if err != nil {
-			return fmt.Errorf("batch %d: %w", len(pass.Batches)+1, err)
+			return fmt.Errorf("batch %d: %w", len(res.Batches)+1, err)
 		}
 		var resp struct {
 			Failures []json.RawMessage `json:"batchItemFailures"`
 		}
 		if err := json.Unmarshal(out, &resp); err != nil || len(resp.Failures) > 0 {
-			return fmt.Errorf("batch %d: the function answered %s", len(pass.Batches)+1, out)
+			return fmt.Errorf("batch %d: the function answered %s", len(res.Batches)+1, out)
 		}
 		b, err := batchResult(ctx, rt, len(msgs), opts.Population)
 		if err != nil {
-			return fmt.Errorf("batch %d: %w", len(pass.Batches)+1, err)
+			return fmt.Errorf("batch %d: %w", len(res.Batches)+1, err)
 		}
-		st := emu.Stats()
-		b.Invoke, b.Calls, b.Refused = took, st.Calls, refusals(st)
-		pass.Batches = append(pass.Batches, b)
+		b.Invoke, b.Calls = took, emu.Stats().Calls
+		res.Batches = append(res.Batches, b)
 	}
-	pass.First = pass.Batches[0].Invoke
-	later := make([]time.Duration, 0, len(pass.Batches)-1)
-	for _, b := range pass.Batches[1:] {
+	res.First = res.Batches[0].Invoke
+	later := make([]time.Duration, 0, len(res.Batches)-1)
+	for _, b := range res.Batches[1:] {
 		later = append(later, b.Invoke)
 	}
-	pass.Batch = median(later)
+	res.Batch = median(later)
 	return nil
 }
 
@@ -510,20 +408,16 @@ func (f *planFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.add(start, time.Now())
 }
 
-// OrgCallsPerItem is c, the Organizations calls the warm batches needed
-// (answered) per work item, and e, how many more than B·c the first,
-// cold batch needed: the execution environment's DescribeOrganization and
-// the OUs above its first accounts, which it then caches.
-func (p *PlanPass) OrgCallsPerItem() (c, e float64) {
+// orgCallsPerItem is the Organizations calls of the warm batches per work
+// item.
+func (res *PlanResult) orgCallsPerItem() float64 {
 	calls, items := 0, 0
-	for _, b := range p.Batches[1:] {
-		calls += b.OrgAnswered()
+	for _, b := range res.Batches[1:] {
+		calls += b.OrgCalls()
 		items += b.Items
 	}
 	if items == 0 {
-		return 0, 0
+		return 0
 	}
-	c = float64(calls) / float64(items)
-	first := p.Batches[0]
-	return c, max(0, float64(first.OrgAnswered())-c*float64(first.Items))
+	return float64(calls) / float64(items)
 }

@@ -49,9 +49,12 @@ func TestRunPlan(t *testing.T) {
 		t.Fatalf("batches %+v, first %s, median %s", res.Batches, res.First, res.Batch)
 	}
 	for i, b := range res.Batches {
-		// Each work item: DescribeAccount and ListParents at least; a
-		// sweep of one page each, 3 describes and 2 tag look-ups.
-		if b.Items != 10 || b.OrgCalls() < 20 || b.AppRunnerCalls() != 10*(1+1+3+2) || b.Duration < res.Schedule.Wall {
+		// Each offboarding work item's account is asked once a batch
+		// whether it is still below the offboarding OU (ListParents), never
+		// described again; a sweep of one page each, 3 describes and 2 tag
+		// look-ups.
+		if b.Items != 10 || b.Calls["organizations:DescribeAccount"] != 0 || b.Calls["organizations:ListParents"] < 5 ||
+			b.AppRunnerCalls() != 10*(1+1+3+2) || b.Duration < res.Schedule.Wall {
 			t.Errorf("batch %d: %d items, %s, calls %v; the schedule says %s", i+1, b.Items, b.Duration, b.Calls, res.Schedule.Wall)
 		}
 	}

@@ -166,7 +166,7 @@ func TestOffboardingIsRequestedOnlyByThoseAllowedTo(t *testing.T) {
 // delete on its own authority.
 func TestWorkItemThatDoesNotSayDryRunIsADryRun(t *testing.T) {
 	for body, want := range map[string]bool{
-		`{"action":"sweep","accountId":"123456789012","region":"us-east-1","planId":"plan-1"}`:                 true,
+		`{"action":"sweep","accountId":"123456789012","region":"us-east-1","planId":"plan-1"}`:                true,
 		`{"action":"sweep","accountId":"123456789012","region":"us-east-1","planId":"plan-1","dryRun":true}`:  true,
 		`{"action":"sweep","accountId":"123456789012","region":"us-east-1","planId":"plan-1","dryRun":false}`: false,
 		// Other requests left without dryRun run as configured.
