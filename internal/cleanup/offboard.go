@@ -210,17 +210,23 @@ func (d *Dispatcher) management(ctx context.Context, req Request) *Result {
 	mgmt, err := d.org.ManagementAccount(ctx)
 	switch {
 	case err != nil:
-		return &Result{
-			ConnectionARN: describeOffboard(req),
-			Outcome:       OutcomeFailed,
-			Reason:        failedReason(err, fmt.Sprintf("check account %s with AWS Organizations: %s", req.Role.Account, errText(err))),
-			RequestIDs:    []string{req.ID},
-		}
+		return orgFailed(describeOffboard(req), req.Role.Account, req.ID, err)
 	case mgmt != "" && mgmt == req.Role.Account:
 		return ptrTo(Reject(req.ID, describeOffboard(req), fmt.Sprintf(
 			"account %s is the organization's management account: it is never offboarded, through a role of OFFBOARD_ROLE_ARNS either", mgmt)).Result())
 	}
 	return nil
+}
+
+// orgFailed is the failed result, about subject, of request id whose
+// account could not be checked with AWS Organizations: it is retried.
+func orgFailed(subject, account, id string, err error) *Result {
+	return &Result{
+		ConnectionARN: subject,
+		Outcome:       OutcomeFailed,
+		Reason:        failedReason(err, fmt.Sprintf("check account %s with AWS Organizations: %s", account, errText(err))),
+		RequestIDs:    []string{id},
+	}
 }
 
 // admission is one account, action and way in that work items ask for.
@@ -283,12 +289,7 @@ func (d *Dispatcher) route(ctx context.Context, items []Request) []routed {
 		w, v := req.WorkItem, verdicts[asks[need[i]]]
 		switch {
 		case v.err != nil:
-			out[i].refused = &Result{
-				ConnectionARN: everyConnection(PartitionOf(w.Region), w.Region, w.AccountID),
-				Outcome:       OutcomeFailed,
-				Reason:        failedReason(v.err, fmt.Sprintf("check account %s with AWS Organizations: %s", w.AccountID, errText(v.err))),
-				RequestIDs:    []string{req.ID},
-			}
+			out[i].refused = orgFailed(everyConnection(PartitionOf(w.Region), w.Region, w.AccountID), w.AccountID, req.ID, v.err)
 		case v.why != "":
 			out[i].refused = ptrTo(Reject(req.ID, describeWorkItem(req), v.why).Result())
 		}

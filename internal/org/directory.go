@@ -442,12 +442,11 @@ func (r *resolution) expand(ctx context.Context, top string) error {
 // reached, or "" if it is: the rules of Reachable, with what the listing
 // already says of it.
 func (r *resolution) listed(ctx context.Context, id string, a types.Account) (why string, err error) {
-	if id == r.d.home {
-		why, _, err := r.d.guard(ctx, id, r.action, false)
-		return why, err
-	}
-	if why := inactive(id, a); why != "" {
-		return why, nil
+	// The home account is reached whatever its status, as Reachable does.
+	if id != r.d.home {
+		if why := inactive(id, a); why != "" {
+			return why, nil
+		}
 	}
 	why, _, err = r.d.guard(ctx, id, r.action, false)
 	return why, err

@@ -32,7 +32,8 @@ func decodeTopEvent(b []byte, opts Options) (Invocation, error) {
 }
 
 // decodeEvent decodes an EventBridge event, delivered to the function
-// directly or carried in an SQS message body (inBody).
+// directly or carried in an SQS message body (inBody), and says who sent
+// it as its envelope does.
 func decodeEvent(b []byte, opts Options, inBody bool) (decoded, error) {
 	var ev events.EventBridgeEvent
 	if err := json.Unmarshal(b, &ev); err != nil {
@@ -41,10 +42,19 @@ func decodeEvent(b []byte, opts Options, inBody bool) (decoded, error) {
 			Reason:   "its envelope does not decode: " + jsonProblem(err),
 		}
 	}
-	kind := func(k Kind, d decoded) (decoded, error) {
-		d.origin = eventOrigin(k, ev)
-		return d, nil
+	d, err := decodeEnvelope(ev, opts, inBody)
+	if err == nil {
+		// A CloudTrail record names its caller; the envelope, the rest.
+		principal := d.origin.Principal
+		d.origin = eventOrigin(d.kind, ev)
+		d.origin.Principal = principal
 	}
+	return d, err
+}
+
+// decodeEnvelope decides what an EventBridge event asks for, by its source
+// and detail-type.
+func decodeEnvelope(ev events.EventBridgeEvent, opts Options, inBody bool) (decoded, error) {
 	reject := func(format string, args ...any) (decoded, error) {
 		return decoded{}, &PayloadError{
 			Received: fmt.Sprintf("an EventBridge event (source %q, detail-type %q, id %q)", ev.Source, ev.DetailType, ev.ID),
@@ -88,7 +98,7 @@ func decodeEvent(b []byte, opts Options, inBody bool) (decoded, error) {
 		if why := admit(req, KindCustom, nil, opts); why != "" {
 			return reject("%s", why)
 		}
-		return kind(KindCustom, decoded{kind: KindCustom, req: req, rejected: rejected})
+		return decoded{kind: KindCustom, req: req, rejected: rejected}, nil
 
 	case ev.Source == "aws.apprunner" && ev.DetailType == appRunnerDetailType:
 		var d appRunnerDetail
@@ -99,9 +109,9 @@ func decodeEvent(b []byte, opts Options, inBody bool) (decoded, error) {
 			// Only a completed deletion can leave a connection unused; every
 			// other operation (a deployment, a pause, a failed deletion) is
 			// accepted and needs no work, so a broad rule costs nothing.
-			return kind(KindAppRunner, decoded{kind: KindAppRunner, note: fmt.Sprintf(
+			return decoded{kind: KindAppRunner, note: fmt.Sprintf(
 				"App Runner operation %q on %s needs no cleanup: only %s starts one",
-				d.OperationStatus, serviceOf(ev, d), deleteCompleted)})
+				d.OperationStatus, serviceOf(ev, d), deleteCompleted)}, nil
 		}
 		service := serviceOf(ev, d)
 		if service == "" {
@@ -111,7 +121,7 @@ func decodeEvent(b []byte, opts Options, inBody bool) (decoded, error) {
 		if err != nil {
 			return reject("%v", err)
 		}
-		return kind(KindAppRunner, decoded{kind: KindAppRunner, req: req})
+		return decoded{kind: KindAppRunner, req: req}, nil
 
 	case ev.Source == "aws.apprunner":
 		return reject("of App Runner's events only %q is accepted", appRunnerDetailType)
@@ -167,7 +177,7 @@ func unwrapDetail(raw json.RawMessage) ([]byte, error) {
 // sweep is the sweep an event asks for by its form alone.
 func sweep(ev events.EventBridgeEvent, kind Kind) (decoded, error) {
 	req, _, err := cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionSweep}.Check()
-	return decoded{kind: kind, req: req, origin: eventOrigin(kind, ev)}, err
+	return decoded{kind: kind, req: req}, err
 }
 
 // moveAccountDetail is the part of CloudTrail's record of an Organizations
@@ -196,8 +206,7 @@ func decodeMoveAccount(ev events.EventBridgeEvent, opts Options) (decoded, error
 		}
 	}
 	moved, into := d.RequestParameters.AccountID, d.RequestParameters.DestinationParentID
-	origin := eventOrigin(KindOrganizations, ev)
-	origin.Principal = d.UserIdentity.ARN
+	origin := cleanup.Origin{Principal: d.UserIdentity.ARN}
 	note := func(format string, args ...any) (decoded, error) {
 		return decoded{kind: KindOrganizations, note: fmt.Sprintf(format, args...), origin: origin}, nil
 	}

@@ -44,7 +44,7 @@ func decodeRecords(records json.RawMessage, opts Options) (Invocation, error) {
 // decodeSQS makes one request (or one note) of every distinct message.
 // Each message stands alone: one bad body never affects the others.
 func decodeSQS(msgs []events.SQSMessage, opts Options) Invocation {
-	inv := Invocation{Kind: KindSQS}
+	inv := Invocation{Kind: KindSQS, origins: make(map[string]cleanup.Origin, len(msgs))}
 	seen := make(map[string]bool, len(msgs))
 	for i, m := range msgs {
 		id := m.MessageId
@@ -59,9 +59,6 @@ func decodeSQS(msgs []events.SQSMessage, opts Options) Invocation {
 		}
 		seen[id] = true
 		inv.messageIDs = append(inv.messageIDs, id)
-		if inv.origins == nil {
-			inv.origins = make(map[string]cleanup.Origin, len(msgs))
-		}
 		inv.origins[id] = sqsOrigin(m)
 		if m.MessageId == "" {
 			inv.Rejections = append(inv.Rejections, refusal(id, []byte(m.Body), "the SQS record has no messageId"))
