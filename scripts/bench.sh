@@ -6,8 +6,8 @@
 #      function's INIT beside a hello-world function's; the peak RSS of a
 #      large sweep; an organization plan of 1,000 accounts × 4 regions, its
 #      planning beside its bound, a sample of its work items run as SQS
-#      batches, and the whole plan's projected wall time (see
-#      internal/benchrun);
+#      batches, the whole plan's projected wall time, and every work item
+#      run under Organizations' throttle (see internal/benchrun);
 #   2. the go test micro-benchmarks of the engine.
 # Usage: scripts/bench.sh [OUTPUT]   (default bench-results/BENCHMARKS.md, which
 # git ignores). BENCH_ARGS passes flags to cmd/bench (go run ./cmd/bench -h

@@ -5,8 +5,10 @@
 // Lambda Runtime Interface Emulator, the peak memory of a large sweep, and
 // an organization plan (1,000 accounts × 4 regions by default): its
 // planning beside its bound, a sample of its work items run as SQS
-// batches, and the whole plan's projected wall time. make bench runs it through scripts/bench.sh, which adds the go test
-// micro-benchmarks:
+// batches, the whole plan's projected wall time, and every work item of
+// the plan run by ten execution environments at once with Organizations
+// throttled to 10 calls a second. make bench runs it through
+// scripts/bench.sh, which adds the go test micro-benchmarks:
 //
 //	go run ./cmd/bench -out results.md
 //
@@ -26,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/benchrun"
 )
 
@@ -59,6 +62,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		planPop      = fs.String("plan-population", "4:3", "App Runner resources of every member account in each region: CONNECTIONS:SERVICES (half the connections in use)")
 		planSample   = fs.Int("plan-sample", 50, "planned work items run, in SQS batches of 10 in one execution environment (at least 20: the first batch is cold; the median of the others counts)")
 		planM        = fs.String("plan-max-concurrency", "2,10,50", "the SQS event source's MaximumConcurrency values (MaxConcurrentWorkItems) to project the plan's wall time at")
+		planThrottle = fs.Float64("plan-throttle", 10, "then run every work item of the plan with Organizations throttled to this many calls a second (and as many at once); 0 leaves it out")
+		planEnvs     = fs.Int("plan-throttle-environments", 10, "execution environments that run those work items at once (the event source's MaximumConcurrency)")
 		command      = fs.String("command", "", "the command to show as having produced the results (default: this one)")
 		revision     = fs.String("revision", "", "the source's revision, to show with the results")
 	)
@@ -85,6 +90,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	plan, err := parsePlan(*planAccounts, *planOUs, *planRegions, *planPop, *planSample, *planM)
 	if err != nil {
 		return err
+	}
+	if *planThrottle < 0 || *planThrottle > 0 && (*planEnvs < 1 || *planEnvs > 100) {
+		return fmt.Errorf("-plan-throttle %g -plan-throttle-environments %d: want a rate of 0 (left out) or more, and 1 to 100 environments", *planThrottle, *planEnvs)
+	}
+	if *planThrottle > 0 && *planAccounts > 0 {
+		plan.Throttle = benchrun.ThrottledOptions{
+			Limit:        apprunnerlocal.RateLimit{PerSecond: *planThrottle, Burst: max(1, int(*planThrottle))},
+			Environments: *planEnvs,
+		}
 	}
 	work, err := os.MkdirTemp("", "bench-")
 	if err != nil {

@@ -17,10 +17,6 @@ const (
 	SendParallelism  = 4
 	ScopeParallelism = 4
 	EventSourceBatch = 10 // the template's BatchSize of the cleanup queue's SQS event source
-	// reachCallsWarmItem is an offboarding work item's Organizations
-	// calls when warm: at most one ListParents of its account (the
-	// account's other work items of the batch ask nothing more).
-	reachCallsWarmItem = 1
 )
 
 // OUTree is an organizational unit as far as a plan's bound depends on it:
@@ -211,29 +207,34 @@ func (b PlanBound) Explain() string {
 
 // BatchSchedule is the time one SQS batch of work items takes in this
 // function's dispatcher (internal/cleanup), warm, when every call takes
-// Latency: it checks each work item's account with AWS Organizations,
-// ScopeParallelism at a time (DescribeAccount, then ListParents of the
-// account; the parents of the OUs above it cached by a warm function), then
-// sweeps the work items' scopes, ScopeParallelism at a time: each wave
-// assumes the member role first (one AssumeRole, shared by a wave's scopes
-// of one account: a wave is one account's regions when the planner's
-// account-major order meets 4 regions), then sweeps with the engine's
-// lower bound (Sweep).
+// Latency: it asks AWS Organizations once per account of the batch whether
+// the account is still below the offboarding OU (one ListParents: the
+// parents of the OUs above it are cached by a warm function),
+// ScopeParallelism at a time, then sweeps the work items' scopes,
+// ScopeParallelism at a time: each wave assumes the member role first (one
+// AssumeRole, shared by a wave's scopes of one account and cached across
+// waves, so this overstates), then sweeps with the engine's lower bound
+// (Sweep).
 type BatchSchedule struct {
-	Items int
-	Sweep Bound
-	// Waves is ⌈Items/4⌉; RouteSteps Waves·2, SweepSteps Waves·(1 + the
-	// sweep's steps).
+	Items, Regions int
+	Sweep          Bound
+	// Accounts is the most accounts Items consecutive work items of the
+	// planner's account-major order can touch: 1 + ⌈(Items−1)/Regions⌉.
+	Accounts int
+	// Waves is ⌈Items/4⌉; RouteSteps ⌈Accounts/4⌉, SweepSteps Waves·(1 +
+	// the sweep's steps).
 	Waves, RouteSteps, SweepSteps int
 	Steps                         int
 	Wall                          time.Duration
 }
 
-// NewBatchSchedule works out the schedule of a batch of items work items,
-// each sweeping a scope whose bound is sweep.
-func NewBatchSchedule(items int, sweep Bound) BatchSchedule {
-	s := BatchSchedule{Items: items, Sweep: sweep, Waves: ceilDiv(items, ScopeParallelism)}
-	s.RouteSteps = s.Waves * reachCallsWarmItem
+// NewBatchSchedule works out the schedule of a batch of items work items
+// of a plan over regions regions, each sweeping a scope whose bound is
+// sweep.
+func NewBatchSchedule(items, regions int, sweep Bound) BatchSchedule {
+	s := BatchSchedule{Items: items, Regions: regions, Sweep: sweep, Waves: ceilDiv(items, ScopeParallelism)}
+	s.Accounts = min(items, 1+ceilDiv(items-1, max(regions, 1)))
+	s.RouteSteps = ceilDiv(s.Accounts, ScopeParallelism)
 	s.SweepSteps = s.Waves * (1 + sweep.Steps)
 	s.Steps = s.RouteSteps + s.SweepSteps
 	s.Wall = time.Duration(s.Steps) * sweep.Latency
@@ -243,9 +244,10 @@ func NewBatchSchedule(items int, sweep Bound) BatchSchedule {
 // BatchFormula is the dispatcher's schedule of a batch in symbols.
 const BatchFormula = `B work items of one batch, P = 4 scopes (work items) at once, s = the steps of one scope's sweep
 (the sweep's lower bound above, for its connections and services)
-T_batch ≈ L · (⌈B/P⌉ · 1 + ⌈B/P⌉ · (1 + s))
-          route: at most one ListParents per work item (one per account of the batch), P at a time (OU parents cached, warm)
-          scopes: one AssumeRole per wave of P scopes, then the sweep`
+a = 1 + ⌈(B−1)/R⌉ the most accounts B consecutive work items of R regions each touch
+T_batch ≈ L · (⌈a/P⌉ + ⌈B/P⌉ · (1 + s))
+          route: one ListParents per account of the batch, P at a time (the OUs' parents cached, warm)
+          scopes: one AssumeRole per wave of P scopes (at most), then the sweep`
 
 // Ramp is how Lambda's SQS event source scales its concurrent
 // invocations up while messages wait: Initial batches at once, then up to

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 )
 
 func TestPlanLowerBoundWorkedExamples(t *testing.T) {
@@ -259,11 +261,23 @@ func TestBatchSchedule(t *testing.T) {
 	if sweep.Steps != 3 {
 		t.Fatalf("a sweep of 4 connections and 3 services: %d steps, want 3 (pages, describes, tags)", sweep.Steps)
 	}
-	// 10 offboarding work items, 4 at a time: 3 waves of at most one
-	// ListParents, then 3 waves of an AssumeRole and a 3-step sweep.
-	s := NewBatchSchedule(10, sweep)
-	if s.Waves != 3 || s.RouteSteps != 3 || s.SweepSteps != 12 || s.Steps != 15 || s.Wall != 450*time.Millisecond {
-		t.Errorf("schedule %+v, want 3 + 12 = 15 steps, 450ms", s)
+	for _, tc := range []struct {
+		items, regions, accounts, route, steps int
+	}{
+		// 10 work items of 4 regions touch at most 4 accounts (1+4+4+1):
+		// one step of 4 ListParents, then 3 waves of an AssumeRole and a
+		// 3-step sweep.
+		{10, 4, 4, 1, 13},
+		// One region: an account per work item, 3 steps of ListParents.
+		{10, 1, 10, 3, 15},
+		// More regions than work items: at most 2 accounts.
+		{10, 17, 2, 1, 13},
+		{1, 4, 1, 1, 5},
+	} {
+		s := NewBatchSchedule(tc.items, tc.regions, sweep)
+		if s.Accounts != tc.accounts || s.RouteSteps != tc.route || s.Steps != tc.steps || s.Wall != time.Duration(tc.steps)*30*time.Millisecond {
+			t.Errorf("%d work items of %d regions: schedule %+v, want %d accounts, %d route steps, %d steps", tc.items, tc.regions, s, tc.accounts, tc.route, tc.steps)
+		}
 	}
 }
 
@@ -284,7 +298,7 @@ func TestWritePlanMarkdown(t *testing.T) {
 	}
 	batch := func(d time.Duration, parents, roles int) BatchResult {
 		return BatchResult{Items: 10, Invoke: d, Duration: d - time.Millisecond, Calls: map[string]int{
-			"organizations:DescribeAccount": 10, "organizations:ListParents": parents, "sts:AssumeRole": roles,
+			"organizations:ListParents": parents, "sts:AssumeRole": roles,
 			"ListConnections": 10, "ListServices": 10, "DescribeService": 30, "ListTagsForResource": 20,
 		}}
 	}
@@ -295,9 +309,16 @@ func TestWritePlanMarkdown(t *testing.T) {
 		PlanCalls:      map[string]int{OpListAccountsForParent: 66, OpListOUsForParent: 26, OpSendMessageBatch: 400},
 		OtherPlanCalls: map[string]int{"sts:GetCallerIdentity": 1},
 		WorkItems:      4000, Queued: 4000, Accounts: 1000, PlanPeakRSS: 40 << 20,
-		Batches: []BatchResult{batch(680*time.Millisecond, 18, 3), batch(540*time.Millisecond, 10, 3), batch(480*time.Millisecond, 10, 2)},
+		Batches: []BatchResult{batch(680*time.Millisecond, 9, 3), batch(540*time.Millisecond, 3, 3), batch(480*time.Millisecond, 4, 2)},
 		First:   680 * time.Millisecond, Batch: 510 * time.Millisecond,
-		Schedule: NewBatchSchedule(10, sweep),
+		Schedule: NewBatchSchedule(10, 4, sweep),
+		Throttled: &ThrottledRun{
+			Options:   ThrottledOptions{Limit: apprunnerlocal.RateLimit{PerSecond: 10, Burst: 10}, Environments: 10},
+			WorkItems: 4000, Deliveries: 4014, Batches: 402, Redelivered: 14, Wall: 162 * time.Second,
+			OrgCalls:       map[string]int{"organizations:DescribeOrganization": 10, "organizations:ListParents": 1527},
+			Throttled:      map[string]int{"organizations:ListParents": 739},
+			FailureReasons: map[string]int{"throttled after the SDK's retries: check account ACCOUNT": 14},
+		},
 	}
 	for _, m := range pr.Options.MaxConcurrency {
 		p, err := Project(4000, 10, m, pr.First, pr.Batch, LambdaSQSRamp)
@@ -322,16 +343,21 @@ func TestWritePlanMarkdown(t *testing.T) {
 		"ListAccountsForParent 66 / 66, ListOrganizationalUnitsForParent 26 / 26, SendMessageBatch 400 / 400; besides them sts:GetCallerIdentity 1.",
 		"T_seq = L · (1 + P_A + P_O + ⌈B_s/4⌉)",
 		"any planner: list = 5, send = 103 (from step 3) → 103 × 30 ms = 3.09 s; this planner: 1 + 66 + 26 + ⌈400/4⌉ = 193 × 30 ms = 5.79 s",
-		"| 1 (cold) | 10 | 680 ms | 679 ms | 68.0 ms | 28 | 3 | 70 |",
-		"| 3 | 10 | 480 ms | 479 ms | 48.0 ms | 20 | 2 | 70 |",
-		"it asked ListParents 18 times",
+		"| 1 (cold) | 10 | 680 ms | 679 ms | 68.0 ms | 9 | 3 | 70 |",
+		"| 3 | 10 | 480 ms | 479 ms | 48.0 ms | 4 | 2 | 70 |",
+		"it asked ListParents 9 times",
+		"`OFFBOARD_OU_ID=ou-bnch-workloads`",
 		"**T_b = 510 ms** (the median of the 2 batches after it): **51.0 ms a work",
-		"3 · 1 + 3 · (1 + 3) = 15 steps\n  = 450 ms; T_b is 1.13× it.",
+		"here a = 1 + ⌈9/4⌉ = 4, s = 3",
+		"so ⌈4/4⌉ + 3 · (1 + 3) = 13 steps\n  = 390 ms; T_b is 1.31× it.",
 		// 200 waves: 680 ms + 199 × 510 ms; the ramp starts above M = 2
-		"| 2 | 400 | 200 | 102 s | 102 s | 108 s | 78 |",
+		"| 2 | 400 | 200 | 102 s | 102 s | 108 s | 14 |",
 		"- M = 2: ⌈⌈4,000/10⌉/2⌉ = 200 waves: 680 ms + 199 × 510 ms = 102 s; the ramp adds nothing",
 		"- M = 50: ⌈⌈4,000/10⌉/50⌉ = 8 waves: 680 ms + 7 × 510 ms = 4.25 s; with the ramp, invocation 50 may start at 9.00 s.",
-		"2.0 calls a work item",
+		"0.35 calls a work item",
+		// 1,537 answered calls, 10 at once and 1,527 at 10 a second
+		"| 4,000 | 10 | 10/s | 162 s | 1,537 | 0.38 | 739 | 153 s | 1.06 | 402 | 14 | 0 |",
+		"14 × “throttled after the SDK's retries: check account ACCOUNT”",
 		"This section took 8.00 s of the run",
 	} {
 		if !strings.Contains(out, want) {

@@ -1,7 +1,10 @@
 package benchrun
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,8 +28,8 @@ func (r *Results) writePlan(p func(format string, args ...any)) {
 	p("against the emulator, which also holds an AWS organization and the function's cleanup queue.")
 	p("**Every call takes %s, with no jitter**: the emulator adds it to App Runner's and", exact(o.Latency))
 	p("Organizations' calls, and the harness, in front of the emulator, to STS's and SQS's (which the")
-	p("emulator answers at once). The function runs with `ORGANIZATION_OU_IDS=%s`,", TopOUID)
-	p("`CLEANUP_QUEUE_URL` (its own queue, in the emulator), `MEMBER_ROLE_NAME=%s`,", MemberRole)
+	p("emulator answers at once). The function runs with `OFFBOARD_OU_ID=%s` (an offboarding reaches", TopOUID)
+	p("only the offboarding OU), `CLEANUP_QUEUE_URL` (its own queue, in the emulator), `MEMBER_ROLE_NAME=%s`,", MemberRole)
 	p("`AWS_ENDPOINT_URL_ORGANIZATIONS` and `AWS_ENDPOINT_URL_SQS` pointing at the emulator,")
 	p("`MAX_CONCURRENCY=%d` and `DRY_RUN=true`.", o.Concurrency)
 	p("")
@@ -85,8 +88,10 @@ func (r *Results) writePlan(p func(format string, args ...any)) {
 		batches(len(pr.Batches), "SQS batch"), EventSourceBatch)
 	p("relays them (`apprunnerlocal.LambdaSQSEvent`), one after the other in **one execution")
 	p("environment** under the Lambda Runtime Interface Emulator, as one of the event source's concurrent")
-	p("invocations runs them. Each work item checks its account with AWS Organizations (DescribeAccount,")
-	p("ListParents up to an allowed OU), assumes the member role, and sweeps its account and region;")
+	p("invocations runs them. Each work item is run only because SQS says the function's own role sent")
+	p("it (`SenderId`) and AWS Organizations says, when it runs, that its account is still below the")
+	p("offboarding OU (one ListParents per account of a batch; the parents of the OUs above it a warm")
+	p("function keeps); it then assumes the member role and sweeps its account and region;")
 	p("every work item is checked to have decided what its seed implies (%d `in_use`, %d `would_delete`).", pop.InUse, pop.Free)
 	p("")
 	p("| batch | work items | invocation | REPORT Duration | invocation per work item | Organizations calls | AssumeRole | App Runner calls |")
@@ -120,8 +125,9 @@ func (r *Results) writePlan(p func(format string, args ...any)) {
 	p("```")
 	p("")
 	s := pr.Schedule
-	p("  here s = %d (the sweep of %d connections and %d services: %s), so %d · %d + %d · (1 + %d) = %d steps",
-		s.Sweep.Steps, pop.Connections, pop.Services, s.Sweep.Explain(), s.Waves, reachCallsWarmItem, s.Waves, s.Sweep.Steps, s.Steps)
+	p("  here a = 1 + ⌈%d/%d⌉ = %d, s = %d (the sweep of %d connections and %d services: %s), so ⌈%d/%d⌉ + %d · (1 + %d) = %d steps",
+		s.Items-1, s.Regions, s.Accounts, s.Sweep.Steps, pop.Connections, pop.Services, s.Sweep.Explain(),
+		s.Accounts, ScopeParallelism, s.Waves, s.Sweep.Steps, s.Steps)
 	p("  = %s; T_b is %s× it. The schedule counts one AssumeRole step in every wave of scopes; batches", duration(s.Wall), ratio(pr.Batch, s.Wall))
 	p("  that make fewer, or whose scopes with cached credentials end a step early and let the next")
 	p("  start, can end sooner.")
@@ -156,18 +162,22 @@ func (r *Results) writePlan(p func(format string, args ...any)) {
 	}
 	p("")
 	p("**Organizations calls a second** is what the work items would ask of AWS Organizations over the")
-	p("ramped time: %.1f calls a work item (the warm batches' DescribeAccount and ListParents) × %s",
+	p("ramped time: %.2f calls a work item (the warm batches' ListParents) × %s",
 		perItemOrg, thousands(pr.WorkItems))
 	p("work items. The projection leaves out what would slow it: throttling (Organizations' request")
-	p("quotas, which that rate must stay under, and App Runner's, which are per account and region and so")
-	p("spread over the plan's scopes), retries, a ReservedConcurrency below M (the template asks for at")
+	p("quotas, which that rate must stay under: the run below shows the plan under them, and App")
+	p("Runner's, which are per account and region and so spread over the plan's scopes), retries, a")
+	p("ReservedConcurrency below M (the template asks for at")
 	p("least MaxConcurrentWorkItems), and real latencies, which differ by API. The event source's")
 	p("batching window (MaximumBatchingWindowInSeconds 5) does not wait while ten messages are there.")
 	p("And the whole plan adds the planning and the work items, although the event source starts on")
 	p("the first work items while the planner still sends: that overstates it by at most the sends'")
 	p("⌈B_s/4⌉ · L = %s.", duration(time.Duration(ceilDiv(bd.Batches, SendParallelism))*o.Latency))
 	p("")
-	p("This section took %s of the run: seeding, planning and the sample (the build is shared).", duration(r.PlanElapsed))
+	if pr.Throttled != nil {
+		pr.writeThrottled(p)
+	}
+	p("This section took %s of the run: seeding, planning, the sample and the throttled run (the build is shared).", duration(r.PlanElapsed))
 	p("")
 }
 
@@ -221,4 +231,68 @@ func spreadWords(s OrgShape, leaves, ous int) string {
 		return "all of them in the top OU itself"
 	}
 	return fmt.Sprintf("the accounts are spread evenly over the %s of the last level (%s each): %s in all", plural(leaves, "OU"), per, plural(ous, "OU"))
+}
+
+// writeThrottled writes the run of every work item under Organizations'
+// throttle.
+func (pr *PlanResult) writeThrottled(p func(format string, args ...any)) {
+	t := pr.Throttled
+	lim := t.Options.Limit
+	p("### The whole plan under Organizations' throttle")
+	p("")
+	p("Then **every one of the %s work items** runs, as the event source would run them with", thousands(t.WorkItems))
+	p("MaximumConcurrency %d: %d execution environments under the runtime interface emulator, each", t.Options.Environments, t.Options.Environments)
+	p("taking the next batch of %d when it is free, while the emulator holds **all Organizations calls", EventSourceBatch)
+	p("together to %g a second** (one token bucket of %d for every operation; past it,", lim.PerSecond, lim.Burst)
+	p("`TooManyRequestsException`, as Organizations answers). A work item the function reports as a batch item")
+	p("failure is delivered again in a later batch, as SQS would after its visibility timeout, up to")
+	p("%d times (the template's MaxReceiveCount); every other work item must have decided what its seed", MaxReceives)
+	p("implies.")
+	p("")
+	p("| work items | environments | Organizations | wall | Organizations calls | a work item | throttled | floor | wall ÷ floor | batches | redelivered | to the DLQ |")
+	p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	p("| %s | %d | %g/s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s |", thousands(t.WorkItems), t.Options.Environments, lim.PerSecond,
+		duration(t.Wall), thousands(sumValues(t.OrgCalls)), t.OrgCallsPerItem(), thousands(sumValues(t.Throttled)),
+		duration(t.Floor()), ratio(t.Wall, t.Floor()), thousands(t.Batches), thousands(t.Redelivered), thousands(t.Dead))
+	p("")
+	p("- **Organizations calls**: answered, by operation: %s; **throttled**: refused with", nonZero(t.OrgCalls))
+	p("  `TooManyRequestsException` and retried by the SDK's adaptive retryer (%s).", orNone(nonZero(t.Throttled)))
+	p("- **floor**: the least time the bucket lets the answered calls take, the first %d at once and", lim.Burst)
+	p("  the others at %g a second: the plan is as fast as Organizations lets any client be once", lim.PerSecond)
+	p("  its calls exceed what the work items' own time hides.")
+	p("- **redelivered**: work items reported as batch item failures at least once and run again;")
+	p("  **to the DLQ**: those still failing after %d deliveries. The failed decisions said: %s.", MaxReceives, topReasons(t.FailureReasons, 3))
+	p("- An account's work items ask Organizations once per invocation that holds any of them: a")
+	p("  batch of %d consecutive work items of %d regions touches up to %d accounts, so an account split", EventSourceBatch, len(pr.Options.Regions), pr.Schedule.Accounts)
+	p("  over two batches is asked twice. Nothing is cached across invocations: whether an account is")
+	p("  still below the offboarding OU is asked afresh when its work items run.")
+	p("")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// topReasons quotes the n most frequent reasons with their counts.
+func topReasons(reasons map[string]int, n int) string {
+	if len(reasons) == 0 {
+		return "nothing (none failed)"
+	}
+	keys := slices.SortedFunc(maps.Keys(reasons), func(a, b string) int {
+		if c := cmp.Compare(reasons[b], reasons[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	parts := make([]string, 0, n)
+	for _, k := range keys[:min(n, len(keys))] {
+		parts = append(parts, fmt.Sprintf("%d × “%s”", reasons[k], k))
+	}
+	if len(keys) > n {
+		parts = append(parts, fmt.Sprintf("%d other reasons", len(keys)-n))
+	}
+	return strings.Join(parts, "; ")
 }

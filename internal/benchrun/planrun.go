@@ -43,6 +43,9 @@ type PlanOptions struct {
 	// MaxConcurrency lists the event source's MaximumConcurrency values
 	// to project the plan's wall time at.
 	MaxConcurrency []int
+	// Throttle, unless its Limit is zero, then runs every work item of
+	// the plan with Organizations throttled (runThrottled).
+	Throttle ThrottledOptions
 }
 
 // PlanResult is what the plan benchmark measured.
@@ -74,6 +77,9 @@ type PlanResult struct {
 	// Schedule is the dispatcher's schedule of a full batch, warm.
 	Schedule    BatchSchedule
 	Projections []Projection
+	// Throttled is the run of every work item under Organizations'
+	// throttle; nil when left out.
+	Throttled *ThrottledRun
 }
 
 // BatchResult is one SQS batch of work items run by the function.
@@ -185,13 +191,18 @@ func RunPlan(ctx context.Context, opts PlanOptions) (*PlanResult, error) {
 	if err := res.runBatches(ctx, opts, emu, items[:opts.Sample], env); err != nil {
 		return nil, err
 	}
+	if opts.Throttle.Limit.PerSecond > 0 {
+		if res.Throttled, err = runThrottled(ctx, opts, opts.Throttle, emu, items, env); err != nil {
+			return nil, fmt.Errorf("every work item under Organizations' throttle: %w", err)
+		}
+	}
 
 	sweep, err := LowerBound(Sweep{Connections: opts.Population.Connections, Services: opts.Population.Services,
 		Free: opts.Population.Free, Concurrency: opts.Concurrency, Latency: opts.Latency})
 	if err != nil {
 		return nil, err
 	}
-	res.Schedule = NewBatchSchedule(EventSourceBatch, sweep)
+	res.Schedule = NewBatchSchedule(EventSourceBatch, len(opts.Regions), sweep)
 	for _, m := range opts.MaxConcurrency {
 		p, err := Project(res.WorkItems, EventSourceBatch, m, res.First, res.Batch, LambdaSQSRamp)
 		if err != nil {
@@ -335,14 +346,7 @@ func (res *PlanResult) runBatches(ctx context.Context, opts PlanOptions, emu *ap
 // whichever comes first: the REPORT's Duration, and the work item
 // summaries, each of which must have decided what the seed implies.
 func batchResult(ctx context.Context, rt *lambdarun.Runtime, items int, p Population) (BatchResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	var metrics, report bool
-	lines, err := rt.NextLines(ctx, func(l string) bool {
-		metrics = metrics || strings.HasPrefix(l, "{") && strings.Contains(l, `"_aws"`)
-		report = report || reportDuration.MatchString(l)
-		return metrics && report
-	})
+	lines, err := nextInvocationLines(ctx, rt)
 	if err != nil {
 		return BatchResult{}, err
 	}

@@ -50,6 +50,9 @@ type PlanConfig struct {
 	Population     Population
 	Sample         int
 	MaxConcurrency []int
+	// Throttle runs every work item of the plan with Organizations
+	// throttled; a zero Limit leaves it out.
+	Throttle ThrottledOptions
 }
 
 // SizeResult is one size's bounds and sweeps.
@@ -155,6 +158,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		res.Plan, err = RunPlan(ctx, PlanOptions{
 			Bootstrap: bins.Bootstrap, RIE: bins.RIE, Shape: pc.Shape, Regions: pc.Regions, Population: pc.Population,
 			Latency: cfg.Latency, Concurrency: cfg.Concurrency, Sample: pc.Sample, MaxConcurrency: pc.MaxConcurrency,
+			Throttle: pc.Throttle,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("organization plan: %w", err)
@@ -162,6 +166,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		res.PlanElapsed = time.Since(start)
 		fmt.Fprintf(progress, "  planning %s, %d work items; batches: first %s, median of the others %s\n",
 			duration(res.Plan.Planning), res.Plan.WorkItems, duration(res.Plan.First), duration(res.Plan.Batch))
+		if t := res.Plan.Throttled; t != nil {
+			fmt.Fprintf(progress, "  every work item, %d environments, Organizations at %g calls/s: %s, %d Organizations calls, %d throttled, %d redelivered, %d dead\n",
+				t.Options.Environments, t.Options.Limit.PerSecond, duration(t.Wall), sumValues(t.OrgCalls), sumValues(t.Throttled), t.Redelivered, t.Dead)
+		}
 	}
 	return res, nil
 }
