@@ -51,7 +51,7 @@ func parseAppRunnerARN(s, resource string, maxName int) (ARN, error) {
 	if a.Service != "apprunner" {
 		return ARN{}, fmt.Errorf("ARN of service %q, not apprunner", a.Service)
 	}
-	if !isRegion(a.Region) {
+	if !IsRegion(a.Region) {
 		return ARN{}, fmt.Errorf("invalid region %q", a.Region)
 	}
 	fields := strings.Split(a.Resource, "/")
@@ -153,9 +153,9 @@ func isPartition(s string) bool {
 	return true
 }
 
-// isRegion accepts names such as us-east-1 and us-gov-west-1: two letters,
+// IsRegion accepts names such as us-east-1 and us-gov-west-1: two letters,
 // one or more words, and a number.
-func isRegion(s string) bool {
+func IsRegion(s string) bool {
 	parts := strings.Split(s, "-")
 	if len(parts) < 3 || len(parts[0]) != 2 || strings.Trim(parts[0], lowercase) != "" {
 		return false

@@ -84,7 +84,7 @@ func (c Config) Validate() error {
 	if !IsAccountID(c.Account) {
 		errs = append(errs, fmt.Errorf("account %q: want 12 digits", c.Account))
 	}
-	if !isRegion(c.Region) {
+	if !IsRegion(c.Region) {
 		errs = append(errs, fmt.Errorf("region %q: want a region name such as us-east-1", c.Region))
 	}
 	if c.Partition != "" && c.Partition != PartitionOf(c.Region) {

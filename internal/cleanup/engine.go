@@ -144,3 +144,19 @@ type noopTracer struct{}
 func (noopTracer) StartPhase(ctx context.Context, _ string) (context.Context, func(map[string]int64, error)) {
 	return ctx, func(map[string]int64, error) {}
 }
+
+// report assembles the run's report: each target's result, then the
+// inputs refused.
+func (r *run) report(reqs []Request, start time.Time) *Report {
+	rep := NewReport(reqs, r.e.cfg.DryRun)
+	rep.APICalls, rep.APIRetries = r.api.sent()
+	rep.Duration = r.e.cfg.Now().Sub(start)
+	for _, t := range r.order {
+		if t.result == nil { // cannot happen; never lose a connection if it does
+			t.conclude(OutcomeFailed, "internal error: no decision was taken", nil)
+		}
+		rep.Add(*t.result)
+	}
+	rep.Add(r.refused...)
+	return rep
+}

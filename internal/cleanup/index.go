@@ -88,15 +88,22 @@ func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *
 	queue := make(chan types.ServiceSummary, listServicesPageSize)
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for s := range queue {
 				describeInto(ctx, api, s, record, fail)
 				prog.done()
 			}
-		}()
+		})
 	}
+	// However the listing ends (a panic in the paging included, which the
+	// caller recovers), the workers are told to stop and waited for: none
+	// is left blocked on the queue, nor outlives the index it writes to.
+	stopWorkers := sync.OnceFunc(func() { close(queue) })
+	defer func() {
+		stopWorkers()
+		cancel()
+		wg.Wait()
+	}()
 	p := apprunner.NewListServicesPaginator(api, &apprunner.ListServicesInput{MaxResults: aws.Int32(listServicesPageSize)})
 	for p.HasMorePages() && ctx.Err() == nil {
 		page, err := p.NextPage(ctx)
@@ -117,7 +124,7 @@ func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *
 			queue <- s
 		}
 	}
-	close(queue)
+	stopWorkers()
 	wg.Wait()
 	prog.end()
 	if firstErr != nil {

@@ -152,22 +152,6 @@ func (rep *Report) Reject(rejected ...Rejection) {
 	}
 }
 
-// report assembles the run's report: each target's result, then the
-// inputs refused.
-func (r *run) report(reqs []Request, start time.Time) *Report {
-	rep := NewReport(reqs, r.e.cfg.DryRun)
-	rep.APICalls, rep.APIRetries = r.api.sent()
-	rep.Duration = r.e.cfg.Now().Sub(start)
-	for _, t := range r.order {
-		if t.result == nil { // cannot happen; never lose a connection if it does
-			t.conclude(OutcomeFailed, "internal error: no decision was taken", nil)
-		}
-		rep.Add(*t.result)
-	}
-	rep.Add(r.refused...)
-	return rep
-}
-
 // PlanSummary is what planning one request decided: the accounts and
 // regions its work items cover, and every OU or account it refused, and
 // why. A plan sends its work items to the cleanup queue; each is then run

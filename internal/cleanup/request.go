@@ -381,7 +381,7 @@ func (raw RawRequest) workItemRule() string {
 // engine and connections, which a request must not be able to multiply
 // with made-up regions.
 func regionRule(partition, r string) string {
-	if !isRegion(r) {
+	if !IsRegion(r) {
 		return fmt.Sprintf("region %q is not a region name such as us-east-1", Excerpt(r, InputExcerpt))
 	}
 	if !HasAppRunner(partition, r) {

@@ -3,8 +3,10 @@ package cleanup_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -257,6 +259,64 @@ func TestPanicInAWorkerBecomesAFailedResult(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pagePanickingAPI is the real client, but panics on the second page of
+// ListServices: a bug met while the index's workers wait for services.
+type pagePanickingAPI struct{ cleanup.API }
+
+func (p pagePanickingAPI) ListServices(ctx context.Context, in *apprunner.ListServicesInput, optFns ...func(*apprunner.Options)) (*apprunner.ListServicesOutput, error) {
+	if in.NextToken != nil {
+		panic("boom in ListServices")
+	}
+	return p.API.ListServices(ctx, in, optFns...)
+}
+
+// TestPanicWhileListingServicesLeavesNoWorkerBehind: the sweep fails with
+// the panic, deletes nothing, and once Run has returned no goroutine of
+// the index is left, run after run.
+func TestPanicWhileListingServicesLeavesNoWorkerBehind(t *testing.T) {
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
+	for i := range 25 { // two pages of 20
+		w.service(fmt.Sprintf("svc-%02d", i), apprunnerlocal.ServiceRunning, "")
+	}
+	e, err := cleanup.New(pagePanickingAPI{API: w.client}, cleanup.Config{Account: account, Region: region, MaxConcurrency: 8}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range 3 {
+		rep := runRequests(ctx(t), t, e, sweep())
+		if r := byARN(t, rep)[free]; r.Outcome != cleanup.OutcomeFailed || !strings.Contains(r.Reason, "boom in ListServices") {
+			t.Errorf("run %d: %s (%s), want failed with the panic", run+1, r.Outcome, r.Reason)
+		}
+		if !w.exists(free) {
+			t.Fatalf("run %d deleted %s with no complete index", run+1, free)
+		}
+		if n := goroutinesIn("cleanup.buildIndex"); n > 0 {
+			t.Fatalf("run %d: %d goroutines of the index left after Run returned", run+1, n)
+		}
+	}
+}
+
+// goroutinesIn counts the goroutines with fn on their stack.
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
 }
 
 // TestEveryReportListsItsResults: a report with nothing in it still has a
