@@ -34,8 +34,8 @@ import (
 	"unicode"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/lambdarun"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 func main() {
@@ -173,7 +173,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "\nSummary over %d invocations (%d sample events, %d %s of work items relayed from the cleanup queue)\n",
 		len(files)+relayed, len(files), relayed, batches)
 	var parts []string
-	for _, o := range cleanup.Outcomes() {
+	for _, o := range request.Outcomes() {
 		if n := totals[string(o)]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", o, n))
 		}
@@ -326,7 +326,7 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, title 
 		}
 		switch ll.Message {
 		case "connection decision":
-			if ll.Outcome == string(cleanup.OutcomeInvalid) || ll.Outcome == string(cleanup.OutcomeFailed) {
+			if ll.Outcome == string(request.OutcomeInvalid) || ll.Outcome == string(request.OutcomeFailed) {
 				writeInputAndReason(tw, ll)
 				continue
 			}
@@ -437,7 +437,7 @@ func planLine(ll logLine) string {
 // countsLine lists a work item's non-zero counts in the outcomes' order.
 func countsLine(counts map[string]int) string {
 	var parts []string
-	for _, o := range cleanup.Outcomes() {
+	for _, o := range request.Outcomes() {
 		if n := counts[string(o)]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", o, n))
 		}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // The organization of the plan benchmark. Its root's part ("bnch") is
@@ -35,8 +35,8 @@ const maxFanoutLevels = 4
 
 // Validate says what is wrong with the shape, if anything.
 func (s OrgShape) Validate() error {
-	if s.Accounts < 1 || s.Accounts > cleanup.MaxPlanAccounts {
-		return fmt.Errorf("%d member accounts: one plan reaches 1 to %d", s.Accounts, cleanup.MaxPlanAccounts)
+	if s.Accounts < 1 || s.Accounts > request.MaxPlanAccounts {
+		return fmt.Errorf("%d member accounts: one plan reaches 1 to %d", s.Accounts, request.MaxPlanAccounts)
 	}
 	if len(s.Fanout) > maxFanoutLevels {
 		return fmt.Errorf("%d levels of OUs below the top OU: at most %d fit below the root", len(s.Fanout), maxFanoutLevels)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // seedAccount gives w n connections and n services, half of the services
@@ -25,7 +26,7 @@ func seedAccount(w *world, n int) []string {
 	return arns
 }
 
-func calls(rep *cleanup.Report) int {
+func calls(rep *request.Report) int {
 	n := 0
 	for _, c := range rep.APICalls {
 		n += c
@@ -47,14 +48,14 @@ func BenchmarkDryRunSweep(b *testing.B) {
 				w := newWorld(b, apprunnerlocal.Options{}, 3)
 				seedAccount(w, n)
 				e := w.engine(cleanup.Config{DryRun: true, IndexTTL: ttl})
-				var rep *cleanup.Report
+				var rep *request.Report
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {
 					rep = runRequests(b.Context(), b, e, sweep())
 				}
 				b.ReportMetric(float64(calls(rep)), "calls/run")
-				if rep.Counts[cleanup.OutcomeInUse] != n/2 {
+				if rep.Counts[request.OutcomeInUse] != n/2 {
 					b.Fatalf("counts %v", rep.Counts)
 				}
 			})
@@ -89,13 +90,13 @@ func BenchmarkDeleteNamed(b *testing.B) {
 				named = append(named, arns[i])
 			}
 			e := w.engine(cleanup.Config{DryRun: true})
-			var rep *cleanup.Report
+			var rep *request.Report
 			b.ReportAllocs()
 			for b.Loop() {
-				rep = runRequests(b.Context(), b, e, []cleanup.RawRequest{del("m", named...)})
+				rep = runRequests(b.Context(), b, e, []request.RawRequest{del("m", named...)})
 			}
 			b.ReportMetric(float64(calls(rep)), "calls/run")
-			if rep.Counts[cleanup.OutcomeWouldDelete] != n {
+			if rep.Counts[request.OutcomeWouldDelete] != n {
 				b.Fatalf("counts %v", rep.Counts)
 			}
 		})

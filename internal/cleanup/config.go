@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // Config is the engine's policy and limits. The zero value of every field
@@ -74,21 +76,21 @@ func (c *Config) setDefaults() {
 		c.Now = time.Now
 	}
 	if c.Partition == "" {
-		c.Partition = PartitionOf(c.Region)
+		c.Partition = request.PartitionOf(c.Region)
 	}
 }
 
 // Validate reports every problem with the configuration at once.
 func (c Config) Validate() error {
 	var errs []error
-	if !IsAccountID(c.Account) {
+	if !request.IsAccountID(c.Account) {
 		errs = append(errs, fmt.Errorf("account %q: want 12 digits", c.Account))
 	}
-	if !IsRegion(c.Region) {
+	if !request.IsRegion(c.Region) {
 		errs = append(errs, fmt.Errorf("region %q: want a region name such as us-east-1", c.Region))
 	}
-	if c.Partition != "" && c.Partition != PartitionOf(c.Region) {
-		errs = append(errs, fmt.Errorf("partition %q: region %s is in partition %s", c.Partition, c.Region, PartitionOf(c.Region)))
+	if c.Partition != "" && c.Partition != request.PartitionOf(c.Region) {
+		errs = append(errs, fmt.Errorf("partition %q: region %s is in partition %s", c.Partition, c.Region, request.PartitionOf(c.Region)))
 	}
 	if c.MinAge < 0 {
 		errs = append(errs, fmt.Errorf("minimum age %s: must not be negative", c.MinAge))

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 )
@@ -25,11 +27,11 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 			if r.e.cfg.DryRun {
 				why = "dry run (DRY_RUN is on)"
 			}
-			t.conclude(OutcomeWouldDelete, why+": no service uses it and policy allows deletion", nil)
+			t.conclude(request.OutcomeWouldDelete, why+": no service uses it and policy allows deletion", nil)
 			return
 		}
 		if ctx.Err() != nil {
-			t.conclude(OutcomeFailed, stopReason(ctx.Err()), nil)
+			t.conclude(request.OutcomeFailed, stopReason(ctx.Err()), nil)
 			return
 		}
 		out, err := r.api.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(t.arn)})
@@ -38,21 +40,21 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 			if out.Connection != nil {
 				reason += fmt.Sprintf("; App Runner reports status %s", out.Connection.Status)
 			}
-			t.conclude(OutcomeDeleted, reason, nil)
+			t.conclude(request.OutcomeDeleted, reason, nil)
 			return
 		}
 		switch classify(err) {
 		case errNotFound:
-			t.conclude(OutcomeAlreadyDeleted, "not found when deleting: already deleted", nil)
+			t.conclude(request.OutcomeAlreadyDeleted, "not found when deleting: already deleted", nil)
 		case errRefused:
 			// App Runner's own in-use guard is the last line: the index
 			// missed a user (a service created since it was built).
 			stale.Do(r.e.cache.invalidate)
-			t.conclude(OutcomeInUse, "App Runner refused the deletion: "+errText(err), nil)
+			t.conclude(request.OutcomeInUse, "App Runner refused the deletion: "+errText(err), nil)
 		default:
-			t.conclude(OutcomeFailed, failedReason(err, "delete connection: "+errText(err)), nil)
+			t.conclude(request.OutcomeFailed, failedReason(err, "delete connection: "+errText(err)), nil)
 		}
-	}, func(i int, reason string) { candidates[i].conclude(OutcomeFailed, reason, nil) })
+	}, func(i int, reason string) { candidates[i].conclude(request.OutcomeFailed, reason, nil) })
 }
 
 // protectedByTag reads a candidate's tags, one call, and concludes it when
@@ -64,21 +66,21 @@ func (r *run) protectedByTag(ctx context.Context, t *target) bool {
 		return false
 	}
 	if ctx.Err() != nil {
-		t.conclude(OutcomeFailed, stopReason(ctx.Err()), nil)
+		t.conclude(request.OutcomeFailed, stopReason(ctx.Err()), nil)
 		return true
 	}
 	out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(t.arn)})
 	if err != nil {
 		if classify(err) == errNotFound {
-			t.conclude(OutcomeAlreadyDeleted, "not found: already deleted", nil)
+			t.conclude(request.OutcomeAlreadyDeleted, "not found: already deleted", nil)
 		} else {
-			t.conclude(OutcomeFailed, failedReason(err, "list tags: "+errText(err)), nil)
+			t.conclude(request.OutcomeFailed, failedReason(err, "list tags: "+errText(err)), nil)
 		}
 		return true
 	}
 	for _, tag := range out.Tags {
 		if aws.ToString(tag.Key) == key && !strings.EqualFold(aws.ToString(tag.Value), "false") {
-			t.conclude(OutcomeProtected, fmt.Sprintf("protection tag %s=%s", key, aws.ToString(tag.Value)), nil)
+			t.conclude(request.OutcomeProtected, fmt.Sprintf("protection tag %s=%s", key, aws.ToString(tag.Value)), nil)
 			return true
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
+
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 )
 
@@ -56,7 +58,7 @@ const reportShare = 3
 // alongside the index of which services use which connection), policy (the
 // decision for each), delete (each candidate's protection tag, then its
 // deletion), and report.
-func (e *Engine) Run(ctx context.Context, reqs []Request) *Report {
+func (e *Engine) Run(ctx context.Context, reqs []request.Request) *request.Report {
 	start := e.cfg.Now()
 	// No call starts inside the deadline margin; a call already under way
 	// may take part of it, so that a deletion App Runner is making is not
@@ -84,7 +86,7 @@ func (e *Engine) Run(ctx context.Context, reqs []Request) *Report {
 	phaseCtx, end = e.tracer.StartPhase(ctx, "delete")
 	r.deleteCandidates(phaseCtx, candidates)
 	rep := r.report(reqs, start)
-	end(map[string]int64{"deleted": int64(rep.Counts[OutcomeDeleted]), "failed": int64(rep.Counts[OutcomeFailed])}, nil)
+	end(map[string]int64{"deleted": int64(rep.Counts[request.OutcomeDeleted]), "failed": int64(rep.Counts[request.OutcomeFailed])}, nil)
 	return rep
 }
 
@@ -96,7 +98,7 @@ type run struct {
 	order   []*target          // in the order first met
 	// refused are results about no target: inputs outside the engine's
 	// scope, and listings that failed.
-	refused []Result
+	refused []request.Result
 }
 
 // target is one connection the run looks at.
@@ -118,12 +120,12 @@ type target struct {
 	status    types.ConnectionStatus
 	createdAt *time.Time
 
-	result *Result
+	result *request.Result
 }
 
 // conclude records the target's one outcome.
-func (t *target) conclude(o Outcome, reason string, usedBy []ServiceRef) {
-	t.result = &Result{
+func (t *target) conclude(o request.Outcome, reason string, usedBy []request.ServiceRef) {
+	t.result = &request.Result{
 		ConnectionARN:  t.arn,
 		ConnectionName: t.connectionName,
 		Outcome:        o,
@@ -135,7 +137,7 @@ func (t *target) conclude(o Outcome, reason string, usedBy []ServiceRef) {
 
 // dryRun is the configured dry run, or the request's: a request may ask for
 // a dry run, but not lift the one the function is deployed with.
-func (r *run) dryRun(req *Request) bool {
+func (r *run) dryRun(req *request.Request) bool {
 	return r.e.cfg.DryRun || req.DryRun
 }
 
@@ -147,13 +149,13 @@ func (noopTracer) StartPhase(ctx context.Context, _ string) (context.Context, fu
 
 // report assembles the run's report: each target's result, then the
 // inputs refused.
-func (r *run) report(reqs []Request, start time.Time) *Report {
-	rep := NewReport(reqs, r.e.cfg.DryRun)
+func (r *run) report(reqs []request.Request, start time.Time) *request.Report {
+	rep := request.NewReport(reqs, r.e.cfg.DryRun)
 	rep.APICalls, rep.APIRetries = r.api.sent()
 	rep.Duration = r.e.cfg.Now().Sub(start)
 	for _, t := range r.order {
 		if t.result == nil { // cannot happen; never lose a connection if it does
-			t.conclude(OutcomeFailed, "internal error: no decision was taken", nil)
+			t.conclude(request.OutcomeFailed, "internal error: no decision was taken", nil)
 		}
 		rep.Add(*t.result)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 func TestSweepDecidesEachConnectionOnce(t *testing.T) {
@@ -41,15 +42,15 @@ func TestSweepDecidesEachConnectionOnce(t *testing.T) {
 	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{NameExclude: []string{"prod-*"}}), sweep())
 	got := byARN(t, rep)
 
-	want := map[string]cleanup.Outcome{
-		free: cleanup.OutcomeDeleted, pending: cleanup.OutcomeDeleted, tagFalse: cleanup.OutcomeDeleted,
-		freedByDeletion: cleanup.OutcomeDeleted,
-		young:           cleanup.OutcomeTooYoung, tagged: cleanup.OutcomeProtected, excluded: cleanup.OutcomeProtected,
+	want := map[string]request.Outcome{
+		free: request.OutcomeDeleted, pending: request.OutcomeDeleted, tagFalse: request.OutcomeDeleted,
+		freedByDeletion: request.OutcomeDeleted,
+		young:           request.OutcomeTooYoung, tagged: request.OutcomeProtected, excluded: request.OutcomeProtected,
 	}
 	for c := range users {
-		want[c] = cleanup.OutcomeInUse
+		want[c] = request.OutcomeInUse
 	}
-	gotOutcomes := map[string]cleanup.Outcome{}
+	gotOutcomes := map[string]request.Outcome{}
 	for arn, r := range got {
 		gotOutcomes[arn] = r.Outcome
 	}
@@ -66,18 +67,18 @@ func TestSweepDecidesEachConnectionOnce(t *testing.T) {
 		}
 	}
 	for arn, o := range want {
-		if o == cleanup.OutcomeDeleted && w.exists(arn) {
+		if o == request.OutcomeDeleted && w.exists(arn) {
 			t.Errorf("%s reported deleted but still exists", arn)
 		}
 		if got[arn].Reason == "" {
 			t.Errorf("%s: empty reason", arn)
 		}
 	}
-	if rep.Counts[cleanup.OutcomeDeleted] != 4 || rep.Counts[cleanup.OutcomeInUse] != len(users) {
+	if rep.Counts[request.OutcomeDeleted] != 4 || rep.Counts[request.OutcomeInUse] != len(users) {
 		t.Errorf("counts = %v", rep.Counts)
 	}
-	if n := len(rep.Counts); n != len(cleanup.Outcomes()) {
-		t.Errorf("counts has %d outcomes, want all %d (zeros included)", n, len(cleanup.Outcomes()))
+	if n := len(rep.Counts); n != len(request.Outcomes()) {
+		t.Errorf("counts has %d outcomes, want all %d (zeros included)", n, len(request.Outcomes()))
 	}
 }
 
@@ -87,7 +88,7 @@ func TestDryRunDeletesNothing(t *testing.T) {
 
 	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{DryRun: true}), sweep())
 
-	if got := byARN(t, rep)[free].Outcome; got != cleanup.OutcomeWouldDelete {
+	if got := byARN(t, rep)[free].Outcome; got != request.OutcomeWouldDelete {
 		t.Errorf("outcome = %s, want would_delete", got)
 	}
 	if !rep.DryRun || !w.exists(free) {
@@ -105,10 +106,10 @@ func TestRequestCannotLiftTheConfiguredDryRun(t *testing.T) {
 	// dry run.
 	req := del("m1", a)
 
-	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{DryRun: true}), []cleanup.RawRequest{req})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{DryRun: true}), []request.RawRequest{req})
 
 	r := byARN(t, rep)[a]
-	if r.Outcome != cleanup.OutcomeWouldDelete || !strings.Contains(r.Reason, "DRY_RUN") || !w.exists(a) {
+	if r.Outcome != request.OutcomeWouldDelete || !strings.Contains(r.Reason, "DRY_RUN") || !w.exists(a) {
 		t.Errorf("outcome %s (%s), exists %v; want would_delete naming DRY_RUN", r.Outcome, r.Reason, w.exists(a))
 	}
 }
@@ -117,37 +118,37 @@ func TestBatchDeletesWhenAnyRequesterAsksForARealDeletion(t *testing.T) {
 	tests := []struct {
 		name  string
 		young bool
-		reqs  func(arn string) []cleanup.RawRequest
-		want  cleanup.Outcome
+		reqs  func(arn string) []request.RawRequest
+		want  request.Outcome
 	}{
-		{"dry-run sweep and a real delete", false, func(arn string) []cleanup.RawRequest {
-			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep, DryRun: true}, del("d", arn)}
-		}, cleanup.OutcomeDeleted},
-		{"dry-run delete and a real delete", false, func(arn string) []cleanup.RawRequest {
+		{"dry-run sweep and a real delete", false, func(arn string) []request.RawRequest {
+			return []request.RawRequest{{ID: "s", Action: request.ActionSweep, DryRun: true}, del("d", arn)}
+		}, request.OutcomeDeleted},
+		{"dry-run delete and a real delete", false, func(arn string) []request.RawRequest {
 			dry := del("d1", arn)
 			dry.DryRun = true
-			return []cleanup.RawRequest{dry, del("d2", arn)}
-		}, cleanup.OutcomeDeleted},
-		{"real sweep and a dry-run delete", false, func(arn string) []cleanup.RawRequest {
+			return []request.RawRequest{dry, del("d2", arn)}
+		}, request.OutcomeDeleted},
+		{"real sweep and a dry-run delete", false, func(arn string) []request.RawRequest {
 			dry := del("d1", arn)
 			dry.DryRun = true
-			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep}, dry}
-		}, cleanup.OutcomeDeleted},
-		{"only dry runs", false, func(arn string) []cleanup.RawRequest {
+			return []request.RawRequest{{ID: "s", Action: request.ActionSweep}, dry}
+		}, request.OutcomeDeleted},
+		{"only dry runs", false, func(arn string) []request.RawRequest {
 			dry := del("d1", arn)
 			dry.DryRun = true
-			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep, DryRun: true}, dry}
-		}, cleanup.OutcomeWouldDelete},
+			return []request.RawRequest{{ID: "s", Action: request.ActionSweep, DryRun: true}, dry}
+		}, request.OutcomeWouldDelete},
 		// The sweep alone would keep it (too young), the delete alone
 		// would not delete it (dry run): together they must not delete it.
-		{"real sweep of a young connection and a dry-run delete", true, func(arn string) []cleanup.RawRequest {
+		{"real sweep of a young connection and a dry-run delete", true, func(arn string) []request.RawRequest {
 			dry := del("d1", arn)
 			dry.DryRun = true
-			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep}, dry}
-		}, cleanup.OutcomeWouldDelete},
-		{"real sweep of a young connection and a real delete", true, func(arn string) []cleanup.RawRequest {
-			return []cleanup.RawRequest{{ID: "s", Action: cleanup.ActionSweep}, del("d1", arn)}
-		}, cleanup.OutcomeDeleted},
+			return []request.RawRequest{{ID: "s", Action: request.ActionSweep}, dry}
+		}, request.OutcomeWouldDelete},
+		{"real sweep of a young connection and a real delete", true, func(arn string) []request.RawRequest {
+			return []request.RawRequest{{ID: "s", Action: request.ActionSweep}, del("d1", arn)}
+		}, request.OutcomeDeleted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,7 +164,7 @@ func TestBatchDeletesWhenAnyRequesterAsksForARealDeletion(t *testing.T) {
 			if got := byARN(t, rep)[a].Outcome; got != tt.want {
 				t.Errorf("outcome %s, want %s", got, tt.want)
 			}
-			if (tt.want == cleanup.OutcomeDeleted) == w.exists(a) {
+			if (tt.want == request.OutcomeDeleted) == w.exists(a) {
 				t.Errorf("outcome %s but exists = %v", tt.want, w.exists(a))
 			}
 		})
@@ -181,14 +182,14 @@ func TestDeleteNamedConnections(t *testing.T) {
 	}
 	never := "arn:aws:apprunner:us-east-1:123456789012:connection/never-existed/0123456789abcdef0123456789abcdef"
 
-	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", young, used, gone, never)})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []request.RawRequest{del("m1", young, used, gone, never)})
 	got := byARN(t, rep)
 
-	for arn, want := range map[string]cleanup.Outcome{
-		young: cleanup.OutcomeDeleted, // minimum age holds for sweeps only
-		used:  cleanup.OutcomeInUse,
-		gone:  cleanup.OutcomeAlreadyDeleted,
-		never: cleanup.OutcomeAlreadyDeleted,
+	for arn, want := range map[string]request.Outcome{
+		young: request.OutcomeDeleted, // minimum age holds for sweeps only
+		used:  request.OutcomeInUse,
+		gone:  request.OutcomeAlreadyDeleted,
+		never: request.OutcomeAlreadyDeleted,
 	} {
 		if got[arn].Outcome != want {
 			t.Errorf("%s: outcome %s (%s), want %s", arn, got[arn].Outcome, got[arn].Reason, want)
@@ -222,14 +223,14 @@ func TestInvalidInputIsReportedAndDoesNotStopOthers(t *testing.T) {
 	}
 	arns = append(arns, good, good) // a duplicate is decided once
 
-	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", arns...)})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []request.RawRequest{del("m1", arns...)})
 
 	// Inputs are rejected where their fault is found (a malformed ARN when
 	// the request is checked, another account's by the engine), so the
 	// results are matched by input, not by order.
-	invalid := map[string]cleanup.Result{}
+	invalid := map[string]request.Result{}
 	for _, r := range rep.Results {
-		if r.Outcome == cleanup.OutcomeInvalid {
+		if r.Outcome == request.OutcomeInvalid {
 			invalid[r.ConnectionARN] = r
 		}
 	}
@@ -239,7 +240,7 @@ func TestInvalidInputIsReportedAndDoesNotStopOthers(t *testing.T) {
 	for _, tt := range tests {
 		r, ok := invalid[tt.input]
 		if !ok {
-			r, ok = invalid[cleanup.Excerpt(tt.input, cleanup.InputExcerpt)]
+			r, ok = invalid[request.Excerpt(tt.input, request.InputExcerpt)]
 		}
 		if !ok {
 			t.Errorf("%s: no invalid result for the input", tt.name)
@@ -255,10 +256,10 @@ func TestInvalidInputIsReportedAndDoesNotStopOthers(t *testing.T) {
 			t.Errorf("%s: request IDs %v, want [m1]", tt.name, r.RequestIDs)
 		}
 	}
-	if got := byARN(t, rep)[good].Outcome; got != cleanup.OutcomeDeleted {
+	if got := byARN(t, rep)[good].Outcome; got != request.OutcomeDeleted {
 		t.Errorf("valid connection beside invalid ones: %s, want deleted", got)
 	}
-	if rep.Counts[cleanup.OutcomeDeleted] != 1 {
+	if rep.Counts[request.OutcomeDeleted] != 1 {
 		t.Errorf("duplicate decided more than once: counts %v", rep.Counts)
 	}
 }
@@ -267,7 +268,7 @@ func TestConnectionNamedByTwoRequestsIsDecidedOnceForBoth(t *testing.T) {
 	w := newWorld(t, apprunnerlocal.Options{}, 3)
 	c := w.conn(apprunnerlocal.SeedConnection{Name: "shared-one"})
 
-	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", c), del("m2", c), {ID: "m3", Action: cleanup.ActionSweep}})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []request.RawRequest{del("m1", c), del("m2", c), {ID: "m3", Action: request.ActionSweep}})
 
 	if len(rep.Results) != 1 {
 		t.Fatalf("%d results, want 1: %+v", len(rep.Results), rep.Results)
@@ -275,19 +276,19 @@ func TestConnectionNamedByTwoRequestsIsDecidedOnceForBoth(t *testing.T) {
 	if diff := cmp.Diff([]string{"m1", "m2", "m3"}, rep.Results[0].RequestIDs); diff != "" {
 		t.Errorf("request IDs (-want +got):\n%s", diff)
 	}
-	if rep.Action != cleanup.ActionBatch {
+	if rep.Action != request.ActionBatch {
 		t.Errorf("action = %s, want batch", rep.Action)
 	}
 }
 
 func TestRequestsBreakingARuleAreRejectedWholeBeforeAnyCall(t *testing.T) {
 	w := newWorld(t, apprunnerlocal.Options{}, 3)
-	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []request.RawRequest{
 		{ID: "m2", Action: "explode"},
-		{ID: "m3", Action: cleanup.ActionDelete},
-		{ID: "m4", Action: cleanup.ActionSweep, ConnectionARNs: []string{"arn:x"}},
+		{ID: "m3", Action: request.ActionDelete},
+		{ID: "m4", Action: request.ActionSweep, ConnectionARNs: []string{"arn:x"}},
 	})
-	if rep.Counts[cleanup.OutcomeInvalid] != 3 {
+	if rep.Counts[request.OutcomeInvalid] != 3 {
 		t.Fatalf("counts %v, want 3 invalid: %+v", rep.Counts, rep.Results)
 	}
 	for i, r := range rep.Results {
@@ -320,7 +321,7 @@ func TestEngineNeverDeletesAConnectionInUseEvenWithoutAppRunnersGuard(t *testing
 	if u := w.srv.UnsafeDeletions(); len(u) != 0 {
 		t.Fatalf("the engine deleted %d connections in use: %+v", len(u), u)
 	}
-	if rep.Counts[cleanup.OutcomeInUse] != len(used) || rep.Counts[cleanup.OutcomeDeleted] != 120-len(used) {
+	if rep.Counts[request.OutcomeInUse] != len(used) || rep.Counts[request.OutcomeDeleted] != 120-len(used) {
 		t.Errorf("counts %v, want %d in_use and %d deleted", rep.Counts, len(used), 120-len(used))
 	}
 }
@@ -343,7 +344,7 @@ func TestUsageIndexIsBuiltOncePerRunAcrossHundredsOfServices(t *testing.T) {
 
 	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), sweep())
 
-	if rep.Counts[cleanup.OutcomeInUse] != services/2 || rep.Counts[cleanup.OutcomeDeleted] != conns-services/2 {
+	if rep.Counts[request.OutcomeInUse] != services/2 || rep.Counts[request.OutcomeDeleted] != conns-services/2 {
 		t.Errorf("counts %v", rep.Counts)
 	}
 	calls := rep.APICalls
@@ -376,11 +377,11 @@ func TestReusedUsageIndexDescribesOnlyNewServices(t *testing.T) {
 	}
 	e := w.engine(cleanup.Config{IndexTTL: time.Minute, Now: clock})
 
-	first := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", conns[0])})
+	first := runRequests(ctx(t), t, e, []request.RawRequest{del("m1", conns[0])})
 	// A service created after the index was built uses conns[1]: a warm
 	// run must see it, though App Runner's own guard is off.
 	w.service("late-svc", apprunnerlocal.ServiceRunning, conns[1])
-	second := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m2", conns[1])})
+	second := runRequests(ctx(t), t, e, []request.RawRequest{del("m2", conns[1])})
 
 	if first.APICalls["DescribeService"] != 10 || second.APICalls["DescribeService"] != 1 {
 		t.Errorf("DescribeService calls: %d then %d; want 10, then 1 for the new service only",
@@ -389,12 +390,12 @@ func TestReusedUsageIndexDescribesOnlyNewServices(t *testing.T) {
 	if second.APICalls["ListServices"] != 1 {
 		t.Errorf("a reused index must still list services: %d ListServices calls", second.APICalls["ListServices"])
 	}
-	if r := byARN(t, second)[conns[1]]; r.Outcome != cleanup.OutcomeInUse || !w.exists(conns[1]) {
+	if r := byARN(t, second)[conns[1]]; r.Outcome != request.OutcomeInUse || !w.exists(conns[1]) {
 		t.Errorf("connection of a service created since the index: %s (%s), exists %v", r.Outcome, r.Reason, w.exists(conns[1]))
 	}
 
 	now = now.Add(2 * time.Minute)
-	if rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m3", conns[2])}); rep.APICalls["DescribeService"] != 11 {
+	if rep := runRequests(ctx(t), t, e, []request.RawRequest{del("m3", conns[2])}); rep.APICalls["DescribeService"] != 11 {
 		t.Errorf("past the TTL every service is described again: %d DescribeService calls, want 11", rep.APICalls["DescribeService"])
 	}
 }
@@ -407,7 +408,7 @@ func TestReusedUsageIndexSeesAServiceRepointedSince(t *testing.T) {
 	svc := w.service("web-app", apprunnerlocal.ServiceRunning, before)
 	e := w.engine(cleanup.Config{IndexTTL: time.Hour})
 
-	runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", other)})
+	runRequests(ctx(t), t, e, []request.RawRequest{del("m1", other)})
 	_, err := w.client.UpdateService(ctx(t), &apprunner.UpdateServiceInput{
 		ServiceArn: aws.String(svc),
 		SourceConfiguration: &types.SourceConfiguration{
@@ -421,10 +422,10 @@ func TestReusedUsageIndexSeesAServiceRepointedSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m2", before, after)})
+	rep := runRequests(ctx(t), t, e, []request.RawRequest{del("m2", before, after)})
 
 	got := byARN(t, rep)
-	if got[before].Outcome != cleanup.OutcomeDeleted || got[after].Outcome != cleanup.OutcomeInUse {
+	if got[before].Outcome != request.OutcomeDeleted || got[after].Outcome != request.OutcomeInUse {
 		t.Errorf("after repointing: %s is %s, %s is %s; want deleted and in_use", before, got[before].Outcome, after, got[after].Outcome)
 	}
 	if u := w.srv.UnsafeDeletions(); len(u) != 0 {
@@ -465,11 +466,11 @@ func TestAppRunnersRefusalIsInUseAndDropsTheCachedIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	first := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", a)})
-	second := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m2", b)})
+	first := runRequests(ctx(t), t, e, []request.RawRequest{del("m1", a)})
+	second := runRequests(ctx(t), t, e, []request.RawRequest{del("m2", b)})
 
 	r := byARN(t, first)[a]
-	if r.Outcome != cleanup.OutcomeInUse || !strings.Contains(r.Reason, "refused") {
+	if r.Outcome != request.OutcomeInUse || !strings.Contains(r.Reason, "refused") {
 		t.Errorf("deletion refused by App Runner: %s (%s), want in_use naming the refusal", r.Outcome, r.Reason)
 	}
 	if !w.exists(a) {
@@ -479,7 +480,7 @@ func TestAppRunnersRefusalIsInUseAndDropsTheCachedIndex(t *testing.T) {
 		t.Errorf("after a refusal the cached descriptions must not be reused: %d DescribeService calls, want 1",
 			second.APICalls["DescribeService"])
 	}
-	if got := byARN(t, second)[b].Outcome; got != cleanup.OutcomeDeleted {
+	if got := byARN(t, second)[b].Outcome; got != request.OutcomeDeleted {
 		t.Errorf("next connection: %s, want deleted", got)
 	}
 }
@@ -490,10 +491,10 @@ func TestSweepAfterServiceDeletionLooksOnlyAtItsConnection(t *testing.T) {
 	other := w.conn(apprunnerlocal.SeedConnection{Name: "unrelated"})
 	svc := w.service("retired", apprunnerlocal.ServiceDeleted, left)
 
-	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{{ID: "ev", Action: cleanup.ActionSweep, ServiceARN: svc}})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []request.RawRequest{{ID: "ev", Action: request.ActionSweep, ServiceARN: svc}})
 
 	got := byARN(t, rep)
-	if len(got) != 1 || got[left].Outcome != cleanup.OutcomeDeleted {
+	if len(got) != 1 || got[left].Outcome != request.OutcomeDeleted {
 		t.Fatalf("results %+v, want only %s deleted", rep.Results, left)
 	}
 	if !w.exists(other) {
@@ -505,8 +506,8 @@ func TestSweepAfterServiceDeletionLooksOnlyAtItsConnection(t *testing.T) {
 		"arn:aws:apprunner:us-east-1:210987654321:service/theirs/0123456789abcdef0123456789abcdef",
 		other, // a connection, not a service
 	} {
-		rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{{ID: "bad", Action: cleanup.ActionSweep, ServiceARN: bad}})
-		if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeInvalid {
+		rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []request.RawRequest{{ID: "bad", Action: request.ActionSweep, ServiceARN: bad}})
+		if len(rep.Results) != 1 || rep.Results[0].Outcome != request.OutcomeInvalid {
 			t.Errorf("service ARN %q: results %+v, want one invalid result and no sweep", bad, rep.Results)
 		}
 	}
@@ -515,8 +516,8 @@ func TestSweepAfterServiceDeletionLooksOnlyAtItsConnection(t *testing.T) {
 	}
 
 	unknown := "arn:aws:apprunner:us-east-1:123456789012:service/vanished/0123456789abcdef0123456789abcdef"
-	rep = runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{{ID: "ev2", Action: cleanup.ActionSweep, ServiceARN: unknown}})
-	if got := byARN(t, rep)[other].Outcome; got != cleanup.OutcomeDeleted {
+	rep = runRequests(ctx(t), t, w.engine(cleanup.Config{}), []request.RawRequest{{ID: "ev2", Action: request.ActionSweep, ServiceARN: unknown}})
+	if got := byARN(t, rep)[other].Outcome; got != request.OutcomeDeleted {
 		t.Errorf("unknown service: want a full sweep deleting %s, got %s", other, got)
 	}
 }
@@ -535,23 +536,23 @@ func TestFaultsAreReportedAsFailedAndNothingIsLost(t *testing.T) {
 
 	// Named deletions, so that every connection must get a result even when
 	// the usage index or a listing fails.
-	rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", all...)})
+	rep := runRequests(ctx(t), t, e, []request.RawRequest{del("m1", all...)})
 
 	got := byARN(t, rep)
 	if len(got) != len(all) {
 		t.Fatalf("%d results for %d connections", len(got), len(all))
 	}
-	if rep.Counts[cleanup.OutcomeFailed] == 0 {
+	if rep.Counts[request.OutcomeFailed] == 0 {
 		t.Fatalf("20%% faults without retries produced no failure: %v", rep.Counts)
 	}
 	for _, arn := range all {
 		r := got[arn]
 		switch r.Outcome {
-		case cleanup.OutcomeDeleted, cleanup.OutcomeAlreadyDeleted:
+		case request.OutcomeDeleted, request.OutcomeAlreadyDeleted:
 			if w.exists(arn) {
 				t.Errorf("%s: %s but still exists", arn, r.Outcome)
 			}
-		case cleanup.OutcomeFailed:
+		case request.OutcomeFailed:
 			if !strings.Contains(r.Reason, "InternalServiceErrorException") {
 				t.Errorf("%s: failure reason %q does not name the error", arn, r.Reason)
 			}
@@ -571,13 +572,13 @@ func TestThrottlingIsRetriedThenReportedAsFailed(t *testing.T) {
 		arns = append(arns, w.conn(apprunnerlocal.SeedConnection{Name: connName("conn", i)}))
 	}
 
-	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{MaxConcurrency: 1}), []cleanup.RawRequest{del("m1", arns...)})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{MaxConcurrency: 1}), []request.RawRequest{del("m1", arns...)})
 
-	if rep.Counts[cleanup.OutcomeDeleted] != 3 || rep.Counts[cleanup.OutcomeFailed] != 3 {
+	if rep.Counts[request.OutcomeDeleted] != 3 || rep.Counts[request.OutcomeFailed] != 3 {
 		t.Fatalf("counts %v, want 3 deleted within the burst and 3 failed", rep.Counts)
 	}
 	for _, r := range rep.Results {
-		if r.Outcome == cleanup.OutcomeFailed && !strings.Contains(r.Reason, "throttled") {
+		if r.Outcome == request.OutcomeFailed && !strings.Contains(r.Reason, "throttled") {
 			t.Errorf("failure reason %q does not say it was throttled", r.Reason)
 		}
 	}
@@ -596,24 +597,24 @@ func TestWorkNotStartedBeforeTheDeadlineIsFailedForRetry(t *testing.T) {
 	c, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond+600*time.Millisecond)
 	defer cancel()
 
-	rep := runRequests(c, t, e, []cleanup.RawRequest{del("m1", arns...)})
+	rep := runRequests(c, t, e, []request.RawRequest{del("m1", arns...)})
 
 	got := byARN(t, rep)
 	if len(got) != len(arns) {
 		t.Fatalf("%d results for %d connections", len(got), len(arns))
 	}
-	if rep.Counts[cleanup.OutcomeFailed] == 0 {
+	if rep.Counts[request.OutcomeFailed] == 0 {
 		t.Fatalf("no work was cut by the deadline: %v", rep.Counts)
 	}
 	for _, arn := range arns {
 		r := got[arn]
-		if r.Outcome == cleanup.OutcomeFailed && !strings.HasPrefix(r.Reason, "deadline") {
+		if r.Outcome == request.OutcomeFailed && !strings.HasPrefix(r.Reason, "deadline") {
 			t.Errorf("%s: failed for %q, want the deadline", arn, r.Reason)
 		}
-		if r.Outcome == cleanup.OutcomeDeleted && w.exists(arn) {
+		if r.Outcome == request.OutcomeDeleted && w.exists(arn) {
 			t.Errorf("%s: deleted but exists", arn)
 		}
-		if r.Outcome == cleanup.OutcomeFailed && !w.exists(arn) {
+		if r.Outcome == request.OutcomeFailed && !w.exists(arn) {
 			t.Errorf("%s: reported failed but was deleted", arn)
 		}
 	}

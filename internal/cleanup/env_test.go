@@ -14,6 +14,7 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 const (
@@ -94,9 +95,9 @@ func (w *world) exists(arn string) bool {
 }
 
 // byARN indexes a report's results, failing on a connection decided twice.
-func byARN(t *testing.T, rep *cleanup.Report) map[string]cleanup.Result {
+func byARN(t *testing.T, rep *request.Report) map[string]request.Result {
 	t.Helper()
-	m := make(map[string]cleanup.Result, len(rep.Results))
+	m := make(map[string]request.Result, len(rep.Results))
 	for _, r := range rep.Results {
 		if _, dup := m[r.ConnectionARN]; dup {
 			t.Errorf("connection %s decided twice", r.ConnectionARN)
@@ -106,12 +107,12 @@ func byARN(t *testing.T, rep *cleanup.Report) map[string]cleanup.Result {
 	return m
 }
 
-func sweep() []cleanup.RawRequest {
-	return []cleanup.RawRequest{{ID: "sweep", Action: cleanup.ActionSweep}}
+func sweep() []request.RawRequest {
+	return []request.RawRequest{{ID: "sweep", Action: request.ActionSweep}}
 }
 
-func del(id string, arns ...string) cleanup.RawRequest {
-	return cleanup.RawRequest{ID: id, Action: cleanup.ActionDelete, ConnectionARNs: arns}
+func del(id string, arns ...string) request.RawRequest {
+	return request.RawRequest{ID: id, Action: request.ActionDelete, ConnectionARNs: arns}
 }
 
 func connName(prefix string, i int) string { return fmt.Sprintf("%s-%04d", prefix, i) }
@@ -130,16 +131,16 @@ func delInput(arn string) *apprunner.DeleteConnectionInput {
 // runRequests runs raw requests as the function does: each is checked, the
 // valid ones go to the runner in one run, and the rejections are reported
 // beside its results.
-func runRequests(c context.Context, t testing.TB, r cleanup.Runner, raws []cleanup.RawRequest) *cleanup.Report {
+func runRequests(c context.Context, t testing.TB, r cleanup.Runner, raws []request.RawRequest) *request.Report {
 	t.Helper()
 	var (
-		reqs     []cleanup.Request
-		rejected []cleanup.Rejection
+		reqs     []request.Request
+		rejected []request.Rejection
 	)
 	for _, raw := range raws {
 		req, rej, err := raw.Check()
 		if err != nil {
-			rejected = append(rejected, cleanup.Reject(raw.ID, string(raw.Action), err.Error()))
+			rejected = append(rejected, request.Reject(raw.ID, string(raw.Action), err.Error()))
 			continue
 		}
 		rejected = append(rejected, rej...)

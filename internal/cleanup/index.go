@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
@@ -18,7 +20,7 @@ import (
 // service status but DELETED counts as a user: a paused service needs its
 // connection to resume, and one mid-operation or DELETE_FAILED may hold it.
 type usageIndex struct {
-	users map[string][]ServiceRef
+	users map[string][]request.ServiceRef
 	// described holds what DescribeService said of each live service, so
 	// that a later run describes only services that are new or changed.
 	described map[string]describedService
@@ -29,7 +31,7 @@ type usageIndex struct {
 type describedService struct {
 	updatedAt  time.Time
 	connection string
-	ref        ServiceRef
+	ref        request.ServiceRef
 }
 
 // size is the number of live services the index describes.
@@ -61,7 +63,7 @@ const listServicesPageSize = 20
 func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *usageIndex, progress func(described, listed int)) (*usageIndex, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	idx := &usageIndex{users: make(map[string][]ServiceRef), described: make(map[string]describedService), builtAt: now}
+	idx := &usageIndex{users: make(map[string][]request.ServiceRef), described: make(map[string]describedService), builtAt: now}
 	if prev != nil {
 		idx.builtAt = prev.builtAt
 	}
@@ -216,7 +218,7 @@ func describeInto(ctx context.Context, api API, s types.ServiceSummary, record f
 	record(arn, describedService{
 		updatedAt:  aws.ToTime(svc.UpdatedAt),
 		connection: connectionOf(svc),
-		ref: ServiceRef{
+		ref: request.ServiceRef{
 			ServiceARN:  aws.ToString(svc.ServiceArn),
 			ServiceName: aws.ToString(svc.ServiceName),
 			Status:      string(svc.Status),

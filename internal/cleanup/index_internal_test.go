@@ -4,14 +4,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 )
 
 func TestDescriptionIsReusedOnlyWhileNothingSuggestsAChange(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	running := describedService{updatedAt: t0, ref: ServiceRef{Status: "RUNNING"}}
-	busy := describedService{updatedAt: t0, ref: ServiceRef{Status: "OPERATION_IN_PROGRESS"}}
+	running := describedService{updatedAt: t0, ref: request.ServiceRef{Status: "RUNNING"}}
+	busy := describedService{updatedAt: t0, ref: request.ServiceRef{Status: "OPERATION_IN_PROGRESS"}}
 	tests := []struct {
 		name string
 		sum  types.ServiceSummary

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 )
@@ -94,16 +96,16 @@ func (r *run) findConnections(ctx context.Context, full *sweep, byService map[st
 	if err := r.listAll(ctx, full); err != nil {
 		reason := "list connections: " + errText(err)
 		if full != nil {
-			r.refused = append(r.refused, Result{
+			r.refused = append(r.refused, request.Result{
 				ConnectionARN: everyConnection(r.e.cfg.Partition, r.e.cfg.Region, r.e.cfg.Account),
-				Outcome:       OutcomeFailed,
+				Outcome:       request.OutcomeFailed,
 				Reason:        failedReason(err, reason),
 				RequestIDs:    full.ids,
 			})
 		}
 		for _, t := range r.order {
 			if t.result == nil {
-				t.conclude(OutcomeFailed, failedReason(err, reason), nil)
+				t.conclude(request.OutcomeFailed, failedReason(err, reason), nil)
 			}
 		}
 		return err
@@ -119,9 +121,9 @@ func (r *run) connectionOfService(ctx context.Context, svcARN string, s *sweep) 
 		if classify(err) == errNotFound {
 			return false
 		}
-		r.refused = append(r.refused, Result{
+		r.refused = append(r.refused, request.Result{
 			ConnectionARN: svcARN,
-			Outcome:       OutcomeFailed,
+			Outcome:       request.OutcomeFailed,
 			Reason:        failedReason(err, "find the connection of service "+svcARN+": "+errText(err)),
 			RequestIDs:    s.ids,
 		})
@@ -134,7 +136,7 @@ func (r *run) connectionOfService(ctx context.Context, svcARN string, s *sweep) 
 	if r.outOfScope(conn) != "" {
 		return true // not a connection this function may delete
 	}
-	a, _ := ParseConnectionARN(conn)
+	a, _ := request.ParseConnectionARN(conn)
 	r.addTarget(a.String(), a.Name, s.ids, s.dryRun, false)
 	return true
 }
@@ -173,10 +175,10 @@ func (r *run) listAll(ctx context.Context, full *sweep) error {
 				// credentials of another account or region than the one
 				// configured must not make its connections fair game.
 				if why := r.outOfScope(arn); why != "" {
-					r.refused = append(r.refused, Result{
+					r.refused = append(r.refused, request.Result{
 						ConnectionARN:  arn,
 						ConnectionName: aws.ToString(c.ConnectionName),
-						Outcome:        OutcomeInvalid,
+						Outcome:        request.OutcomeInvalid,
 						Reason:         "listed by App Runner, but " + why + "; not deleted: check that the credentials are the configured account's",
 						RequestIDs:     full.ids,
 					})
@@ -201,7 +203,7 @@ func (r *run) lookupNamed(ctx context.Context) {
 			return
 		}
 		if ctx.Err() != nil {
-			t.conclude(OutcomeFailed, stopReason(ctx.Err()), nil)
+			t.conclude(request.OutcomeFailed, stopReason(ctx.Err()), nil)
 			return
 		}
 		p := apprunner.NewListConnectionsPaginator(r.api, &apprunner.ListConnectionsInput{
@@ -211,7 +213,7 @@ func (r *run) lookupNamed(ctx context.Context) {
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				t.conclude(OutcomeFailed, failedReason(err, "look up connection: "+errText(err)), nil)
+				t.conclude(request.OutcomeFailed, failedReason(err, "look up connection: "+errText(err)), nil)
 				return
 			}
 			for _, c := range page.ConnectionSummaryList {
@@ -220,7 +222,7 @@ func (r *run) lookupNamed(ctx context.Context) {
 				}
 			}
 		}
-	}, func(i int, reason string) { r.order[i].conclude(OutcomeFailed, reason, nil) })
+	}, func(i int, reason string) { r.order[i].conclude(request.OutcomeFailed, reason, nil) })
 }
 
 // everyConnection stands, in a result, for all the connections of an account

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // failingAPI is the real client, but one operation fails as App Runner
@@ -56,9 +57,9 @@ func TestFailedListingFailsEveryConnectionItWasToFind(t *testing.T) {
 		}
 
 		rep := runRequests(ctx(t), t, failingEngine(t, w, "ListConnections"),
-			[]cleanup.RawRequest{{ID: "sweep", Action: cleanup.ActionSweep}, del("m1", arns...)})
+			[]request.RawRequest{{ID: "sweep", Action: request.ActionSweep}, del("m1", arns...)})
 
-		if rep.Counts[cleanup.OutcomeFailed] != named+1 || len(rep.Results) != named+1 {
+		if rep.Counts[request.OutcomeFailed] != named+1 || len(rep.Results) != named+1 {
 			t.Fatalf("%d named: counts %v, want every named connection and the sweep failed: %+v", named, rep.Counts, rep.Results)
 		}
 		for _, r := range rep.Results {
@@ -84,13 +85,13 @@ func TestDeletedServiceThatCannotBeDescribedFailsForRetry(t *testing.T) {
 	svc := w.service("retired", apprunnerlocal.ServiceDeleted, free)
 
 	rep := runRequests(ctx(t), t, failingEngine(t, w, "DescribeService"),
-		[]cleanup.RawRequest{{ID: "ev", Action: cleanup.ActionSweep, ServiceARN: svc}})
+		[]request.RawRequest{{ID: "ev", Action: request.ActionSweep, ServiceARN: svc}})
 
 	if len(rep.Results) != 1 {
 		t.Fatalf("results %+v, want one failed result for the service", rep.Results)
 	}
 	r := rep.Results[0]
-	if r.ConnectionARN != svc || r.Outcome != cleanup.OutcomeFailed || !strings.Contains(r.Reason, "find the connection of service") || r.RequestIDs[0] != "ev" {
+	if r.ConnectionARN != svc || r.Outcome != request.OutcomeFailed || !strings.Contains(r.Reason, "find the connection of service") || r.RequestIDs[0] != "ev" {
 		t.Errorf("result %+v, want the service's look-up failed for ev", r)
 	}
 	if !w.exists(free) {

@@ -15,38 +15,39 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 func TestPlansAndWorkItemsAreCheckedOnce(t *testing.T) {
 	const ou = "ou-abcd-12345678"
 	tests := []struct {
 		name    string
-		raw     cleanup.RawRequest
-		want    *cleanup.Request // nil: rejected whole
+		raw     request.RawRequest
+		want    *request.Request // nil: rejected whole
 		errPart string
 	}{
-		{"a plan of OUs and accounts", cleanup.RawRequest{Action: cleanup.ActionOffboard, OrganizationalUnitIDs: []string{ou, " " + ou},
+		{"a plan of OUs and accounts", request.RawRequest{Action: request.ActionOffboard, OrganizationalUnitIDs: []string{ou, " " + ou},
 			AccountIDs: []string{"210987654321"}, Regions: []string{"eu-west-1"}, DryRun: true},
-			&cleanup.Request{Action: cleanup.ActionOffboard, DryRun: true, Plan: &cleanup.Plan{
+			&request.Request{Action: request.ActionOffboard, DryRun: true, Plan: &request.Plan{
 				OrganizationalUnitIDs: []string{ou}, AccountIDs: []string{"210987654321"}, Regions: []string{"eu-west-1"}}}, ""},
-		{"a plan without regions takes the defaults later", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{"210987654321"}},
-			&cleanup.Request{Action: cleanup.ActionSweep, Plan: &cleanup.Plan{AccountIDs: []string{"210987654321"}}}, ""},
-		{"a work item", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountID: ptr("210987654321"), Region: ptr("eu-west-1"), PlanID: ptr("plan-1")},
-			&cleanup.Request{Action: cleanup.ActionSweep, WorkItem: &cleanup.WorkItem{AccountID: "210987654321", Region: "eu-west-1", PlanID: "plan-1"}}, ""},
-		{"an empty plan", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{}}, nil, "a plan needs at least one OU"},
-		{"a bad OU", cleanup.RawRequest{Action: cleanup.ActionSweep, OrganizationalUnitIDs: []string{"r-abcd"}}, nil, "not an organizational unit ID"},
-		{"a bad account", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{"12345"}}, nil, "not an account ID"},
-		{"a plan in a region without App Runner", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{"210987654321"}, Regions: []string{"sa-east-1"}},
+		{"a plan without regions takes the defaults later", request.RawRequest{Action: request.ActionSweep, AccountIDs: []string{"210987654321"}},
+			&request.Request{Action: request.ActionSweep, Plan: &request.Plan{AccountIDs: []string{"210987654321"}}}, ""},
+		{"a work item", request.RawRequest{Action: request.ActionSweep, AccountID: ptr("210987654321"), Region: ptr("eu-west-1"), PlanID: ptr("plan-1")},
+			&request.Request{Action: request.ActionSweep, WorkItem: &request.WorkItem{AccountID: "210987654321", Region: "eu-west-1", PlanID: "plan-1"}}, ""},
+		{"an empty plan", request.RawRequest{Action: request.ActionSweep, AccountIDs: []string{}}, nil, "a plan needs at least one OU"},
+		{"a bad OU", request.RawRequest{Action: request.ActionSweep, OrganizationalUnitIDs: []string{"r-abcd"}}, nil, "not an organizational unit ID"},
+		{"a bad account", request.RawRequest{Action: request.ActionSweep, AccountIDs: []string{"12345"}}, nil, "not an account ID"},
+		{"a plan in a region without App Runner", request.RawRequest{Action: request.ActionSweep, AccountIDs: []string{"210987654321"}, Regions: []string{"sa-east-1"}},
 			nil, `region "sa-east-1": no App Runner there`},
-		{"a plan with a role", cleanup.RawRequest{Action: cleanup.ActionOffboard, AccountIDs: []string{"210987654321"}, RoleARN: ptr(roleARN)}, nil, `takes no "roleArn"`},
-		{"a plan and a work item at once", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountIDs: []string{"210987654321"}, Region: ptr("eu-west-1")},
+		{"a plan with a role", request.RawRequest{Action: request.ActionOffboard, AccountIDs: []string{"210987654321"}, RoleARN: ptr(roleARN)}, nil, `takes no "roleArn"`},
+		{"a plan and a work item at once", request.RawRequest{Action: request.ActionSweep, AccountIDs: []string{"210987654321"}, Region: ptr("eu-west-1")},
 			nil, "not both"},
-		{"a work item without its account", cleanup.RawRequest{Action: cleanup.ActionSweep, Region: ptr("eu-west-1")}, nil, `needs "accountId"`},
-		{"a work item in a made-up region", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountID: ptr("210987654321"), Region: ptr("zz-fake-1")},
+		{"a work item without its account", request.RawRequest{Action: request.ActionSweep, Region: ptr("eu-west-1")}, nil, `needs "accountId"`},
+		{"a work item in a made-up region", request.RawRequest{Action: request.ActionSweep, AccountID: ptr("210987654321"), Region: ptr("zz-fake-1")},
 			nil, "no App Runner there"},
-		{"a work item with a spaced plan ID", cleanup.RawRequest{Action: cleanup.ActionSweep, AccountID: ptr("210987654321"), Region: ptr("eu-west-1"), PlanID: ptr("a b")},
+		{"a work item with a spaced plan ID", request.RawRequest{Action: request.ActionSweep, AccountID: ptr("210987654321"), Region: ptr("eu-west-1"), PlanID: ptr("a b")},
 			nil, `"planId"`},
-		{"a delete naming OUs", cleanup.RawRequest{Action: cleanup.ActionDelete, ConnectionARNs: []string{"x"}, OrganizationalUnitIDs: []string{ou}},
+		{"a delete naming OUs", request.RawRequest{Action: request.ActionDelete, ConnectionARNs: []string{"x"}, OrganizationalUnitIDs: []string{ou}},
 			nil, `applies to plans and work items`},
 	}
 	for _, tt := range tests {
@@ -102,24 +103,24 @@ func orgWorld(t *testing.T, admit admitFunc) (*world, *cleanup.Dispatcher, *[]cl
 }
 
 // admitFunc is cleanup.Organization.Admit.
-type admitFunc = func(ctx context.Context, account string, action cleanup.Action, viaRole bool) (string, error)
+type admitFunc = func(ctx context.Context, account string, action request.Action, viaRole bool) (string, error)
 
-func reachAll(context.Context, string, cleanup.Action, bool) (string, error) { return "", nil }
+func reachAll(context.Context, string, request.Action, bool) (string, error) { return "", nil }
 
-func workItem(id string, action cleanup.Action, acct, reg string) cleanup.RawRequest {
-	return cleanup.RawRequest{ID: id, Action: action, AccountID: &acct, Region: &reg, PlanID: ptr("plan-7")}
+func workItem(id string, action request.Action, acct, reg string) request.RawRequest {
+	return request.RawRequest{ID: id, Action: action, AccountID: &acct, Region: &reg, PlanID: ptr("plan-7")}
 }
 
 func TestWorkItemsRunInTheirAccountThroughTheMemberRole(t *testing.T) {
 	tests := []struct {
 		name      string
-		action    cleanup.Action
-		wantYoung cleanup.Outcome
+		action    request.Action
+		wantYoung request.Outcome
 		wantScope cleanup.Scope
 	}{
-		{"a sweep keeps the minimum age", cleanup.ActionSweep, cleanup.OutcomeTooYoung,
+		{"a sweep keeps the minimum age", request.ActionSweep, request.OutcomeTooYoung,
 			cleanup.Scope{Account: leaving, Region: "eu-west-1", RoleARN: "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup"}},
-		{"an offboarding has none", cleanup.ActionOffboard, cleanup.OutcomeDeleted,
+		{"an offboarding has none", request.ActionOffboard, request.OutcomeDeleted,
 			cleanup.Scope{Account: leaving, Region: "eu-west-1", RoleARN: "arn:aws:iam::210987654321:role/AppRunnerConnectionCleanup", Offboard: true}},
 	}
 	for _, tt := range tests {
@@ -129,10 +130,10 @@ func TestWorkItemsRunInTheirAccountThroughTheMemberRole(t *testing.T) {
 			young := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "young-conn", CreatedAgo: time.Minute})
 			home := w.conn(apprunnerlocal.SeedConnection{Name: "home-conn"})
 
-			rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{workItem("w1", tt.action, leaving, "eu-west-1")})
+			rep := runRequests(ctx(t), t, d, []request.RawRequest{workItem("w1", tt.action, leaving, "eu-west-1")})
 
 			got := byARN(t, rep)
-			if got[oldOne].Outcome != cleanup.OutcomeDeleted || got[young].Outcome != tt.wantYoung {
+			if got[oldOne].Outcome != request.OutcomeDeleted || got[young].Outcome != tt.wantYoung {
 				t.Errorf("old %s, young %s; want deleted, %s", got[oldOne].Outcome, got[young].Outcome, tt.wantYoung)
 			}
 			if got[oldOne].PlanID != "plan-7" {
@@ -146,7 +147,7 @@ func TestWorkItemsRunInTheirAccountThroughTheMemberRole(t *testing.T) {
 			}
 			// What the plan-progress query reads.
 			if len(rep.WorkItems) != 1 || rep.WorkItems[0].PlanID != "plan-7" || rep.WorkItems[0].Account != leaving ||
-				rep.WorkItems[0].Counts[cleanup.OutcomeDeleted] != rep.Counts[cleanup.OutcomeDeleted] {
+				rep.WorkItems[0].Counts[request.OutcomeDeleted] != rep.Counts[request.OutcomeDeleted] {
 				t.Errorf("work items %+v, want plan-7's run in %s with the report's counts %v", rep.WorkItems, leaving, rep.Counts)
 			}
 		})
@@ -158,7 +159,7 @@ func TestWorkItemsRunInTheirAccountThroughTheMemberRole(t *testing.T) {
 func TestOwnAccountElsewhereIsReachedThroughTheMemberRole(t *testing.T) {
 	_, d, scopes := orgWorld(t, reachAll)
 
-	runRequests(ctx(t), t, d, []cleanup.RawRequest{workItem("w1", cleanup.ActionSweep, account, "eu-west-1")})
+	runRequests(ctx(t), t, d, []request.RawRequest{workItem("w1", request.ActionSweep, account, "eu-west-1")})
 
 	want := []cleanup.Scope{{Account: account, Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/AppRunnerConnectionCleanup"}}
 	if diff := cmp.Diff(want, *scopes); diff != "" {
@@ -170,9 +171,9 @@ func TestWorkItemOfTheHomeAccountAndRegionRunsOnTheHomeEngine(t *testing.T) {
 	w, d, scopes := orgWorld(t, reachAll)
 	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-conn"})
 
-	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{workItem("w1", cleanup.ActionSweep, account, region)})
+	rep := runRequests(ctx(t), t, d, []request.RawRequest{workItem("w1", request.ActionSweep, account, region)})
 
-	if r := byARN(t, rep)[free]; r.Outcome != cleanup.OutcomeDeleted || r.PlanID != "plan-7" {
+	if r := byARN(t, rep)[free]; r.Outcome != request.OutcomeDeleted || r.PlanID != "plan-7" {
 		t.Errorf("result %+v, want deleted for plan-7", r)
 	}
 	if len(*scopes) != 0 {
@@ -187,22 +188,22 @@ func TestWorkItemsAreCheckedWithTheOrganizationEveryTime(t *testing.T) {
 	tests := []struct {
 		name    string
 		reach   admitFunc
-		outcome cleanup.Outcome
+		outcome request.Outcome
 		reason  string
 	}{
-		{"an account moved out of the offboarding OU", func(context.Context, string, cleanup.Action, bool) (string, error) {
+		{"an account moved out of the offboarding OU", func(context.Context, string, request.Action, bool) (string, error) {
 			return "account 210987654321 is no longer below the offboarding OU", nil
-		}, cleanup.OutcomeInvalid, "no longer below the offboarding OU"},
-		{"Organizations failing", func(context.Context, string, cleanup.Action, bool) (string, error) {
+		}, request.OutcomeInvalid, "no longer below the offboarding OU"},
+		{"Organizations failing", func(context.Context, string, request.Action, bool) (string, error) {
 			return "", errors.New("TooManyRequestsException: slow down")
-		}, cleanup.OutcomeFailed, "check account 210987654321 with AWS Organizations"},
+		}, request.OutcomeFailed, "check account 210987654321 with AWS Organizations"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w, d, scopes := orgWorld(t, tt.reach)
 			conn := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "old-conn", CreatedAt: old})
 
-			rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{workItem("w1", cleanup.ActionOffboard, leaving, "eu-west-1")})
+			rep := runRequests(ctx(t), t, d, []request.RawRequest{workItem("w1", request.ActionOffboard, leaving, "eu-west-1")})
 
 			if len(rep.Results) != 1 || rep.Results[0].Outcome != tt.outcome || !strings.Contains(rep.Results[0].Reason, tt.reason) ||
 				rep.Results[0].RequestIDs[0] != "w1" {
@@ -224,18 +225,18 @@ func TestWorkItemsOfOneAccountAskTheOrganizationOnce(t *testing.T) {
 		mu   sync.Mutex
 		asks []string
 	)
-	admit := func(_ context.Context, account string, action cleanup.Action, viaRole bool) (string, error) {
+	admit := func(_ context.Context, account string, action request.Action, viaRole bool) (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		asks = append(asks, fmt.Sprintf("%s %s %v", account, action, viaRole))
 		return "", nil
 	}
 	_, d, _ := orgWorld(t, admit)
-	var items []cleanup.RawRequest
+	var items []request.RawRequest
 	for i, r := range []string{"us-east-1", "eu-west-1", "ap-northeast-1", "us-west-2"} {
-		items = append(items, workItem(fmt.Sprintf("w%d", i), cleanup.ActionOffboard, leaving, r))
+		items = append(items, workItem(fmt.Sprintf("w%d", i), request.ActionOffboard, leaving, r))
 	}
-	items = append(items, workItem("s1", cleanup.ActionSweep, leaving, "eu-west-1"), workItem("h1", cleanup.ActionSweep, account, region))
+	items = append(items, workItem("s1", request.ActionSweep, leaving, "eu-west-1"), workItem("h1", request.ActionSweep, account, region))
 	runRequests(ctx(t), t, d, items)
 
 	slices.Sort(asks)
@@ -247,13 +248,13 @@ func TestWorkItemsOfOneAccountAskTheOrganizationOnce(t *testing.T) {
 
 func TestPlansAndWorkItemsNeedTheirConfiguration(t *testing.T) {
 	_, d, _ := offboardWorld(t) // no organization configured
-	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{
-		workItem("w1", cleanup.ActionSweep, leaving, "eu-west-1"),
-		{ID: "p1", Action: cleanup.ActionSweep, AccountIDs: []string{leaving}},
+	rep := runRequests(ctx(t), t, d, []request.RawRequest{
+		workItem("w1", request.ActionSweep, leaving, "eu-west-1"),
+		{ID: "p1", Action: request.ActionSweep, AccountIDs: []string{leaving}},
 	})
 	got := map[string]string{}
 	for _, r := range rep.Results {
-		if r.Outcome == cleanup.OutcomeInvalid {
+		if r.Outcome == request.OutcomeInvalid {
 			got[r.RequestIDs[0]] = r.Reason
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
+
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 )
 
@@ -22,21 +24,21 @@ func (r *run) applyPolicy(idx *usageIndex, idxErr error) []*target {
 		young := t.createdAt == nil || now.Sub(*t.createdAt) < cfg.MinAge
 		switch {
 		case !t.found:
-			t.conclude(OutcomeAlreadyDeleted, "not found: already deleted", nil)
+			t.conclude(request.OutcomeAlreadyDeleted, "not found: already deleted", nil)
 		case t.status == types.ConnectionStatusDeleted:
-			t.conclude(OutcomeAlreadyDeleted, "status DELETED: already deleted", nil)
+			t.conclude(request.OutcomeAlreadyDeleted, "status DELETED: already deleted", nil)
 		case cfg.nameVerdict(t.connectionName) != "":
-			t.conclude(OutcomeProtected, cfg.nameVerdict(t.connectionName), nil)
+			t.conclude(request.OutcomeProtected, cfg.nameVerdict(t.connectionName), nil)
 		case !t.named && t.createdAt == nil:
-			t.conclude(OutcomeTooYoung, "creation time unknown: kept until its age can be told", nil)
+			t.conclude(request.OutcomeTooYoung, "creation time unknown: kept until its age can be told", nil)
 		case !t.named && young:
-			t.conclude(OutcomeTooYoung, fmt.Sprintf("created %s ago, less than the minimum age %s",
+			t.conclude(request.OutcomeTooYoung, fmt.Sprintf("created %s ago, less than the minimum age %s",
 				now.Sub(*t.createdAt).Round(time.Second), cfg.MinAge), nil)
 		case idxErr != nil:
-			t.conclude(OutcomeFailed, failedReason(idxErr, "usage index: "+errText(idxErr)), nil)
+			t.conclude(request.OutcomeFailed, failedReason(idxErr, "usage index: "+errText(idxErr)), nil)
 		case len(idx.users[t.arn]) > 0:
 			users := idx.users[t.arn]
-			t.conclude(OutcomeInUse, usedByReason(users), users)
+			t.conclude(request.OutcomeInUse, usedByReason(users), users)
 		default:
 			// Deleted for real only if a request that named it asked so,
 			// or a real sweep whose minimum age it passes.
@@ -47,7 +49,7 @@ func (r *run) applyPolicy(idx *usageIndex, idxErr error) []*target {
 	return candidates
 }
 
-func usedByReason(users []ServiceRef) string {
+func usedByReason(users []request.ServiceRef) string {
 	names := make([]string, len(users))
 	for i, u := range users {
 		names[i] = fmt.Sprintf("%s (%s)", u.ServiceName, u.Status)

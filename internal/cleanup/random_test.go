@@ -41,6 +41,7 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 var (
@@ -643,7 +644,7 @@ func rndKey(account string) string { return "AKID" + account }
 
 // rndRan is what rndRun did with a batch of raw requests.
 type rndRan struct {
-	reqs     []cleanup.Request // what Check made of them, run together
+	reqs     []request.Request // what Check made of them, run together
 	whole    map[string]string // request ID -> the rule Check said it breaks
 	rejected int               // ARNs Check rejected alone
 	// problems are requests of Check that do not say what their raw
@@ -656,14 +657,14 @@ type rndRan struct {
 // rejected: a request that breaks a rule as one invalid result carrying
 // its ID, and each ARN rejected alone. With no valid request, the engine
 // is not run and the report holds the rejections only.
-func rndRun(ctx context.Context, e *cleanup.Engine, dryRun bool, raws []cleanup.RawRequest) (*cleanup.Report, rndRan) {
+func rndRun(ctx context.Context, e *cleanup.Engine, dryRun bool, raws []request.RawRequest) (*request.Report, rndRan) {
 	ran := rndRan{whole: map[string]string{}}
-	var rejected []cleanup.Rejection
+	var rejected []request.Rejection
 	for _, raw := range raws {
 		req, rej, err := raw.Check()
 		if err != nil {
 			ran.whole[raw.ID] = err.Error()
-			rejected = append(rejected, cleanup.Reject(raw.ID, rndRawInput(raw), err.Error()))
+			rejected = append(rejected, request.Reject(raw.ID, rndRawInput(raw), err.Error()))
 			if req != nil || len(rej) > 0 {
 				ran.problems = append(ran.problems, fmt.Sprintf("Check rejected request %s whole, yet returned a request (%v) or %d rejections", raw.ID, req != nil, len(rej)))
 			}
@@ -680,11 +681,11 @@ func rndRun(ctx context.Context, e *cleanup.Engine, dryRun bool, raws []cleanup.
 		}
 		ran.reqs = append(ran.reqs, *req)
 	}
-	var rep *cleanup.Report
+	var rep *request.Report
 	if len(ran.reqs) > 0 {
 		rep = e.Run(ctx, ran.reqs)
 	} else {
-		rep = cleanup.NewReport(nil, dryRun)
+		rep = request.NewReport(nil, dryRun)
 	}
 	if rep != nil {
 		rep.Reject(rejected...)
@@ -694,7 +695,7 @@ func rndRun(ctx context.Context, e *cleanup.Engine, dryRun bool, raws []cleanup.
 
 // rndRawInput is the whole input of a rejected request, as its result
 // repeats it.
-func rndRawInput(raw cleanup.RawRequest) string {
+func rndRawInput(raw request.RawRequest) string {
 	b, err := json.Marshal(raw)
 	if err != nil {
 		return fmt.Sprintf("%+v", raw)
@@ -873,7 +874,7 @@ type rndInfo struct {
 
 // requests generates a batch of raw requests, as a trigger decodes them:
 // RawRequest.Check must turn them into what the engine runs.
-func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]cleanup.RawRequest, []rndInfo) {
+func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]request.RawRequest, []rndInfo) {
 	w := c.w
 	home := w.home
 	homeAll := w.connsIn(home)
@@ -904,16 +905,16 @@ func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]cleanup.RawReque
 	dry := func() bool { return d.intn(3) == 2 }
 
 	n := 1 + d.intn(5)
-	raws := make([]cleanup.RawRequest, 0, n)
+	raws := make([]request.RawRequest, 0, n)
 	infos := make([]rndInfo, 0, n)
 	for i := range n {
-		raw := cleanup.RawRequest{ID: fmt.Sprintf("b%d-m%d", b, i), DryRun: dry(), WaitForServices: rndChance(d, 1, 4)}
+		raw := request.RawRequest{ID: fmt.Sprintf("b%d-m%d", b, i), DryRun: dry(), WaitForServices: rndChance(d, 1, 4)}
 		var info rndInfo
 		switch k := d.intn(40); {
 		case k < 10:
-			raw.Action = cleanup.ActionSweep
+			raw.Action = request.ActionSweep
 		case k < 14:
-			raw.Action = cleanup.ActionSweep
+			raw.Action = request.ActionSweep
 			var malformed bool
 			info.svc, info.svcHome, malformed = c.serviceARN(d)
 			raw.ServiceARN = info.svc
@@ -924,7 +925,7 @@ func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]cleanup.RawReque
 			// to every connection: Check rejects the sweep whole.
 			info.rejected = malformed
 		case k < 32:
-			raw.Action = cleanup.ActionDelete
+			raw.Action = request.ActionDelete
 			m := 1 + d.intn(8)
 			if rndChance(d, 1, 6) {
 				m = 10 + d.intn(16) // past the engine's lookup threshold
@@ -933,16 +934,16 @@ func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]cleanup.RawReque
 				raw.ConnectionARNs = append(raw.ConnectionARNs, c.entry(d, &info, raw.ConnectionARNs, real, ghost, foreign))
 			}
 		case k < 34:
-			raw.Action = cleanup.ActionDelete // and no ARN
+			raw.Action = request.ActionDelete // and no ARN
 			info.bad++
 			info.rejected = true
 		case k < 35:
-			raw.Action = cleanup.ActionSweep
+			raw.Action = request.ActionSweep
 			raw.ConnectionARNs = []string{real()}
 			info.bad++
 			info.rejected = true
 		case k < 37:
-			raw.Action = rndPick(d, cleanup.Action("explode"), "SWEEP")
+			raw.Action = rndPick(d, request.Action("explode"), "SWEEP")
 			info.bad++
 			info.rejected = true
 		default:
@@ -954,7 +955,7 @@ func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]cleanup.RawReque
 			// must reject it whole and the connection must not be touched.
 			// The variant follows from the request's place, so the dice
 			// make the same choices as before.
-			raw.Action = cleanup.ActionDelete
+			raw.Action = request.ActionDelete
 			raw.ConnectionARNs = []string{real()}
 			switch (b + i) % 4 {
 			case 0:
@@ -964,7 +965,7 @@ func (c *rndCase) requests(d rndDice, before rndSnap, b int) ([]cleanup.RawReque
 			case 2:
 				raw.Regions = []string{home.region}
 			default:
-				raw.ConnectionARNs = slices.Repeat(raw.ConnectionARNs, cleanup.MaxConnectionARNs+1)
+				raw.ConnectionARNs = slices.Repeat(raw.ConnectionARNs, request.MaxConnectionARNs+1)
 			}
 			info.bad = 1
 			info.rejected = true
@@ -1131,7 +1132,7 @@ func (c *rndCase) serviceARN(d rndDice) (arn string, inScope, malformed bool) {
 // what the generator knows of them, never from what Check made of them.
 // Safety invariants hold in every case; the liveness ones (what must have
 // been deleted) only where no call can fail.
-func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran rndRan, rep *cleanup.Report, before, after rndSnap, unsafe []apprunnerlocal.UnsafeDeletion) []string {
+func (c *rndCase) check(b int, reqs []request.RawRequest, infos []rndInfo, ran rndRan, rep *request.Report, before, after rndSnap, unsafe []apprunnerlocal.UnsafeDeletion) []string {
 	var bad []string
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	if rep == nil {
@@ -1153,7 +1154,7 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 		}
 	}
 
-	isDry := func(r cleanup.RawRequest) bool { return cfg.DryRun || r.DryRun }
+	isDry := func(r request.RawRequest) bool { return cfg.DryRun || r.DryRun }
 	onlyDry := true
 	realSweep, realPlainSweep, plainSweep := false, false, false
 	namedReal := map[string]bool{}
@@ -1166,7 +1167,7 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 			onlyDry = false
 		}
 		switch r.Action {
-		case cleanup.ActionSweep:
+		case request.ActionSweep:
 			if r.ServiceARN != "" && !infos[i].svcHome {
 				continue // its service is refused: no sweep
 			}
@@ -1177,7 +1178,7 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 				plainSweep = true
 				realPlainSweep = realPlainSweep || !isDry(r)
 			}
-		case cleanup.ActionDelete:
+		case request.ActionDelete:
 			for _, s := range infos[i].named {
 				namedAny[s] = true
 				if !isDry(r) {
@@ -1263,13 +1264,13 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 	listFailed := false
 	for _, r := range rep.Results {
 		total++
-		if r.Outcome != cleanup.OutcomeInvalid {
+		if r.Outcome != request.OutcomeInvalid {
 			seen[r.ConnectionARN]++
 		}
-		if r.Outcome == cleanup.OutcomeDeleted {
+		if r.Outcome == request.OutcomeDeleted {
 			reportedDeleted = append(reportedDeleted, r.ConnectionARN)
 		}
-		if r.Outcome == cleanup.OutcomeFailed && strings.HasSuffix(r.ConnectionARN, ":connection/*") {
+		if r.Outcome == request.OutcomeFailed && strings.HasSuffix(r.ConnectionARN, ":connection/*") {
 			listFailed = true
 		}
 		if len(r.RequestIDs) == 0 {
@@ -1283,13 +1284,13 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 				fail("result %s carries request ID %q, which is in no request", r.ConnectionARN, id)
 			}
 			appeared[id] = true
-			if r.Outcome == cleanup.OutcomeInvalid {
+			if r.Outcome == request.OutcomeInvalid {
 				invalidOf[id]++
 			}
 		}
 	}
 	sort.Strings(reportedDeleted)
-	if got := rep.Counts[cleanup.OutcomeDeleted]; got != len(deleted) {
+	if got := rep.Counts[request.OutcomeDeleted]; got != len(deleted) {
 		fail("report counts %d deleted; App Runner deleted %d: %v", got, len(deleted), deleted)
 	}
 	if !slices.Equal(reportedDeleted, deleted) {
@@ -1314,7 +1315,7 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 	for i, r := range reqs {
 		info := infos[i]
 		must := true
-		if !info.rejected && r.Action == cleanup.ActionSweep {
+		if !info.rejected && r.Action == request.ActionSweep {
 			switch {
 			case !routed:
 				// The credentials see another scope: what the sweep meets
@@ -1341,7 +1342,7 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 		if info.rejected {
 			// Rejected whole: one invalid result, and nothing was done.
 			for _, res := range rep.Results {
-				if slices.Contains(res.RequestIDs, r.ID) && res.Outcome != cleanup.OutcomeInvalid {
+				if slices.Contains(res.RequestIDs, r.ID) && res.Outcome != request.OutcomeInvalid {
 					fail("request %s was rejected whole, yet %s is %s for it", r.ID, res.ConnectionARN, res.Outcome)
 				}
 			}
@@ -1349,20 +1350,20 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 		for _, s := range info.foreign {
 			// An ARN outside the engine's scope is refused by name (whole,
 			// or excerpted as rejected input is).
-			if !slices.ContainsFunc(rep.Results, func(res cleanup.Result) bool {
-				return res.Outcome == cleanup.OutcomeInvalid && (res.ConnectionARN == s || res.ConnectionARN == cleanup.Excerpt(s, cleanup.InputExcerpt)) && slices.Contains(res.RequestIDs, r.ID)
+			if !slices.ContainsFunc(rep.Results, func(res request.Result) bool {
+				return res.Outcome == request.OutcomeInvalid && (res.ConnectionARN == s || res.ConnectionARN == request.Excerpt(s, request.InputExcerpt)) && slices.Contains(res.RequestIDs, r.ID)
 			}) {
 				fail("request %s named %s, outside the engine's scope: no invalid result for it carries the request's ID", r.ID, s)
 			}
 		}
 		for _, s := range info.other {
 			for _, res := range rep.Results {
-				if res.ConnectionARN == s && (res.Outcome == cleanup.OutcomeDeleted || res.Outcome == cleanup.OutcomeWouldDelete) {
+				if res.ConnectionARN == s && (res.Outcome == request.OutcomeDeleted || res.Outcome == request.OutcomeWouldDelete) {
 					fail("request %s: %s, of another partition, is %s", r.ID, s, res.Outcome)
 				}
 			}
 		}
-		if info.rejected || r.Action != cleanup.ActionDelete || !routed {
+		if info.rejected || r.Action != request.ActionDelete || !routed {
 			continue
 		}
 		for _, s := range info.named {
@@ -1371,7 +1372,7 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 				continue
 			}
 			for _, res := range rep.Results {
-				if res.Outcome != cleanup.OutcomeInvalid && res.ConnectionARN == s && !slices.Contains(res.RequestIDs, r.ID) {
+				if res.Outcome != request.OutcomeInvalid && res.ConnectionARN == s && !slices.Contains(res.RequestIDs, r.ID) {
 					fail("request %s named %s, whose result carries IDs %v only", r.ID, s, res.RequestIDs)
 				}
 			}
@@ -1387,9 +1388,9 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 
 	// Liveness, where no call can fail: what the policy allows is done.
 	if routed && !c.faulty && !c.cancelled {
-		outcome := map[string]cleanup.Outcome{}
+		outcome := map[string]request.Outcome{}
 		for _, r := range rep.Results {
-			if r.Outcome != cleanup.OutcomeInvalid {
+			if r.Outcome != request.OutcomeInvalid {
 				outcome[r.ConnectionARN] = r.Outcome
 			}
 		}
@@ -1404,7 +1405,7 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 					fail("%s is free, allowed and asked for, but was not deleted: %s", arn, outcome[arn])
 				}
 			case cfg.DryRun && (namedAny[arn] || plainSweep && !young(s)):
-				if outcome[arn] != cleanup.OutcomeWouldDelete {
+				if outcome[arn] != request.OutcomeWouldDelete {
 					fail("%s is free and allowed; in a dry run it should be would_delete, not %q", arn, outcome[arn])
 				}
 			}
@@ -1414,7 +1415,7 @@ func (c *rndCase) check(b int, reqs []cleanup.RawRequest, infos []rndInfo, ran r
 }
 
 // describe prints a case for a person reading a failure.
-func (c *rndCase) describe(reqs []cleanup.RawRequest, infos []rndInfo, ran rndRan, rep *cleanup.Report, before rndSnap) string {
+func (c *rndCase) describe(reqs []request.RawRequest, infos []rndInfo, ran rndRan, rep *request.Report, before rndSnap) string {
 	var sb strings.Builder
 	cfg := c.cfg
 	fmt.Fprintf(&sb, "engine: account %s region %s (partition %s) dryRun=%v minAge=%s protectTag=%q include=%q exclude=%q concurrency=%d indexTTL=%s\n",

@@ -16,6 +16,7 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // TestSweepDeletesNothingOutsideTheConfiguredAccount: credentials that reach
@@ -26,7 +27,7 @@ func TestSweepDeletesNothingOutsideTheConfiguredAccount(t *testing.T) {
 	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
 	e := w.engine(cleanup.Config{Account: "999999999999", Region: region})
 
-	rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{{ID: "sweep", Action: cleanup.ActionSweep}, del("m1", free)})
+	rep := runRequests(ctx(t), t, e, []request.RawRequest{{ID: "sweep", Action: request.ActionSweep}, del("m1", free)})
 
 	if !w.exists(free) {
 		t.Fatalf("%s of account %s was deleted by an engine of account 999999999999", free, account)
@@ -39,7 +40,7 @@ func TestSweepDeletesNothingOutsideTheConfiguredAccount(t *testing.T) {
 		if r.ConnectionARN != free {
 			continue
 		}
-		if r.Outcome != cleanup.OutcomeInvalid || !strings.Contains(r.Reason, "this function cleans up account 999999999999") {
+		if r.Outcome != request.OutcomeInvalid || !strings.Contains(r.Reason, "this function cleans up account 999999999999") {
 			t.Errorf("%s: %s (%s), want invalid naming the configured account", r.ConnectionARN, r.Outcome, r.Reason)
 		}
 		invalid++
@@ -56,11 +57,11 @@ func TestARNsOfAnotherPartitionAreInvalid(t *testing.T) {
 	rest := strings.TrimPrefix(free, "arn:aws:")
 	china, govCloud := "arn:aws-cn:"+rest, "arn:aws-us-gov:"+rest
 
-	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", china, govCloud)})
+	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{}), []request.RawRequest{del("m1", china, govCloud)})
 
 	got := byARN(t, rep)
 	for _, arn := range []string{china, govCloud} {
-		if r := got[arn]; r.Outcome != cleanup.OutcomeInvalid || !strings.Contains(r.Reason, "of partition aws-") {
+		if r := got[arn]; r.Outcome != request.OutcomeInvalid || !strings.Contains(r.Reason, "of partition aws-") {
 			t.Errorf("%s: %s (%s), want invalid naming its partition", arn, r.Outcome, r.Reason)
 		}
 	}
@@ -136,10 +137,10 @@ func TestDeletionCutOffWhileUnderWayIsNotReportedAsNotStarted(t *testing.T) {
 			})
 			free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
 
-			rep := runRequests(c, t, w.engine(cleanup.Config{}), []cleanup.RawRequest{del("m1", free)})
+			rep := runRequests(c, t, w.engine(cleanup.Config{}), []request.RawRequest{del("m1", free)})
 
 			r := byARN(t, rep)[free]
-			if r.Outcome != cleanup.OutcomeFailed || !strings.Contains(r.Reason, tt.reasonPart) {
+			if r.Outcome != request.OutcomeFailed || !strings.Contains(r.Reason, tt.reasonPart) {
 				t.Errorf("outcome %s (%s), want failed saying %q", r.Outcome, r.Reason, tt.reasonPart)
 			}
 			if strings.Contains(r.Reason, "not started") {
@@ -174,15 +175,15 @@ func TestDeletionAnsweredInsideTheDeadlineMarginIsReportedDeleted(t *testing.T) 
 
 	// Concurrency 1: the second deletion comes after the first, inside the
 	// margin, and must not start.
-	rep := runRequests(c, t, w.engine(cleanup.Config{MaxConcurrency: 1, DeadlineMargin: margin}), []cleanup.RawRequest{del("m1", free, other)})
+	rep := runRequests(c, t, w.engine(cleanup.Config{MaxConcurrency: 1, DeadlineMargin: margin}), []request.RawRequest{del("m1", free, other)})
 
 	got := byARN(t, rep)
 	var deleted, notStarted string
 	for _, arn := range []string{free, other} {
 		switch got[arn].Outcome {
-		case cleanup.OutcomeDeleted:
+		case request.OutcomeDeleted:
 			deleted = arn
-		case cleanup.OutcomeFailed:
+		case request.OutcomeFailed:
 			notStarted = arn
 		}
 	}
@@ -241,15 +242,15 @@ func TestPanicInAWorkerBecomesAFailedResult(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			rep := runRequests(ctx(t), t, e, []cleanup.RawRequest{del("m1", bad, good)})
+			rep := runRequests(ctx(t), t, e, []request.RawRequest{del("m1", bad, good)})
 
 			got := byARN(t, rep)
-			if r := got[bad]; r.Outcome != cleanup.OutcomeFailed || !strings.Contains(r.Reason, "internal error: boom in "+op) {
+			if r := got[bad]; r.Outcome != request.OutcomeFailed || !strings.Contains(r.Reason, "internal error: boom in "+op) {
 				t.Errorf("%s: %s (%s), want failed with the panic", bad, r.Outcome, r.Reason)
 			}
-			want := cleanup.OutcomeDeleted
+			want := request.OutcomeDeleted
 			if op == "DescribeService" {
-				want = cleanup.OutcomeFailed // no complete index: nothing may be deleted
+				want = request.OutcomeFailed // no complete index: nothing may be deleted
 			}
 			if r := got[good]; r.Outcome != want {
 				t.Errorf("%s: %s (%s), want %s", good, r.Outcome, r.Reason, want)
@@ -287,7 +288,7 @@ func TestPanicWhileListingServicesLeavesNoWorkerBehind(t *testing.T) {
 	}
 	for run := range 3 {
 		rep := runRequests(ctx(t), t, e, sweep())
-		if r := byARN(t, rep)[free]; r.Outcome != cleanup.OutcomeFailed || !strings.Contains(r.Reason, "boom in ListServices") {
+		if r := byARN(t, rep)[free]; r.Outcome != request.OutcomeFailed || !strings.Contains(r.Reason, "boom in ListServices") {
 			t.Errorf("run %d: %s (%s), want failed with the panic", run+1, r.Outcome, r.Reason)
 		}
 		if !w.exists(free) {
@@ -324,8 +325,8 @@ func goroutinesIn(fn string) int {
 func TestEveryReportListsItsResults(t *testing.T) {
 	_, d, _ := offboardWorld(t)
 	w := newWorld(t, apprunnerlocal.Options{}, 3)
-	reports := map[string]*cleanup.Report{
-		"offboarding an empty account": runRequests(ctx(t), t, d, []cleanup.RawRequest{{ID: "m1", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"ap-south-1"}, DryRun: true}}),
+	reports := map[string]*request.Report{
+		"offboarding an empty account": runRequests(ctx(t), t, d, []request.RawRequest{{ID: "m1", Action: request.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"ap-south-1"}, DryRun: true}}),
 		"sweeping an empty account":    runRequests(ctx(t), t, w.engine(cleanup.Config{}), sweep()),
 	}
 	for name, rep := range reports {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // observer sits between the client and the emulator: it counts calls in
@@ -102,11 +103,11 @@ func TestIndexStreamsAlongsideTheConnectionListing(t *testing.T) {
 	}
 	got := byARN(t, rep)
 	for _, c := range used {
-		if got[c].Outcome != cleanup.OutcomeInUse {
+		if got[c].Outcome != request.OutcomeInUse {
 			t.Errorf("%s: %s, want in_use", c, got[c].Outcome)
 		}
 	}
-	if rep.Counts[cleanup.OutcomeWouldDelete] != 45-len(used) {
+	if rep.Counts[request.OutcomeWouldDelete] != 45-len(used) {
 		t.Errorf("counts %v, want %d would_delete", rep.Counts, 45-len(used))
 	}
 	if o.seen["ListServices"] < 3 {
@@ -127,7 +128,7 @@ func TestCallsInFlightNeverExceedTheConcurrency(t *testing.T) {
 
 	rep := runRequests(ctx(t), t, w.engine(cleanup.Config{MaxConcurrency: 3}), sweep())
 
-	if rep.Counts[cleanup.OutcomeDeleted] != 30 {
+	if rep.Counts[request.OutcomeDeleted] != 30 {
 		t.Fatalf("counts %v, want 30 deleted", rep.Counts)
 	}
 	if o.most > 3 {

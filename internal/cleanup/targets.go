@@ -3,6 +3,8 @@ package cleanup
 import (
 	"fmt"
 	"slices"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // sweep is a sweep some requests asked for. It is a dry run only if every
@@ -28,17 +30,17 @@ func (s *sweep) merge(id string, dryRun bool) {
 // sweeps to run: full (every connection, nil if none) and byService (the
 // connection a deleted service used, keyed by service ARN). A connection
 // or service outside the engine's scope is refused here, before any call.
-func (r *run) collectTargets(reqs []Request) (full *sweep, byService map[string]*sweep) {
+func (r *run) collectTargets(reqs []request.Request) (full *sweep, byService map[string]*sweep) {
 	byService = make(map[string]*sweep)
 	for i := range reqs {
 		req := &reqs[i]
 		switch {
-		case req.Plan != nil, req.WorkItem != nil, req.Action == ActionOffboard:
+		case req.Plan != nil, req.WorkItem != nil, req.Action == request.ActionOffboard:
 			// Planned, or dispatched to the engine of their scope as plain
 			// sweeps: reaching an engine as they are, they would sweep
 			// the engine's own account instead.
 			r.refuse(string(req.Action), "an engine runs sweeps of its own account and deletions only; this request must go through the dispatcher", req.ID)
-		case req.Action == ActionSweep:
+		case req.Action == request.ActionSweep:
 			if req.Service == nil {
 				if full == nil {
 					full = &sweep{}
@@ -55,7 +57,7 @@ func (r *run) collectTargets(reqs []Request) (full *sweep, byService map[string]
 				byService[key] = &sweep{}
 			}
 			byService[key].merge(req.ID, r.dryRun(req))
-		case req.Action == ActionDelete:
+		case req.Action == request.ActionDelete:
 			for _, a := range req.Connections {
 				if why := r.scopeProblem(a); why != "" {
 					r.refuse(a.String(), why, req.ID)
@@ -70,7 +72,7 @@ func (r *run) collectTargets(reqs []Request) (full *sweep, byService map[string]
 
 // scopeProblem says why a is outside the engine's partition, account and
 // region, or "".
-func (r *run) scopeProblem(a ARN) string {
+func (r *run) scopeProblem(a request.ARN) string {
 	cfg := &r.e.cfg
 	if a.Partition == cfg.Partition && a.Account == cfg.Account && a.Region == cfg.Region {
 		return ""
@@ -86,7 +88,7 @@ func (r *run) scopeProblem(a ARN) string {
 // outOfScope says why a connection ARN App Runner returned is not one this
 // engine may delete, or "".
 func (r *run) outOfScope(s string) string {
-	a, err := ParseConnectionARN(s)
+	a, err := request.ParseConnectionARN(s)
 	if err != nil {
 		return fmt.Sprintf("not an App Runner connection ARN: %v", err)
 	}
@@ -96,7 +98,7 @@ func (r *run) outOfScope(s string) string {
 // refuse records an ARN the engine will not act on, whole: it parsed, so it
 // is short and worth quoting in full.
 func (r *run) refuse(arn, reason, id string) {
-	r.refused = append(r.refused, Rejection{RequestID: id, Input: arn, Reason: reason}.Result())
+	r.refused = append(r.refused, request.Rejection{RequestID: id, Input: arn, Reason: reason}.Result())
 }
 
 // addTarget records a target once; a connection asked about twice keeps

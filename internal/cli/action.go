@@ -14,8 +14,8 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/function"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
@@ -117,7 +117,7 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 	x := &executor{cmd: cmd, h: h, o: o, stderr: stderr, progress: env.StderrTerminal, services: services}
 	start := time.Now()
 
-	var rep *cleanup.Report
+	var rep *request.Report
 	switch {
 	case !o.delete:
 		rep = x.run(ctx, reqs, true)
@@ -125,7 +125,7 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 		rep = x.run(ctx, reqs, false)
 	default:
 		dry := x.run(ctx, reqs, true)
-		if dry.Counts[cleanup.OutcomeWouldDelete] == 0 {
+		if dry.Counts[request.OutcomeWouldDelete] == 0 {
 			rep = dry
 			break
 		}
@@ -148,19 +148,19 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 
 // requests turns the arguments into the engine's checked requests; for
 // offboard, one per region, and the role is allowed in cfg.
-func (o *options) requests(cfg *function.Config) ([]cleanup.Request, error) {
-	var raws []cleanup.RawRequest
+func (o *options) requests(cfg *function.Config) ([]request.Request, error) {
+	var raws []request.RawRequest
 	switch o.cmd {
 	case "sweep":
 		if len(o.args) > 0 {
 			return nil, fmt.Errorf("sweep takes no arguments (got %q): use delete to name connections", o.args)
 		}
-		raws = append(raws, cleanup.RawRequest{Action: cleanup.ActionSweep})
+		raws = append(raws, request.RawRequest{Action: request.ActionSweep})
 	case "delete":
 		if len(o.args) == 0 {
 			return nil, errors.New("delete needs at least one connection ARN")
 		}
-		raws = append(raws, cleanup.RawRequest{Action: cleanup.ActionDelete, ConnectionARNs: o.args})
+		raws = append(raws, request.RawRequest{Action: request.ActionDelete, ConnectionARNs: o.args})
 	case "offboard":
 		if len(o.args) > 0 {
 			return nil, fmt.Errorf("offboard takes no arguments (got %q): name the account with --account and the regions with --regions", o.args)
@@ -175,7 +175,7 @@ func (o *options) requests(cfg *function.Config) ([]cleanup.Request, error) {
 		}
 		arn := role.String()
 		// The whole request first, for its rules (how many regions).
-		if _, _, err := (cleanup.RawRequest{Action: cleanup.ActionOffboard, RoleARN: &arn, Regions: regions}).Check(); err != nil {
+		if _, _, err := (request.RawRequest{Action: request.ActionOffboard, RoleARN: &arn, Regions: regions}).Check(); err != nil {
 			return nil, err
 		}
 		// The operator names the role: that is the decision
@@ -184,10 +184,10 @@ func (o *options) requests(cfg *function.Config) ([]cleanup.Request, error) {
 			cfg.OffboardRoles = append(cfg.OffboardRoles, arn)
 		}
 		for _, r := range regions {
-			raws = append(raws, cleanup.RawRequest{Action: cleanup.ActionOffboard, RoleARN: &arn, Regions: []string{r}})
+			raws = append(raws, request.RawRequest{Action: request.ActionOffboard, RoleARN: &arn, Regions: []string{r}})
 		}
 	}
-	var reqs []cleanup.Request
+	var reqs []request.Request
 	for _, raw := range raws {
 		req, rejected, err := raw.Check()
 		if err != nil {
@@ -223,30 +223,30 @@ type executor struct {
 // run runs the requests, as dry runs if dryRun, publishes the report
 // (decision logs, metrics) and returns it. Offboard requests, one per
 // region, run regionParallelism at a time, with their progress shown.
-func (x *executor) run(ctx context.Context, reqs []cleanup.Request, dryRun bool) *cleanup.Report {
+func (x *executor) run(ctx context.Context, reqs []request.Request, dryRun bool) *request.Report {
 	reqs = slices.Clone(reqs)
 	for i := range reqs {
 		reqs[i].DryRun = dryRun
 	}
-	var reps []*cleanup.Report
+	var reps []*request.Report
 	if x.cmd != "offboard" {
 		verb := map[bool]string{true: "deciding", false: "deleting"}[dryRun]
 		x.services.reset()
 		stop := x.spin(func() string { return verb + x.services.String() })
-		reps = []*cleanup.Report{x.h.Runner.Run(ctx, reqs)}
+		reps = []*request.Report{x.h.Runner.Run(ctx, reqs)}
 		stop()
 	} else {
 		reps = x.runRegions(ctx, reqs, dryRun)
 	}
-	rep := mergeReports(cleanup.Action(x.cmd), dryRun, reps...)
+	rep := mergeReports(request.Action(x.cmd), dryRun, reps...)
 	if x.h.Publisher != nil {
 		x.h.Publisher.Publish(ctx, "command", rep)
 	}
 	return rep
 }
 
-func (x *executor) runRegions(ctx context.Context, reqs []cleanup.Request, dryRun bool) []*cleanup.Report {
-	reps := make([]*cleanup.Report, len(reqs))
+func (x *executor) runRegions(ctx context.Context, reqs []request.Request, dryRun bool) []*request.Report {
+	reps := make([]*request.Report, len(reqs))
 	var (
 		mu   sync.Mutex
 		done int
@@ -287,21 +287,21 @@ func (x *executor) runRegions(ctx context.Context, reqs []cleanup.Request, dryRu
 // connections cannot be named to the function's own engine; one created
 // since the dry run is decided too, and the summary says how many such
 // there were.
-func (x *executor) deleteShown(ctx context.Context, reqs []cleanup.Request, dry *cleanup.Report) *cleanup.Report {
+func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry *request.Report) *request.Report {
 	shown := map[string]bool{}
 	var arns []string
 	for _, r := range dry.Results {
-		if r.Outcome == cleanup.OutcomeWouldDelete {
+		if r.Outcome == request.OutcomeWouldDelete {
 			shown[r.ConnectionARN] = true
 			arns = append(arns, r.ConnectionARN)
 		}
 	}
-	var real *cleanup.Report
+	var real *request.Report
 	if x.cmd == "offboard" {
-		var again []cleanup.Request
+		var again []request.Request
 		for _, req := range reqs {
 			for arn := range shown {
-				if a, err := cleanup.ParseConnectionARN(arn); err == nil && a.Region == req.Regions[0] {
+				if a, err := request.ParseConnectionARN(arn); err == nil && a.Region == req.Regions[0] {
 					again = append(again, req)
 					break
 				}
@@ -309,9 +309,9 @@ func (x *executor) deleteShown(ctx context.Context, reqs []cleanup.Request, dry 
 		}
 		real = x.run(ctx, again, false)
 	} else {
-		var dels []cleanup.Request
-		for chunk := range slices.Chunk(arns, cleanup.MaxConnectionARNs) {
-			req, _, err := cleanup.RawRequest{Action: cleanup.ActionDelete, ConnectionARNs: chunk}.Check()
+		var dels []request.Request
+		for chunk := range slices.Chunk(arns, request.MaxConnectionARNs) {
+			req, _, err := request.RawRequest{Action: request.ActionDelete, ConnectionARNs: chunk}.Check()
 			if err == nil && req != nil {
 				dels = append(dels, *req)
 			}
@@ -320,13 +320,13 @@ func (x *executor) deleteShown(ctx context.Context, reqs []cleanup.Request, dry 
 	}
 	// The dry run's other decisions stand; each shown connection takes
 	// its real decision, and an offboarded region's are the real run's.
-	byARN := map[string]cleanup.Result{}
+	byARN := map[string]request.Result{}
 	for _, r := range real.Results {
 		byARN[r.ConnectionARN] = r
 	}
-	out := mergeReports(cleanup.Action(x.cmd), false, real)
-	out.Results, out.Counts = nil, map[cleanup.Outcome]int{}
-	for _, o := range cleanup.Outcomes() {
+	out := mergeReports(request.Action(x.cmd), false, real)
+	out.Results, out.Counts = nil, map[request.Outcome]int{}
+	for _, o := range request.Outcomes() {
 		out.Counts[o] = 0
 	}
 	used := map[string]bool{}
@@ -336,15 +336,15 @@ func (x *executor) deleteShown(ctx context.Context, reqs []cleanup.Request, dry 
 			used[r.ConnectionARN] = true
 			continue
 		}
-		if r.Outcome == cleanup.OutcomeWouldDelete {
-			r.Outcome, r.Reason = cleanup.OutcomeFailed, "shown by the dry run, but the real run did not decide it"
+		if r.Outcome == request.OutcomeWouldDelete {
+			r.Outcome, r.Reason = request.OutcomeFailed, "shown by the dry run, but the real run did not decide it"
 		}
 		out.Add(r)
 	}
 	for _, r := range real.Results {
 		if !used[r.ConnectionARN] {
 			out.Add(r)
-			if r.Outcome == cleanup.OutcomeDeleted {
+			if r.Outcome == request.OutcomeDeleted {
 				x.unshown++
 			}
 		}

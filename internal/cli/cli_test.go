@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/cli"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 const (
@@ -230,11 +230,11 @@ func TestOutputJSONIsTheFunctionsReport(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit status %d: %s", r.code, r.stderr)
 	}
-	var rep cleanup.Report
+	var rep request.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("stdout is not a report: %v\n%s", err, r.stdout)
 	}
-	if rep.Action != cleanup.ActionSweep || !rep.DryRun || rep.Counts[cleanup.OutcomeWouldDelete] != 7 || len(rep.Results) != 11 {
+	if rep.Action != request.ActionSweep || !rep.DryRun || rep.Counts[request.OutcomeWouldDelete] != 7 || len(rep.Results) != 11 {
 		t.Errorf("report: action %s, dry run %v, counts %v, %d results", rep.Action, rep.DryRun, rep.Counts, len(rep.Results))
 	}
 	if deletions(emu) > 0 {

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/function"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // commandText is each action's description, usage and examples; help
@@ -208,7 +208,7 @@ func (o *options) apply(cfg *function.Config) error {
 		errs = append(errs, errors.New("--yes answers the question --delete asks: give --delete too, or neither"))
 	}
 	if o.cmd != "offboard" && o.account != "" {
-		if !cleanup.IsAccountID(o.account) {
+		if !request.IsAccountID(o.account) {
 			errs = append(errs, fmt.Errorf("--account %q: want 12 digits", o.account))
 		}
 		p.Account = o.account
@@ -221,35 +221,35 @@ func (o *options) apply(cfg *function.Config) error {
 
 // offboardRole is the role ARN an offboard command names, from --role
 // (a name or an ARN), --account and the regions' partition.
-func (o *options) offboardRole(regions []string) (cleanup.RoleARN, error) {
+func (o *options) offboardRole(regions []string) (request.RoleARN, error) {
 	role := strings.TrimSpace(o.role)
 	if strings.HasPrefix(role, "arn:") {
-		r, err := cleanup.ParseRoleARN(role)
+		r, err := request.ParseRoleARN(role)
 		if err != nil {
-			return cleanup.RoleARN{}, fmt.Errorf("--role %q: %w", role, err)
+			return request.RoleARN{}, fmt.Errorf("--role %q: %w", role, err)
 		}
 		if o.account != "" && o.account != r.Account {
-			return cleanup.RoleARN{}, fmt.Errorf("--role %s belongs to account %s, not to --account %s", role, r.Account, o.account)
+			return request.RoleARN{}, fmt.Errorf("--role %s belongs to account %s, not to --account %s", role, r.Account, o.account)
 		}
 		return r, nil
 	}
 	if o.account == "" {
-		return cleanup.RoleARN{}, errors.New("offboard needs --account ID (or --role as an ARN)")
+		return request.RoleARN{}, errors.New("offboard needs --account ID (or --role as an ARN)")
 	}
-	if !cleanup.IsAccountID(o.account) {
-		return cleanup.RoleARN{}, fmt.Errorf("--account %q: want 12 digits", o.account)
+	if !request.IsAccountID(o.account) {
+		return request.RoleARN{}, fmt.Errorf("--account %q: want 12 digits", o.account)
 	}
 	if role == "" || strings.Contains(role, ":") {
-		return cleanup.RoleARN{}, fmt.Errorf("--role %q: want an IAM role name or ARN", role)
+		return request.RoleARN{}, fmt.Errorf("--role %q: want an IAM role name or ARN", role)
 	}
 	partition := "aws"
 	if len(regions) > 0 {
-		partition = cleanup.PartitionOf(regions[0])
+		partition = request.PartitionOf(regions[0])
 	}
 	s := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, o.account, role)
-	r, err := cleanup.ParseRoleARN(s)
+	r, err := request.ParseRoleARN(s)
 	if err != nil {
-		return cleanup.RoleARN{}, fmt.Errorf("--role %q: %w", role, err)
+		return request.RoleARN{}, fmt.Errorf("--role %q: %w", role, err)
 	}
 	return r, nil
 }

@@ -11,12 +11,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // mergeReports joins the reports of one command's runs into one.
-func mergeReports(action cleanup.Action, dryRun bool, reps ...*cleanup.Report) *cleanup.Report {
-	out := cleanup.NewReport(nil, dryRun)
+func mergeReports(action request.Action, dryRun bool, reps ...*request.Report) *request.Report {
+	out := request.NewReport(nil, dryRun)
 	out.Action = action
 	for _, r := range reps {
 		if r == nil {
@@ -39,19 +39,19 @@ func mergeReports(action cleanup.Action, dryRun bool, reps ...*cleanup.Report) *
 // result is an error no retry fixes; a failed one, or one still in use
 // that was named (delete) or offboarded, is work left. A sweep leaves
 // connections in use by design.
-func exitStatus(cmd string, rep *cleanup.Report) int {
+func exitStatus(cmd string, rep *request.Report) int {
 	switch {
-	case rep.Counts[cleanup.OutcomeInvalid] > 0:
+	case rep.Counts[request.OutcomeInvalid] > 0:
 		return ExitError
-	case rep.Counts[cleanup.OutcomeFailed] > 0,
-		cmd != "sweep" && rep.Counts[cleanup.OutcomeInUse] > 0:
+	case rep.Counts[request.OutcomeFailed] > 0,
+		cmd != "sweep" && rep.Counts[request.OutcomeInUse] > 0:
 		return ExitWorkLeft
 	}
 	return ExitOK
 }
 
 // write prints the report: as JSON, or as a table and a summary line.
-func write(env Env, o *options, rep *cleanup.Report, took time.Duration, status int, note string) error {
+func write(env Env, o *options, rep *request.Report, took time.Duration, status int, note string) error {
 	if o.output == "json" {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
@@ -70,7 +70,7 @@ func write(env Env, o *options, rep *cleanup.Report, took time.Duration, status 
 
 // writeTable writes one row per decision, columns padded by hand so that
 // colour codes do not upset the alignment.
-func writeTable(w io.Writer, p palette, withRegion bool, rep *cleanup.Report) {
+func writeTable(w io.Writer, p palette, withRegion bool, rep *request.Report) {
 	if len(rep.Results) == 0 {
 		fmt.Fprintln(w, "No connections.")
 		return
@@ -103,7 +103,7 @@ func writeTable(w io.Writer, p palette, withRegion bool, rep *cleanup.Report) {
 		row := []string{conn, string(r.Outcome), reason, usedBy}
 		if withRegion {
 			region := "-"
-			if a, err := cleanup.ParseConnectionARN(r.ConnectionARN); err == nil {
+			if a, err := request.ParseConnectionARN(r.ConnectionARN); err == nil {
 				region = a.Region
 			}
 			row = append([]string{region}, row...)
@@ -125,7 +125,7 @@ func writeTable(w io.Writer, p palette, withRegion bool, rep *cleanup.Report) {
 			case n == 0:
 				c = p.bold(c)
 			case i == outcomeCol:
-				c = p.outcome(cleanup.Outcome(c))
+				c = p.outcome(request.Outcome(c))
 			}
 			if i < len(row)-1 {
 				c += pad + "  "
@@ -138,9 +138,9 @@ func writeTable(w io.Writer, p palette, withRegion bool, rep *cleanup.Report) {
 
 // summary is the one-line summary: the counts that are not zero, and what
 // the exit status means.
-func summary(p palette, rep *cleanup.Report, took time.Duration, status int, note string) string {
+func summary(p palette, rep *request.Report, took time.Duration, status int, note string) string {
 	var parts []string
-	for _, o := range cleanup.Outcomes() {
+	for _, o := range request.Outcomes() {
 		if n := rep.Counts[o]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, p.outcome(o)))
 		}
@@ -152,7 +152,7 @@ func summary(p palette, rep *cleanup.Report, took time.Duration, status int, not
 	s := fmt.Sprintf("%s (%d connections, %s).", counts, len(rep.Results), took.Round(time.Millisecond))
 	if rep.DryRun {
 		s = "Dry run, nothing deleted: " + s
-		if rep.Counts[cleanup.OutcomeWouldDelete] > 0 {
+		if rep.Counts[request.OutcomeWouldDelete] > 0 {
 			s += " Add --delete to delete."
 		}
 	}
@@ -180,11 +180,11 @@ func (p palette) paint(code, s string) string {
 
 func (p palette) bold(s string) string { return p.paint("1", s) }
 
-func (p palette) outcome(o cleanup.Outcome) string {
-	code := map[cleanup.Outcome]string{
-		cleanup.OutcomeDeleted: "32", cleanup.OutcomeWouldDelete: "33", cleanup.OutcomeAlreadyDeleted: "2",
-		cleanup.OutcomeInUse: "35", cleanup.OutcomeProtected: "36", cleanup.OutcomeTooYoung: "2",
-		cleanup.OutcomeInvalid: "31", cleanup.OutcomeFailed: "31",
+func (p palette) outcome(o request.Outcome) string {
+	code := map[request.Outcome]string{
+		request.OutcomeDeleted: "32", request.OutcomeWouldDelete: "33", request.OutcomeAlreadyDeleted: "2",
+		request.OutcomeInUse: "35", request.OutcomeProtected: "36", request.OutcomeTooYoung: "2",
+		request.OutcomeInvalid: "31", request.OutcomeFailed: "31",
 	}[o]
 	if code == "" {
 		return string(o)
@@ -194,17 +194,17 @@ func (p palette) outcome(o cleanup.Outcome) string {
 
 // confirm shows what the dry run would delete and asks for the account ID
 // on the terminal; it reports whether the answer was the account.
-func confirm(env Env, stderr io.Writer, dry *cleanup.Report) bool {
+func confirm(env Env, stderr io.Writer, dry *request.Report) bool {
 	var (
 		accounts, regions []string
 		lines             []string
 	)
 	for _, r := range dry.Results {
-		if r.Outcome != cleanup.OutcomeWouldDelete {
+		if r.Outcome != request.OutcomeWouldDelete {
 			continue
 		}
 		lines = append(lines, fmt.Sprintf("  %s  %s", r.ConnectionName, r.ConnectionARN))
-		if a, err := cleanup.ParseConnectionARN(r.ConnectionARN); err == nil {
+		if a, err := request.ParseConnectionARN(r.ConnectionARN); err == nil {
 			if !slices.Contains(accounts, a.Account) {
 				accounts = append(accounts, a.Account)
 			}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/report"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // The stack's CloudWatch dashboard: its body is JSON in an !Sub, read here
@@ -240,7 +240,7 @@ func emittedMetrics(t *testing.T, namespace string) emfDirective {
 		Metrics:   &buf,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	if err := p.Publish(context.Background(), report.Invocation{Trigger: "direct", Report: cleanup.NewReport(nil, true)}); err != nil {
+	if err := p.Publish(context.Background(), report.Invocation{Trigger: "direct", Report: request.NewReport(nil, true)}); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
 	var rec struct {
@@ -337,7 +337,7 @@ func TestDashboardMetricsAreThoseTheFunctionEmits(t *testing.T) {
 
 func TestDashboardStacksTheDecisionsByOutcome(t *testing.T) {
 	var want []string
-	for _, o := range cleanup.Outcomes() {
+	for _, o := range request.Outcomes() {
 		want = append(want, report.OutcomeMetric(o))
 	}
 	byWidget := map[string][]dashboardMetric{}
@@ -375,9 +375,9 @@ func TestDashboardShowsTheMetricsOperatorsWatch(t *testing.T) {
 		}
 	}
 	for _, want := range []metric{
-		{dashboardNamespace, report.OutcomeMetric(cleanup.OutcomeDeleted), "Sum"},
-		{dashboardNamespace, report.OutcomeMetric(cleanup.OutcomeFailed), "Sum"},
-		{dashboardNamespace, report.OutcomeMetric(cleanup.OutcomeInUse), "Sum"},
+		{dashboardNamespace, report.OutcomeMetric(request.OutcomeDeleted), "Sum"},
+		{dashboardNamespace, report.OutcomeMetric(request.OutcomeFailed), "Sum"},
+		{dashboardNamespace, report.OutcomeMetric(request.OutcomeInUse), "Sum"},
 		{dashboardNamespace, "APICalls", "Sum"},
 		{dashboardNamespace, "APIRetries", "Sum"},
 		{"AWS/Lambda", "Errors", "Sum"},

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // The member role (member-role.yaml): the role that a StackSet creates in
@@ -409,7 +410,7 @@ func TestMemberRoleReachesOnlyRegionsWithAppRunner(t *testing.T) {
 		}
 		found++
 		var regions []any
-		for _, r := range cleanup.AppRunnerRegions("aws") {
+		for _, r := range request.AppRunnerRegions("aws") {
 			regions = append(regions, r)
 		}
 		want := statement{

@@ -18,6 +18,7 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/report"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
@@ -127,7 +128,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		cfg.OffboardHome = b
 	}
 	if v := cfg.OffboardQueueARN; v != "" {
-		if a, err := arn.Parse(v); err != nil || a.Service != "sqs" || !cleanup.IsAccountID(a.AccountID) || a.Resource == "" {
+		if a, err := arn.Parse(v); err != nil || a.Service != "sqs" || !request.IsAccountID(a.AccountID) || a.Resource == "" {
 			errs = append(errs, fmt.Errorf("OFFBOARD_QUEUE_ARN=%q: want an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)", v))
 		}
 	}
@@ -172,27 +173,27 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	if v := get("CUSTOM_EVENT_SOURCE"); v != "" {
 		cfg.CustomEventSource = v
 	}
-	if policy.Account != "" && !cleanup.IsAccountID(policy.Account) {
+	if policy.Account != "" && !request.IsAccountID(policy.Account) {
 		errs = append(errs, fmt.Errorf("ACCOUNT_ID=%q: want 12 digits", policy.Account))
 	}
 	for _, r := range cfg.OffboardRoles {
-		if _, err := cleanup.ParseRoleARN(r); err != nil {
+		if _, err := request.ParseRoleARN(r); err != nil {
 			errs = append(errs, fmt.Errorf("OFFBOARD_ROLE_ARNS: %q: %w", r, err))
 		}
 	}
 	for _, ou := range append(slices.Clone(cfg.OrganizationOUs), cfg.OffboardOU) {
-		if ou != "" && !cleanup.IsOUID(ou) {
+		if ou != "" && !request.IsOUID(ou) {
 			errs = append(errs, fmt.Errorf("ORGANIZATION_OU_IDS/OFFBOARD_OU_ID: %q is not an organizational unit ID (ou-xxxx-xxxxxxxx)", ou))
 		}
 	}
 	if v := get("MEMBER_ROLE_NAME"); v != "" {
-		if _, err := cleanup.ParseRoleARN("arn:aws:iam::123456789012:role/" + v); err != nil || strings.Contains(v, "/") {
+		if _, err := request.ParseRoleARN("arn:aws:iam::123456789012:role/" + v); err != nil || strings.Contains(v, "/") {
 			errs = append(errs, fmt.Errorf("MEMBER_ROLE_NAME=%q: want an IAM role name", v))
 		}
 		cfg.MemberRoleName = v
 	}
 	for _, r := range cfg.DefaultRegions {
-		if !cleanup.HasAppRunner(cleanup.PartitionOf(r), r) {
+		if !request.HasAppRunner(request.PartitionOf(r), r) {
 			errs = append(errs, fmt.Errorf("DEFAULT_REGIONS: %q is not a region where App Runner is offered", r))
 		}
 	}

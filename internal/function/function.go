@@ -22,6 +22,7 @@ import (
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/org"
 	"github.com/apprunner-tools/connection-cleanup/internal/report"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
@@ -179,7 +180,7 @@ func (id identity) matches(account, region string) error {
 		return fmt.Errorf("ACCOUNT_ID is %s but the credentials (%s) belong to account %s: "+
 			"the function cleans up only the account its credentials reach; fix ACCOUNT_ID or the credentials", account, id.arn, id.account)
 	}
-	if p := cleanup.PartitionOf(region); p != id.partition {
+	if p := request.PartitionOf(region); p != id.partition {
 		return fmt.Errorf("region %s is in partition %s but the credentials (%s) are of partition %s", region, p, id.arn, id.partition)
 	}
 	return nil
@@ -307,7 +308,7 @@ type publisher struct {
 	logger *slog.Logger
 }
 
-func (p publisher) Publish(ctx context.Context, kind string, rep *cleanup.Report) {
+func (p publisher) Publish(ctx context.Context, kind string, rep *request.Report) {
 	if err := p.pub.Publish(ctx, report.Invocation{Trigger: kind, Report: rep}); err != nil && p.logger != nil {
 		p.logger.ErrorContext(ctx, "write metrics", "error", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // Directory says which accounts of the organization the function may
@@ -110,7 +110,7 @@ func (d *Directory) configured() bool {
 // for a sweep of the home account. err is only for calls that failed
 // (throttling, server errors after the SDK's retries, access denied): an
 // account outside the organization is a why, not an error.
-func (d *Directory) Reachable(ctx context.Context, account string, action cleanup.Action) (why string, err error) {
+func (d *Directory) Reachable(ctx context.Context, account string, action request.Action) (why string, err error) {
 	if why, done, err := d.guard(ctx, account, action, false); done || err != nil {
 		return why, err
 	}
@@ -141,11 +141,11 @@ func (d *Directory) Reachable(ctx context.Context, account string, action cleanu
 // function's region) when it is the management account. A sweep's OUs are
 // not asked again: a sweep keeps young connections, and a thousand-account
 // plan must not cost Organizations two calls per work item.
-func (d *Directory) Admit(ctx context.Context, account string, action cleanup.Action, viaRole bool) (why string, err error) {
+func (d *Directory) Admit(ctx context.Context, account string, action request.Action, viaRole bool) (why string, err error) {
 	if why, done, err := d.guard(ctx, account, action, viaRole); done || err != nil {
 		return why, err
 	}
-	if action != cleanup.ActionOffboard {
+	if action != request.ActionOffboard {
 		return "", nil
 	}
 	why, err = d.placed(ctx, account, action)
@@ -159,11 +159,11 @@ func (d *Directory) Admit(ctx context.Context, account string, action cleanup.Ac
 // guard applies the rules that need no look-up of account itself: its
 // form, the home account's, the management account's, and whether any OU
 // is configured for action. done says the answer is final.
-func (d *Directory) guard(ctx context.Context, account string, action cleanup.Action, viaRole bool) (why string, done bool, err error) {
-	offboard := action == cleanup.ActionOffboard
+func (d *Directory) guard(ctx context.Context, account string, action request.Action, viaRole bool) (why string, done bool, err error) {
+	offboard := action == request.ActionOffboard
 	switch {
-	case !cleanup.IsAccountID(account):
-		return fmt.Sprintf("%q is not an account ID: want 12 digits", cleanup.Excerpt(account, cleanup.InputExcerpt)), true, nil
+	case !request.IsAccountID(account):
+		return fmt.Sprintf("%q is not an account ID: want 12 digits", request.Excerpt(account, request.InputExcerpt)), true, nil
 	case account == d.home && offboard && !d.offboardHome:
 		return fmt.Sprintf("account %s is the function's own: offboarding it (every free connection, whatever its age) needs OFFBOARD_HOME_ACCOUNT=true", account), true, nil
 	case account == d.home && !offboard && !viaRole:
@@ -197,7 +197,7 @@ func (d *Directory) guard(ctx context.Context, account string, action cleanup.Ac
 }
 
 // placed says why account is not below the OUs of action, or "" if it is.
-func (d *Directory) placed(ctx context.Context, account string, action cleanup.Action) (why string, err error) {
+func (d *Directory) placed(ctx context.Context, account string, action request.Action) (why string, err error) {
 	p, why, err := d.listParent(ctx, account)
 	if err != nil {
 		return "", err
@@ -209,8 +209,8 @@ func (d *Directory) placed(ctx context.Context, account string, action cleanup.A
 }
 
 // ous are the OUs below which action reaches accounts.
-func (d *Directory) ous(action cleanup.Action) []string {
-	if action == cleanup.ActionOffboard {
+func (d *Directory) ous(action request.Action) []string {
+	if action == request.ActionOffboard {
 		return []string{d.offboardOU}
 	}
 	return d.sweepOUs
@@ -246,7 +246,7 @@ func (d *Directory) managementAccount(ctx context.Context) (string, error) {
 		if !errors.As(err, &notInUse) {
 			return "", fmt.Errorf("find the organization's management account (DescribeOrganization): %w", err)
 		}
-	case out.Organization == nil || !cleanup.IsAccountID(aws.ToString(out.Organization.MasterAccountId)):
+	case out.Organization == nil || !request.IsAccountID(aws.ToString(out.Organization.MasterAccountId)):
 		return "", errors.New("find the organization's management account (DescribeOrganization): the answer names none")
 	default:
 		mgmt = aws.ToString(out.Organization.MasterAccountId)
@@ -268,7 +268,7 @@ func (d *Directory) managementAccount(ctx context.Context) (string, error) {
 // accounts first, then the OUs' in the order named; the rest are refused,
 // and no more of the organization is listed. err is only for calls that
 // failed; the plan then reaches nothing.
-func (d *Directory) Resolve(ctx context.Context, action cleanup.Action, ous, accounts []string) (reach []string, refused []cleanup.Refusal, err error) {
+func (d *Directory) Resolve(ctx context.Context, action request.Action, ous, accounts []string) (reach []string, refused []request.Refusal, err error) {
 	r := &resolution{d: d, action: action, reach: map[string]bool{}, refusedSet: map[string]bool{}, expanded: map[string]bool{}}
 	for _, a := range accounts {
 		if err := r.account(ctx, strings.TrimSpace(a)); err != nil {
@@ -291,9 +291,9 @@ func (d *Directory) Resolve(ctx context.Context, action cleanup.Action, ous, acc
 // resolution is one Resolve under way.
 type resolution struct {
 	d          *Directory
-	action     cleanup.Action
+	action     request.Action
 	reach      map[string]bool
-	refused    []cleanup.Refusal
+	refused    []request.Refusal
 	refusedSet map[string]bool // subjects refused
 	expanded   map[string]bool // OUs listed
 	full       bool            // MaxPlanAccounts reached, and one more found
@@ -302,14 +302,14 @@ type resolution struct {
 func (r *resolution) refuse(subject, reason string) {
 	if !r.refusedSet[subject] {
 		r.refusedSet[subject] = true
-		r.refused = append(r.refused, cleanup.Refusal{Subject: subject, Reason: reason})
+		r.refused = append(r.refused, request.Refusal{Subject: subject, Reason: reason})
 	}
 }
 
 // add adds account to the accounts reached, unless as many as a plan may
 // reach are already; it reports whether account is reached.
 func (r *resolution) add(account string) bool {
-	if !r.reach[account] && len(r.reach) >= cleanup.MaxPlanAccounts {
+	if !r.reach[account] && len(r.reach) >= request.MaxPlanAccounts {
 		r.full = true
 		return false
 	}
@@ -323,7 +323,7 @@ func (r *resolution) account(ctx context.Context, account string) error {
 		return nil
 	}
 	if r.full {
-		r.refuse(account, fmt.Sprintf("the plan already reaches %d accounts, as many as one plan may: plan account %s in another request", cleanup.MaxPlanAccounts, account))
+		r.refuse(account, fmt.Sprintf("the plan already reaches %d accounts, as many as one plan may: plan account %s in another request", request.MaxPlanAccounts, account))
 		return nil
 	}
 	why, err := r.d.Reachable(ctx, account, r.action)
@@ -333,7 +333,7 @@ func (r *resolution) account(ctx context.Context, account string) error {
 	case why != "":
 		r.refuse(account, why)
 	case !r.add(account):
-		r.refuse(account, fmt.Sprintf("the plan already reaches %d accounts, as many as one plan may: plan account %s in another request", cleanup.MaxPlanAccounts, account))
+		r.refuse(account, fmt.Sprintf("the plan already reaches %d accounts, as many as one plan may: plan account %s in another request", request.MaxPlanAccounts, account))
 	}
 	return nil
 }
@@ -345,15 +345,15 @@ func (r *resolution) ou(ctx context.Context, ou string) error {
 		// Named twice, or below an OU named before it.
 		return nil
 	case r.full:
-		r.refuse(ou, fmt.Sprintf("the plan reached %d accounts, as many as one plan may, before OU %s was listed: plan it in another request", cleanup.MaxPlanAccounts, ou))
+		r.refuse(ou, fmt.Sprintf("the plan reached %d accounts, as many as one plan may, before OU %s was listed: plan it in another request", request.MaxPlanAccounts, ou))
 		return nil
-	case !cleanup.IsOUID(ou):
-		r.refuse(ou, fmt.Sprintf("%q is not an organizational unit ID (ou-xxxx-xxxxxxxx)", cleanup.Excerpt(ou, cleanup.InputExcerpt)))
+	case !request.IsOUID(ou):
+		r.refuse(ou, fmt.Sprintf("%q is not an organizational unit ID (ou-xxxx-xxxxxxxx)", request.Excerpt(ou, request.InputExcerpt)))
 		return nil
-	case r.action == cleanup.ActionOffboard && r.d.offboardOU == "":
+	case r.action == request.ActionOffboard && r.d.offboardOU == "":
 		r.refuse(ou, fmt.Sprintf("OU %s cannot be offboarded: no offboarding OU is configured (OFFBOARD_OU_ID), and offboarding reaches only accounts below it", ou))
 		return nil
-	case r.action != cleanup.ActionOffboard && len(r.d.sweepOUs) == 0:
+	case r.action != request.ActionOffboard && len(r.d.sweepOUs) == 0:
 		r.refuse(ou, r.d.noneAllowed("OU "+ou))
 		return nil
 	}
@@ -407,7 +407,7 @@ func (r *resolution) expand(ctx context.Context, top string) error {
 					continue
 				}
 				if !r.add(id) {
-					r.refuse(top, fmt.Sprintf("the plan reached %d accounts, as many as one plan may, before every account below OU %s: split the plan", cleanup.MaxPlanAccounts, top))
+					r.refuse(top, fmt.Sprintf("the plan reached %d accounts, as many as one plan may, before every account below OU %s: split the plan", request.MaxPlanAccounts, top))
 					return nil
 				}
 			}
@@ -455,14 +455,14 @@ func (r *resolution) listed(ctx context.Context, id string, a types.Account) (wh
 // below says why subject, whose parent (or itself, for an OU) is p, is not
 // below one of action's OUs, or "" if it is: it walks from p up to the
 // root.
-func (d *Directory) below(ctx context.Context, subject string, p parent, action cleanup.Action) (why string, err error) {
+func (d *Directory) below(ctx context.Context, subject string, p parent, action request.Action) (why string, err error) {
 	ous := d.ous(action)
 	for range maxDepth {
 		if slices.Contains(ous, p.id) {
 			return "", nil
 		}
 		if p.root {
-			if action == cleanup.ActionOffboard {
+			if action == request.ActionOffboard {
 				return fmt.Sprintf("%s is neither the offboarding OU (OFFBOARD_OU_ID: %s) nor below it", subject, d.offboardOU), nil
 			}
 			return fmt.Sprintf("%s is neither one of the sweep OUs (ORGANIZATION_OU_IDS: %s) nor below one", subject, strings.Join(ous, ", ")), nil

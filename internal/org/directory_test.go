@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/org"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 func TestReachable(t *testing.T) {
@@ -50,7 +50,7 @@ func TestReachable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := org.NewDirectory(api, org.Settings{Home: home, SweepOUs: tt.allowed})
-			why, err := d.Reachable(context.Background(), tt.account, cleanup.ActionSweep)
+			why, err := d.Reachable(context.Background(), tt.account, request.ActionSweep)
 			if err != nil {
 				t.Fatalf("Reachable(%s) error: %v", tt.account, err)
 			}
@@ -62,7 +62,7 @@ func TestReachable(t *testing.T) {
 				t.Errorf("Reachable(%s) = %q, want %q", tt.account, why, want)
 			}
 			// Asked again, the cached OUs give the same answer.
-			again, err := d.Reachable(context.Background(), tt.account, cleanup.ActionSweep)
+			again, err := d.Reachable(context.Background(), tt.account, request.ActionSweep)
 			if err != nil || again != why {
 				t.Errorf("Reachable(%s) again = %q, %v; want %q, nil", tt.account, again, err, why)
 			}
@@ -79,7 +79,7 @@ func TestReachableCachesOUsNotAccounts(t *testing.T) {
 	// The account's parent, then Team 1's, then Teams' (Workloads, allowed).
 	for _, want := range []int{3, 1, 1} {
 		s.ResetStats()
-		if why, err := d.Reachable(context.Background(), teamOUAccount(1), cleanup.ActionSweep); why != "" || err != nil {
+		if why, err := d.Reachable(context.Background(), teamOUAccount(1), request.ActionSweep); why != "" || err != nil {
 			t.Fatalf("Reachable = %q, %v; want \"\", nil", why, err)
 		}
 		st := s.Stats()
@@ -92,7 +92,7 @@ func TestReachableCachesOUsNotAccounts(t *testing.T) {
 	}
 	// Team 2 shares Teams with Team 1: only its own parent is new.
 	s.ResetStats()
-	if why, err := d.Reachable(context.Background(), teamOUAccount(2), cleanup.ActionSweep); why != "" || err != nil {
+	if why, err := d.Reachable(context.Background(), teamOUAccount(2), request.ActionSweep); why != "" || err != nil {
 		t.Fatalf("Reachable = %q, %v; want \"\", nil", why, err)
 	}
 	if got := s.Stats().Calls["organizations:ListParents"]; got != 2 {
@@ -110,7 +110,7 @@ func TestReachableConcurrently(t *testing.T) {
 	errs := make([]error, len(accounts))
 	var wg sync.WaitGroup
 	for i, a := range accounts {
-		wg.Go(func() { whys[i], errs[i] = d.Reachable(context.Background(), a, cleanup.ActionSweep) })
+		wg.Go(func() { whys[i], errs[i] = d.Reachable(context.Background(), a, request.ActionSweep) })
 	}
 	wg.Wait()
 	for i, a := range accounts {
@@ -145,14 +145,14 @@ func TestReachableFailures(t *testing.T) {
 			hs := newEmulator(t, tt.opts)
 			d := org.NewDirectory(newOrganizations(hs.URL, tt.accessKey), org.Settings{Home: home, SweepOUs: allowed})
 			if tt.before != "" {
-				_, _ = d.Reachable(context.Background(), tt.before, cleanup.ActionSweep)
+				_, _ = d.Reachable(context.Background(), tt.before, request.ActionSweep)
 			}
-			why, err := d.Reachable(context.Background(), teamOUAccount(1), cleanup.ActionSweep)
+			why, err := d.Reachable(context.Background(), teamOUAccount(1), request.ActionSweep)
 			if why != "" || !errors.As(err, tt.want) {
 				t.Errorf("Reachable = %q, %v; want \"\" and an error that is a %T", why, err, tt.want)
 			}
 			// The home account needs no call.
-			if why, err := d.Reachable(context.Background(), home, cleanup.ActionSweep); why != "" || err != nil {
+			if why, err := d.Reachable(context.Background(), home, request.ActionSweep); why != "" || err != nil {
 				t.Errorf("Reachable(home) = %q, %v; want \"\", nil", why, err)
 			}
 		})
@@ -162,7 +162,7 @@ func TestReachableFailures(t *testing.T) {
 func TestResolve(t *testing.T) {
 	hs := newEmulator(t, apprunnerlocal.Options{})
 	api := newOrganizations(hs.URL, homeKey)
-	notActive := []cleanup.Refusal{
+	notActive := []request.Refusal{
 		{Subject: suspended, Reason: "SUSPENDED"},
 		{Subject: closing, Reason: "PENDING_CLOSURE"},
 		{Subject: activating, Reason: "PENDING_ACTIVATION"},
@@ -174,7 +174,7 @@ func TestResolve(t *testing.T) {
 		want         []string
 		// refused are the refusals expected, in order; each Reason is a
 		// part of the reason.
-		refused []cleanup.Refusal
+		refused []request.Refusal
 	}{
 		{
 			name: "an allowed OU, its child OUs, over more than one page",
@@ -201,7 +201,7 @@ func TestResolve(t *testing.T) {
 			name: "refused OUs",
 			ous:  []string{sandbox, missingOU, "r-test", teamOU(1)},
 			want: []string{teamOUAccount(1)},
-			refused: []cleanup.Refusal{
+			refused: []request.Refusal{
 				{Subject: sandbox, Reason: "neither one of the sweep OUs"},
 				{Subject: missingOU, Reason: "not in the organization"},
 				{Subject: "r-test", Reason: "not an organizational unit ID"},
@@ -211,7 +211,7 @@ func TestResolve(t *testing.T) {
 			name:    "refused accounts",
 			account: []string{sandboxed, atRoot, unknown, suspended, teamOUAccount(4)},
 			want:    []string{teamOUAccount(4)},
-			refused: []cleanup.Refusal{
+			refused: []request.Refusal{
 				{Subject: sandboxed, Reason: "neither one of the sweep OUs"},
 				{Subject: atRoot, Reason: "neither one of the sweep OUs"},
 				{Subject: unknown, Reason: "not in the organization"},
@@ -228,7 +228,7 @@ func TestResolve(t *testing.T) {
 			allowed: []string{},
 			ous:     []string{workloads}, account: []string{home, active},
 			want: []string{home},
-			refused: []cleanup.Refusal{
+			refused: []request.Refusal{
 				{Subject: active, Reason: "no sweep OU is configured"},
 				{Subject: workloads, Reason: "no sweep OU is configured"},
 			},
@@ -236,23 +236,23 @@ func TestResolve(t *testing.T) {
 		{
 			name: "at most MaxPlanAccounts accounts",
 			ous:  []string{big, workloads}, account: []string{active},
-			want: append([]string{active}, bigAccounts1(cleanup.MaxPlanAccounts-1)...),
-			refused: []cleanup.Refusal{
-				{Subject: big, Reason: fmt.Sprintf("the plan reached %d accounts, as many as one plan may, before every account below OU %s", cleanup.MaxPlanAccounts, big)},
+			want: append([]string{active}, bigAccounts1(request.MaxPlanAccounts-1)...),
+			refused: []request.Refusal{
+				{Subject: big, Reason: fmt.Sprintf("the plan reached %d accounts, as many as one plan may, before every account below OU %s", request.MaxPlanAccounts, big)},
 				{Subject: workloads, Reason: "before OU " + workloads + " was listed"},
 			},
 		},
 		{
 			name:    "named accounts past MaxPlanAccounts",
 			account: bigAccounts1(bigAccounts),
-			want:    bigAccounts1(cleanup.MaxPlanAccounts),
-			refused: []cleanup.Refusal{{Subject: bigAccount(bigAccounts), Reason: "the plan already reaches 1000 accounts"}},
+			want:    bigAccounts1(request.MaxPlanAccounts),
+			refused: []request.Refusal{{Subject: bigAccount(bigAccounts), Reason: "the plan already reaches 1000 accounts"}},
 		},
 		{
 			name: "named accounts count first",
 			ous:  []string{big}, account: []string{bigAccount(bigAccounts), teamAccount(1)},
-			want:    append(bigAccounts1(cleanup.MaxPlanAccounts-2), bigAccount(bigAccounts), teamAccount(1)),
-			refused: []cleanup.Refusal{{Subject: big, Reason: "before every account below OU " + big}},
+			want:    append(bigAccounts1(request.MaxPlanAccounts-2), bigAccount(bigAccounts), teamAccount(1)),
+			refused: []request.Refusal{{Subject: big, Reason: "before every account below OU " + big}},
 		},
 	}
 	for _, tt := range tests {
@@ -262,7 +262,7 @@ func TestResolve(t *testing.T) {
 				allowedOUs = tt.allowed
 			}
 			d := org.NewDirectory(api, org.Settings{Home: home, SweepOUs: allowedOUs})
-			reach, refused, err := d.Resolve(context.Background(), cleanup.ActionSweep, tt.ous, tt.account)
+			reach, refused, err := d.Resolve(context.Background(), request.ActionSweep, tt.ous, tt.account)
 			if err != nil {
 				t.Fatalf("Resolve error: %v", err)
 			}
@@ -292,7 +292,7 @@ func TestResolveFailure(t *testing.T) {
 				"organizations:" + op: {PerSecond: 0.001, Burst: 1}}})
 			d := org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home, SweepOUs: allowed})
 			// Each operation is called at least twice.
-			reach, refused, err := d.Resolve(context.Background(), cleanup.ActionSweep, []string{teams}, []string{active, teamAccount(1)})
+			reach, refused, err := d.Resolve(context.Background(), request.ActionSweep, []string{teams}, []string{active, teamAccount(1)})
 			var throttled *types.TooManyRequestsException
 			if !errors.As(err, &throttled) || reach != nil || refused != nil {
 				t.Errorf("Resolve = %v, %v, %v; want nil, nil and a TooManyRequestsException", reach, refused, err)
@@ -309,7 +309,7 @@ func sorted(s []string) []string {
 
 // matchRefusals reports whether got are want, in order, each reason
 // containing want's.
-func matchRefusals(got, want []cleanup.Refusal) bool {
+func matchRefusals(got, want []request.Refusal) bool {
 	if len(got) != len(want) {
 		return false
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/org"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // A Directory over the demo organization: the function runs in the
@@ -39,12 +39,12 @@ func ExampleDirectory_Resolve() {
 		Home: apprunnerlocal.DefaultAccount, SweepOUs: []string{"ou-demo-workloads"}, OffboardOU: "ou-demo-offboard1",
 	})
 	for _, plan := range []struct {
-		action   cleanup.Action
+		action   request.Action
 		ous      []string
 		accounts []string
 	}{
-		{cleanup.ActionSweep, []string{"ou-demo-workloads"}, []string{"123456789012"}},
-		{cleanup.ActionOffboard, []string{"ou-demo-offboard1"}, []string{"123456789012", "456789012345"}},
+		{request.ActionSweep, []string{"ou-demo-workloads"}, []string{"123456789012"}},
+		{request.ActionOffboard, []string{"ou-demo-offboard1"}, []string{"123456789012", "456789012345"}},
 	} {
 		reach, refused, err := dir.Resolve(ctx, plan.action, plan.ous, plan.accounts)
 		if err != nil {

@@ -18,8 +18,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/org"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // motoStartTimeout is how long moto_server may take to answer: a Python
@@ -105,7 +105,7 @@ func TestPlanOverSQS(t *testing.T) {
 	accounts := []string{home, active, teamAccount(1), teamAccount(2), teamOUAccount(1), teamOUAccount(2), bigAccount(1)}
 	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
 	p := org.NewPlanner(org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home, SweepOUs: allowed}), client, aws.ToString(q.QueueUrl), regions)
-	req := planRequest(cleanup.ActionSweep, nil, accounts, nil)
+	req := planRequest(request.ActionSweep, nil, accounts, nil)
 	req.DryRun = true
 	sum := p.Plan(ctx, req)
 	if sum.Error != "" || sum.WorkItems != 21 || len(sum.Refused) != 0 {

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // Planner plans sweeps and offboarding of accounts of the organization:
@@ -68,7 +68,7 @@ func randomPlanID() string {
 // waitForServices is left out when false, its default: the decoder
 // refuses nulls, and a smaller body is cheaper.
 type workItem struct {
-	Action          cleanup.Action `json:"action"`
+	Action          request.Action `json:"action"`
 	AccountID       string         `json:"accountId"`
 	Region          string         `json:"region"`
 	PlanID          string         `json:"planId"`
@@ -83,10 +83,10 @@ type workItem struct {
 // summary says what was sent and refused; its Error says why nothing was
 // planned, or how many work items were not sent: the caller then retries
 // the whole plan, which only repeats idempotent work items.
-func (p *Planner) Plan(ctx context.Context, req cleanup.Request) cleanup.PlanSummary {
-	sum := cleanup.PlanSummary{
+func (p *Planner) Plan(ctx context.Context, req request.Request) request.PlanSummary {
+	sum := request.PlanSummary{
 		RequestID: req.ID, PlanID: p.NewPlanID(), Action: req.Action, DryRun: req.DryRun || p.DryRun,
-		Accounts: []string{}, Regions: []string{}, Refused: []cleanup.Refusal{},
+		Accounts: []string{}, Regions: []string{}, Refused: []request.Refusal{},
 	}
 	if req.Plan == nil {
 		sum.Error = "not a plan: the request names no OUs or accounts of the organization"
@@ -104,8 +104,8 @@ func (p *Planner) Plan(ctx context.Context, req cleanup.Request) cleanup.PlanSum
 		regions = p.regions
 	}
 	for _, r := range regions {
-		if !cleanup.HasAppRunner(cleanup.PartitionOf(r), r) {
-			sum.Refused = append(sum.Refused, cleanup.Refusal{Subject: r, Reason: fmt.Sprintf("region %q: no App Runner there", r)})
+		if !request.HasAppRunner(request.PartitionOf(r), r) {
+			sum.Refused = append(sum.Refused, request.Refusal{Subject: r, Reason: fmt.Sprintf("region %q: no App Runner there", r)})
 			continue
 		}
 		if !slices.Contains(sum.Regions, r) {
@@ -198,11 +198,11 @@ func (p *Planner) sendBatch(ctx context.Context, bodies []string) batchResult {
 		out, err := p.queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(p.queueURL), Entries: entries})
 		if err != nil {
 			// The SDK has retried the call already.
-			return batchResult{sent: len(bodies) - len(entries), reasons: []string{cleanup.Excerpt(err.Error(), reasonExcerpt)}}
+			return batchResult{sent: len(bodies) - len(entries), reasons: []string{request.Excerpt(err.Error(), reasonExcerpt)}}
 		}
 		failed := make(map[string]string, len(out.Failed))
 		for _, f := range out.Failed {
-			failed[aws.ToString(f.Id)] = cleanup.Excerpt(fmt.Sprintf("%s: %s", aws.ToString(f.Code), aws.ToString(f.Message)), reasonExcerpt)
+			failed[aws.ToString(f.Id)] = request.Excerpt(fmt.Sprintf("%s: %s", aws.ToString(f.Code), aws.ToString(f.Message)), reasonExcerpt)
 		}
 		reasons = reasons[:0]
 		again := entries[:0:0]

@@ -18,8 +18,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/org"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 const queueURL = "https://sqs.us-east-1.amazonaws.com/111111111111/cleanup"
@@ -118,9 +118,9 @@ type wireWorkItem struct {
 }
 
 // decodeWorkItem decodes a body strictly, as the trigger does (no
-// unknown field, no null), and checks it with cleanup.RawRequest.Check: it
+// unknown field, no null), and checks it with request.RawRequest.Check: it
 // must be a valid work item.
-func decodeWorkItem(t *testing.T, body string) cleanup.Request {
+func decodeWorkItem(t *testing.T, body string) request.Request {
 	t.Helper()
 	if strings.Contains(body, "null") {
 		t.Fatalf("work item %s has a null", body)
@@ -134,8 +134,8 @@ func decodeWorkItem(t *testing.T, body string) cleanup.Request {
 	if w.Action == nil {
 		t.Fatalf("work item %s has no action", body)
 	}
-	raw := cleanup.RawRequest{
-		ID: "message-1", Action: cleanup.Action(*w.Action), ConnectionARNs: w.ConnectionARNs,
+	raw := request.RawRequest{
+		ID: "message-1", Action: request.Action(*w.Action), ConnectionARNs: w.ConnectionARNs,
 		DryRun: w.DryRun != nil && *w.DryRun, DryRunOmitted: w.DryRun == nil, WaitForServices: w.WaitForServices != nil && *w.WaitForServices,
 		ServiceARN: aws.ToString(w.ServiceARN), AccountID: w.AccountID, RoleARN: w.RoleARN, Regions: w.Regions,
 		OrganizationalUnitIDs: w.OrganizationalUnitIDs, AccountIDs: w.AccountIDs, Region: w.Region, PlanID: w.PlanID,
@@ -157,7 +157,7 @@ func decodeWorkItem(t *testing.T, body string) cleanup.Request {
 
 // workItemKeys decodes every body and returns "ACCOUNT REGION" of each,
 // sorted, checking each against the plan and the request.
-func workItemKeys(t *testing.T, bodies []string, planID string, want cleanup.Request) []string {
+func workItemKeys(t *testing.T, bodies []string, planID string, want request.Request) []string {
 	t.Helper()
 	var keys []string
 	for _, b := range bodies {
@@ -184,8 +184,8 @@ func product(accounts, regions []string) []string {
 	return out
 }
 
-func planRequest(action cleanup.Action, ous, accounts, regions []string) cleanup.Request {
-	return cleanup.Request{ID: "request-1", Action: action, Plan: &cleanup.Plan{OrganizationalUnitIDs: ous, AccountIDs: accounts, Regions: regions}}
+func planRequest(action request.Action, ous, accounts, regions []string) request.Request {
+	return request.Request{ID: "request-1", Action: action, Plan: &request.Plan{OrganizationalUnitIDs: ous, AccountIDs: accounts, Regions: regions}}
 }
 
 // newPlanner returns a planner over the test organization and queue, with
@@ -205,29 +205,29 @@ func TestPlan(t *testing.T) {
 	teams25 := teamsAccounts()[:25]
 	tests := []struct {
 		name           string
-		req            cleanup.Request
+		req            request.Request
 		defaultRegions []string
 		wantAccounts   []string
 		wantRegions    []string
-		wantRefused    []cleanup.Refusal
+		wantRefused    []request.Refusal
 		wantBatches    []int
 		// plannerDryRun is the function's DRY_RUN.
 		plannerDryRun bool
 	}{
 		{
 			name:         "25 work items in batches of at most 10",
-			req:          planRequest(cleanup.ActionSweep, nil, teams25, []string{"us-east-1"}),
+			req:          planRequest(request.ActionSweep, nil, teams25, []string{"us-east-1"}),
 			wantAccounts: teams25, wantRegions: []string{"us-east-1"}, wantBatches: []int{5, 10, 10},
 		},
 		{
 			name: "an offboarding, dry run, waiting for services, over OUs and accounts",
-			req: func() cleanup.Request {
-				r := planRequest(cleanup.ActionOffboard, []string{teamOU(1), sandbox}, []string{home, unknown}, []string{"eu-west-1", "ap-northeast-1"})
+			req: func() request.Request {
+				r := planRequest(request.ActionOffboard, []string{teamOU(1), sandbox}, []string{home, unknown}, []string{"eu-west-1", "ap-northeast-1"})
 				r.DryRun, r.WaitForServices = true, true
 				return r
 			}(),
 			wantAccounts: []string{teamOUAccount(1)}, wantRegions: []string{"eu-west-1", "ap-northeast-1"}, wantBatches: []int{2},
-			wantRefused: []cleanup.Refusal{
+			wantRefused: []request.Refusal{
 				{Subject: home, Reason: "needs OFFBOARD_HOME_ACCOUNT=true"},
 				{Subject: unknown, Reason: "not in the organization"},
 				{Subject: sandbox, Reason: "neither the offboarding OU"},
@@ -235,9 +235,9 @@ func TestPlan(t *testing.T) {
 		},
 		{
 			name:         "an offboarding reaches no sweep OU",
-			req:          planRequest(cleanup.ActionOffboard, []string{workloads, big}, []string{active}, []string{"us-east-1"}),
+			req:          planRequest(request.ActionOffboard, []string{workloads, big}, []string{active}, []string{"us-east-1"}),
 			wantAccounts: []string{}, wantRegions: []string{"us-east-1"},
-			wantRefused: []cleanup.Refusal{
+			wantRefused: []request.Refusal{
 				{Subject: active, Reason: "neither the offboarding OU"},
 				{Subject: workloads, Reason: "neither the offboarding OU"},
 				{Subject: big, Reason: "neither the offboarding OU"},
@@ -245,28 +245,28 @@ func TestPlan(t *testing.T) {
 		},
 		{
 			name:         "a plan of a function in dry-run mode is stamped dry run",
-			req:          planRequest(cleanup.ActionOffboard, []string{teamOU(2)}, nil, []string{"us-east-1"}),
+			req:          planRequest(request.ActionOffboard, []string{teamOU(2)}, nil, []string{"us-east-1"}),
 			wantAccounts: []string{teamOUAccount(2)}, wantRegions: []string{"us-east-1"}, wantBatches: []int{1},
 			plannerDryRun: true,
 		},
 		{
 			name:           "the default regions",
-			req:            planRequest(cleanup.ActionSweep, []string{teams}, nil, nil),
+			req:            planRequest(request.ActionSweep, []string{teams}, nil, nil),
 			defaultRegions: []string{"eu-west-1", "us-east-1"},
 			wantAccounts:   teamsAccounts(), wantRegions: []string{"eu-west-1", "us-east-1"}, wantBatches: []int{2, 10, 10, 10, 10, 10, 10, 10, 10, 10},
 		},
 		{
 			name:           "a default region without App Runner",
-			req:            planRequest(cleanup.ActionSweep, nil, []string{active}, nil),
+			req:            planRequest(request.ActionSweep, nil, []string{active}, nil),
 			defaultRegions: []string{"sa-east-1", "eu-west-1"},
 			wantAccounts:   []string{active}, wantRegions: []string{"eu-west-1"}, wantBatches: []int{1},
-			wantRefused: []cleanup.Refusal{{Subject: "sa-east-1", Reason: "no App Runner"}},
+			wantRefused: []request.Refusal{{Subject: "sa-east-1", Reason: "no App Runner"}},
 		},
 		{
 			name:         "every account refused",
-			req:          planRequest(cleanup.ActionSweep, []string{sandbox}, []string{suspended}, []string{"us-east-1"}),
+			req:          planRequest(request.ActionSweep, []string{sandbox}, []string{suspended}, []string{"us-east-1"}),
 			wantAccounts: []string{}, wantRegions: []string{"us-east-1"},
-			wantRefused: []cleanup.Refusal{
+			wantRefused: []request.Refusal{
 				{Subject: suspended, Reason: "SUSPENDED"},
 				{Subject: sandbox, Reason: "neither one of the sweep OUs"},
 			},
@@ -278,7 +278,7 @@ func TestPlan(t *testing.T) {
 			p := newPlanner(t, q, tt.defaultRegions)
 			p.DryRun = tt.plannerDryRun
 			sum := p.Plan(context.Background(), tt.req)
-			want := cleanup.PlanSummary{
+			want := request.PlanSummary{
 				RequestID: "request-1", PlanID: "plan-test-1", Action: tt.req.Action, DryRun: tt.req.DryRun || tt.plannerDryRun,
 				Accounts: tt.wantAccounts, Regions: tt.wantRegions, WorkItems: len(tt.wantAccounts) * len(tt.wantRegions),
 			}
@@ -358,7 +358,7 @@ func TestPlanSendFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req := planRequest(cleanup.ActionSweep, nil, accounts, []string{"us-east-1"})
+			req := planRequest(request.ActionSweep, nil, accounts, []string{"us-east-1"})
 			sum := newPlanner(t, tt.queue, nil).Plan(context.Background(), req)
 			if sum.WorkItems != tt.wantSent || !strings.HasPrefix(sum.Error, tt.wantError) || (tt.wantError == "") != (sum.Error == "") {
 				t.Errorf("Plan = %d work items, error %q; want %d, %q", sum.WorkItems, sum.Error, tt.wantSent, tt.wantError)
@@ -387,7 +387,7 @@ func TestPlanCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	q := &recordingQueue{afterCall: cancel}
-	req := planRequest(cleanup.ActionSweep, []string{teams}, nil, []string{"us-east-1", "eu-west-1", "ap-southeast-2"})
+	req := planRequest(request.ActionSweep, []string{teams}, nil, []string{"us-east-1", "eu-west-1", "ap-southeast-2"})
 	sum := newPlanner(t, q, nil).Plan(ctx, req)
 	total := len(teamsAccounts()) * 3
 	if sum.WorkItems >= total || len(q.accepted) != sum.WorkItems {
@@ -402,21 +402,21 @@ func TestPlanResolveFails(t *testing.T) {
 	hs := newEmulator(t, apprunnerlocal.Options{FaultRate: 1})
 	q := &recordingQueue{}
 	p := org.NewPlanner(org.NewDirectory(newOrganizations(hs.URL, homeKey), org.Settings{Home: home, SweepOUs: allowed}), q, queueURL, []string{"us-east-1"})
-	sum := p.Plan(context.Background(), planRequest(cleanup.ActionSweep, []string{teams}, nil, nil))
+	sum := p.Plan(context.Background(), planRequest(request.ActionSweep, []string{teams}, nil, nil))
 	if !strings.HasPrefix(sum.Error, "resolve the plan's accounts with AWS Organizations: ") || sum.WorkItems != 0 || len(q.calls) != 0 {
 		t.Errorf("Plan = error %q, %d work items, %d calls; want a resolve error and nothing sent", sum.Error, sum.WorkItems, len(q.calls))
 	}
 	if !regexp.MustCompile(`^plan-[0-9a-f]{16}$`).MatchString(sum.PlanID) {
 		t.Errorf("plan ID %q, want plan- and 16 hexadecimal digits", sum.PlanID)
 	}
-	if again := p.Plan(context.Background(), planRequest(cleanup.ActionSweep, nil, []string{home}, nil)); again.PlanID == sum.PlanID || again.Error != "" {
+	if again := p.Plan(context.Background(), planRequest(request.ActionSweep, nil, []string{home}, nil)); again.PlanID == sum.PlanID || again.Error != "" {
 		t.Errorf("second plan: ID %q (first %q), error %q; want a new ID and no error", again.PlanID, sum.PlanID, again.Error)
 	}
 }
 
 func TestPlanNeedsAPlan(t *testing.T) {
 	q := &recordingQueue{}
-	sum := newPlanner(t, q, []string{"us-east-1"}).Plan(context.Background(), cleanup.Request{ID: "request-1", Action: cleanup.ActionSweep})
+	sum := newPlanner(t, q, []string{"us-east-1"}).Plan(context.Background(), request.Request{ID: "request-1", Action: request.ActionSweep})
 	if sum.Error == "" || sum.WorkItems != 0 || len(q.calls) != 0 {
 		t.Errorf("Plan of a request without a plan = error %q, %d work items, %d calls; want an error and nothing sent", sum.Error, sum.WorkItems, len(q.calls))
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // The metrics of each record, besides one count per outcome.
@@ -37,7 +37,7 @@ func dimensionSets() [][]string { return [][]string{{dimTrigger, dimDryRun}, {}}
 // OutcomeMetric is the name of the metric that counts an outcome: the
 // outcome in CamelCase, as CloudWatch metric names usually are
 // ("would_delete" counts as "WouldDelete").
-func OutcomeMetric(o cleanup.Outcome) string {
+func OutcomeMetric(o request.Outcome) string {
 	var b strings.Builder
 	for word := range strings.SplitSeq(string(o), "_") {
 		if word == "" {
@@ -69,9 +69,9 @@ type metricDefinition struct {
 // metricsRecord builds the EMF record of one invocation: the directive, the
 // dimension values and the metric values as root members, and the members
 // that keep it past Lambda's log-level filter (see Publisher).
-func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *cleanup.Report, coldStart bool) map[string]any {
+func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *request.Report, coldStart bool) map[string]any {
 	now := p.now()
-	defs := make([]metricDefinition, 0, len(cleanup.Outcomes())+4)
+	defs := make([]metricDefinition, 0, len(request.Outcomes())+4)
 	rec := map[string]any{
 		dimTrigger:  trigger,
 		dimDryRun:   strconv.FormatBool(rep.DryRun),
@@ -82,7 +82,7 @@ func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *clea
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		rec["requestId"] = lc.AwsRequestID
 	}
-	for _, o := range cleanup.Outcomes() {
+	for _, o := range request.Outcomes() {
 		name := OutcomeMetric(o)
 		defs = append(defs, metricDefinition{Name: name, Unit: "Count"})
 		rec[name] = rep.Counts[o]
@@ -115,7 +115,7 @@ func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *clea
 
 // writeMetrics writes the invocation's EMF record as one line, in one
 // write, so that it is one CloudWatch Logs event.
-func (p *Publisher) writeMetrics(ctx context.Context, trigger string, rep *cleanup.Report, coldStart bool) error {
+func (p *Publisher) writeMetrics(ctx context.Context, trigger string, rep *request.Report, coldStart bool) error {
 	line, err := json.Marshal(p.metricsRecord(ctx, trigger, rep, coldStart))
 	if err != nil {
 		return fmt.Errorf("encode metrics record: %w", err)

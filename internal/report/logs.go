@@ -6,18 +6,18 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // needsAttention reports whether an outcome means someone should look:
 // bad input that went to the dead-letter queue, or work that kept failing.
-func needsAttention(o cleanup.Outcome) bool {
-	return o == cleanup.OutcomeFailed || o == cleanup.OutcomeInvalid
+func needsAttention(o request.Outcome) bool {
+	return o == request.OutcomeFailed || o == request.OutcomeInvalid
 }
 
 // logDecisions writes one line per result. Outcomes that need attention
 // are logged at WARN so that they survive a log level raised to WARN.
-func (p *Publisher) logDecisions(ctx context.Context, trigger string, rep *cleanup.Report) {
+func (p *Publisher) logDecisions(ctx context.Context, trigger string, rep *request.Report) {
 	for _, r := range rep.Results {
 		level := slog.LevelInfo
 		if needsAttention(r.Outcome) {
@@ -56,15 +56,15 @@ func (p *Publisher) logDecisions(ctx context.Context, trigger string, rep *clean
 
 // logSummary writes the invocation's summary line, at WARN when any
 // decision needs attention.
-func (p *Publisher) logSummary(ctx context.Context, trigger string, rep *cleanup.Report, coldStart bool) {
+func (p *Publisher) logSummary(ctx context.Context, trigger string, rep *request.Report, coldStart bool) {
 	level := slog.LevelInfo
 	for o, n := range rep.Counts {
 		if n > 0 && needsAttention(o) {
 			level = slog.LevelWarn
 		}
 	}
-	outcomes := make(map[string]int, len(cleanup.Outcomes()))
-	for _, o := range cleanup.Outcomes() {
+	outcomes := make(map[string]int, len(request.Outcomes()))
+	for _, o := range request.Outcomes() {
 		outcomes[string(o)] = rep.Counts[o]
 	}
 	apiCalls := make(map[string]int, len(rep.APICalls))
@@ -86,18 +86,18 @@ func (p *Publisher) logSummary(ctx context.Context, trigger string, rep *cleanup
 
 // requestedBy lists, once each, who sent the requests ids, as their
 // envelopes say.
-func requestedBy(rep *cleanup.Report, ids []string) []cleanup.Origin {
-	out := []cleanup.Origin{}
+func requestedBy(rep *request.Report, ids []string) []request.Origin {
+	out := []request.Origin{}
 	for _, id := range ids {
 		o, ok := rep.Origins[id]
-		if ok && !slices.ContainsFunc(out, func(p cleanup.Origin) bool { return sameOrigin(p, o) }) {
+		if ok && !slices.ContainsFunc(out, func(p request.Origin) bool { return sameOrigin(p, o) }) {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-func sameOrigin(a, b cleanup.Origin) bool {
+func sameOrigin(a, b request.Origin) bool {
 	return a.Trigger == b.Trigger && a.Principal == b.Principal && a.Queue == b.Queue &&
 		a.Source == b.Source && a.EventID == b.EventID && slices.Equal(a.Resources, b.Resources)
 }
@@ -111,13 +111,13 @@ func totalCalls(calls map[string]int) int {
 }
 
 // milliseconds is the run's duration in milliseconds, to the microsecond.
-func milliseconds(rep *cleanup.Report) float64 {
+func milliseconds(rep *request.Report) float64 {
 	return float64(rep.Duration.Microseconds()) / 1000
 }
 
 // logWorkItems writes one line per work item of a plan the invocation ran,
 // with what it decided: what the stack's plan-progress query reads.
-func (p *Publisher) logWorkItems(ctx context.Context, trigger string, rep *cleanup.Report) {
+func (p *Publisher) logWorkItems(ctx context.Context, trigger string, rep *request.Report) {
 	for _, w := range rep.WorkItems {
 		counts := make(map[string]int, len(w.Counts))
 		for o, n := range w.Counts {
@@ -136,7 +136,7 @@ func (p *Publisher) logWorkItems(ctx context.Context, trigger string, rep *clean
 
 // logPlans writes one line per plan the invocation made, at WARN when it
 // refused an account or could not be sent in full.
-func (p *Publisher) logPlans(ctx context.Context, trigger string, rep *cleanup.Report) {
+func (p *Publisher) logPlans(ctx context.Context, trigger string, rep *request.Report) {
 	for _, plan := range rep.Plans {
 		level := slog.LevelInfo
 		if plan.Error != "" || len(plan.Refused) > 0 {

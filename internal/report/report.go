@@ -15,7 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // DefaultNamespace is the CloudWatch namespace of the metrics when
@@ -53,7 +53,7 @@ type Invocation struct {
 	Trigger string
 
 	// Report is the engine's report; nil is reported as an empty run.
-	Report *cleanup.Report
+	Report *request.Report
 }
 
 // Publisher reports invocations. Create one per process, at start-up: the
@@ -118,7 +118,7 @@ func (p *Publisher) Publish(ctx context.Context, inv Invocation) error {
 	coldStart := p.published.CompareAndSwap(false, true)
 	rep := inv.Report
 	if rep == nil {
-		rep = cleanup.NewReport(nil, false)
+		rep = request.NewReport(nil, false)
 	}
 	trigger := inv.Trigger
 	if trigger == "" {

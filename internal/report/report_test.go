@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -32,21 +32,21 @@ const (
 )
 
 // sampleReport is a sweep with one result of most kinds.
-func sampleReport() *cleanup.Report {
-	return &cleanup.Report{
-		Action: cleanup.ActionDelete,
+func sampleReport() *request.Report {
+	return &request.Report{
+		Action: request.ActionDelete,
 		DryRun: false,
-		Results: []cleanup.Result{
-			{ConnectionARN: connA, ConnectionName: "old-github", Outcome: cleanup.OutcomeDeleted, Reason: "no service uses it", RequestIDs: []string{"msg-1"}},
-			{ConnectionARN: connB, ConnectionName: "shared", Outcome: cleanup.OutcomeInUse, Reason: "2 services use it", UsedBy: []cleanup.ServiceRef{
+		Results: []request.Result{
+			{ConnectionARN: connA, ConnectionName: "old-github", Outcome: request.OutcomeDeleted, Reason: "no service uses it", RequestIDs: []string{"msg-1"}},
+			{ConnectionARN: connB, ConnectionName: "shared", Outcome: request.OutcomeInUse, Reason: "2 services use it", UsedBy: []request.ServiceRef{
 				{ServiceARN: svc1, ServiceName: "web", Status: "RUNNING"},
 				{ServiceARN: svc2, ServiceName: "api", Status: "PAUSED"},
 			}},
-			{ConnectionARN: connC, ConnectionName: "flaky", Outcome: cleanup.OutcomeFailed, Reason: "DeleteConnection kept failing: throttled"},
-			{ConnectionARN: "not-an-arn", Outcome: cleanup.OutcomeInvalid, Reason: "not an App Runner connection ARN"},
+			{ConnectionARN: connC, ConnectionName: "flaky", Outcome: request.OutcomeFailed, Reason: "DeleteConnection kept failing: throttled"},
+			{ConnectionARN: "not-an-arn", Outcome: request.OutcomeInvalid, Reason: "not an App Runner connection ARN"},
 		},
-		Counts: map[cleanup.Outcome]int{
-			cleanup.OutcomeDeleted: 1, cleanup.OutcomeInUse: 1, cleanup.OutcomeFailed: 1, cleanup.OutcomeInvalid: 1,
+		Counts: map[request.Outcome]int{
+			request.OutcomeDeleted: 1, request.OutcomeInUse: 1, request.OutcomeFailed: 1, request.OutcomeInvalid: 1,
 		},
 		APICalls: map[string]int{"ListServices": 1, "DescribeService": 2, "DeleteConnection": 4}, APIRetries: 2,
 		Duration: 1234567 * time.Microsecond,
@@ -140,9 +140,9 @@ type summaryLine struct {
 }
 
 func TestPublishLogsSummaryAndColdStartOnce(t *testing.T) {
-	quiet := &cleanup.Report{Action: cleanup.ActionSweep, DryRun: true, Results: []cleanup.Result{
-		{ConnectionARN: connA, Outcome: cleanup.OutcomeWouldDelete, Reason: "dry run"},
-	}, Counts: map[cleanup.Outcome]int{cleanup.OutcomeWouldDelete: 1}, Duration: 1500 * time.Microsecond}
+	quiet := &request.Report{Action: request.ActionSweep, DryRun: true, Results: []request.Result{
+		{ConnectionARN: connA, Outcome: request.OutcomeWouldDelete, Reason: "dry run"},
+	}, Counts: map[request.Outcome]int{request.OutcomeWouldDelete: 1}, Duration: 1500 * time.Microsecond}
 	zero := map[string]int{"deleted": 0, "would_delete": 0, "already_deleted": 0, "in_use": 0, "protected": 0, "too_young": 0, "invalid": 0, "failed": 0}
 	counts := func(nonZero map[string]int) map[string]int {
 		m := map[string]int{}
@@ -156,7 +156,7 @@ func TestPublishLogsSummaryAndColdStartOnce(t *testing.T) {
 	}
 
 	p, logs, _ := newTestPublisher(t, slog.LevelInfo, "")
-	for _, rep := range []*cleanup.Report{sampleReport(), quiet} {
+	for _, rep := range []*request.Report{sampleReport(), quiet} {
 		if err := p.Publish(context.Background(), Invocation{Trigger: "schedule", Report: rep}); err != nil {
 			t.Fatalf("Publish() error = %v", err)
 		}
@@ -213,9 +213,9 @@ func TestMetricsRecordFollowsEMFSpecification(t *testing.T) {
 		},
 		{
 			name: "counts are those the report keeps as results are added",
-			inv: Invocation{Trigger: "direct", Report: func() *cleanup.Report {
-				rep := cleanup.NewReport(nil, false)
-				rep.Add(cleanup.Result{ConnectionARN: connA, Outcome: cleanup.OutcomeTooYoung}, cleanup.Result{ConnectionARN: connB, Outcome: cleanup.OutcomeTooYoung})
+			inv: Invocation{Trigger: "direct", Report: func() *request.Report {
+				rep := request.NewReport(nil, false)
+				rep.Add(request.Result{ConnectionARN: connA, Outcome: request.OutcomeTooYoung}, request.Result{ConnectionARN: connB, Outcome: request.OutcomeTooYoung})
 				return rep
 			}()},
 			wantValues: map[string]float64{
@@ -325,13 +325,13 @@ func TestMetricsRecordMatchesGolden(t *testing.T) {
 }
 
 func TestOutcomeMetric(t *testing.T) {
-	want := map[cleanup.Outcome]string{
-		cleanup.OutcomeDeleted: "Deleted", cleanup.OutcomeWouldDelete: "WouldDelete",
-		cleanup.OutcomeAlreadyDeleted: "AlreadyDeleted", cleanup.OutcomeInUse: "InUse",
-		cleanup.OutcomeProtected: "Protected", cleanup.OutcomeTooYoung: "TooYoung",
-		cleanup.OutcomeInvalid: "Invalid", cleanup.OutcomeFailed: "Failed",
+	want := map[request.Outcome]string{
+		request.OutcomeDeleted: "Deleted", request.OutcomeWouldDelete: "WouldDelete",
+		request.OutcomeAlreadyDeleted: "AlreadyDeleted", request.OutcomeInUse: "InUse",
+		request.OutcomeProtected: "Protected", request.OutcomeTooYoung: "TooYoung",
+		request.OutcomeInvalid: "Invalid", request.OutcomeFailed: "Failed",
 	}
-	for _, o := range cleanup.Outcomes() {
+	for _, o := range request.Outcomes() {
 		if got := OutcomeMetric(o); got != want[o] {
 			t.Errorf("OutcomeMetric(%q) = %q, want %q", o, got, want[o])
 		}
@@ -451,8 +451,8 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 func TestPublishSaysWhenTheMetricsRecordCannotBeWritten(t *testing.T) {
 	var logs bytes.Buffer
 	p := New(Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: failingWriter{}})
-	rep := cleanup.NewReport(nil, false)
-	rep.Add(cleanup.Result{ConnectionARN: connA, Outcome: cleanup.OutcomeDeleted})
+	rep := request.NewReport(nil, false)
+	rep.Add(request.Result{ConnectionARN: connA, Outcome: request.OutcomeDeleted})
 
 	err := p.Publish(context.Background(), Invocation{Trigger: "direct", Report: rep})
 
@@ -482,11 +482,11 @@ func TestPublishedRecordUsesTheDefaultNamespace(t *testing.T) {
 // progress query reads.
 func TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems(t *testing.T) {
 	p, logs, _ := newTestPublisher(t, slog.LevelInfo, "")
-	rep := cleanup.NewReport(nil, false)
-	rep.Add(cleanup.Result{ConnectionARN: connA, Outcome: cleanup.OutcomeDeleted, PlanID: "plan-1"})
-	rep.WorkItems = []cleanup.WorkItemRun{{PlanID: "plan-1", Account: "210987654321", Region: "eu-west-1", Counts: map[cleanup.Outcome]int{cleanup.OutcomeDeleted: 1}}}
-	rep.Plans = []cleanup.PlanSummary{{PlanID: "plan-2", Action: cleanup.ActionOffboard, Accounts: []string{"210987654321"},
-		Regions: []string{"eu-west-1"}, WorkItems: 1, Refused: []cleanup.Refusal{{Subject: "111111111111", Reason: "not under ORGANIZATION_OU_IDS"}}}}
+	rep := request.NewReport(nil, false)
+	rep.Add(request.Result{ConnectionARN: connA, Outcome: request.OutcomeDeleted, PlanID: "plan-1"})
+	rep.WorkItems = []request.WorkItemRun{{PlanID: "plan-1", Account: "210987654321", Region: "eu-west-1", Counts: map[request.Outcome]int{request.OutcomeDeleted: 1}}}
+	rep.Plans = []request.PlanSummary{{PlanID: "plan-2", Action: request.ActionOffboard, Accounts: []string{"210987654321"},
+		Regions: []string{"eu-west-1"}, WorkItems: 1, Refused: []request.Refusal{{Subject: "111111111111", Reason: "not under ORGANIZATION_OU_IDS"}}}}
 
 	if err := p.Publish(context.Background(), Invocation{Trigger: "sqs", Report: rep}); err != nil {
 		t.Fatal(err)
@@ -524,25 +524,25 @@ func TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems(t *testing.T) {
 func TestPublishSaysWhoAskedForEachDecision(t *testing.T) {
 	p, logs, _ := newTestPublisher(t, slog.LevelInfo, "")
 	rep := sampleReport()
-	pipeline := cleanup.Origin{Trigger: "sqs", Principal: "AIDAPIPELINE00000001", Queue: "arn:aws:sqs:us-east-1:123456789012:cleanup"}
-	forged := cleanup.Origin{Trigger: "sqs", Principal: "AIDAFORGEDSENDER0001", Queue: "arn:aws:sqs:us-east-1:123456789012:cleanup"}
+	pipeline := request.Origin{Trigger: "sqs", Principal: "AIDAPIPELINE00000001", Queue: "arn:aws:sqs:us-east-1:123456789012:cleanup"}
+	forged := request.Origin{Trigger: "sqs", Principal: "AIDAFORGEDSENDER0001", Queue: "arn:aws:sqs:us-east-1:123456789012:cleanup"}
 	rep.Results[3].RequestIDs = []string{"msg-2"}
-	rep.Origins = map[string]cleanup.Origin{"msg-1": pipeline, "msg-2": forged}
+	rep.Origins = map[string]request.Origin{"msg-1": pipeline, "msg-2": forged}
 	if err := p.Publish(context.Background(), Invocation{Trigger: "sqs", Report: rep}); err != nil {
 		t.Fatal(err)
 	}
 	lines := splitLines(t, logs)
-	var got [][]cleanup.Origin
+	var got [][]request.Origin
 	for _, l := range lines {
 		var line struct {
-			RequestedBy []cleanup.Origin `json:"requestedBy"`
+			RequestedBy []request.Origin `json:"requestedBy"`
 		}
 		if err := json.Unmarshal([]byte(l), &line); err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, line.RequestedBy)
 	}
-	want := [][]cleanup.Origin{{pipeline}, {}, {}, {forged}, {pipeline, forged}}
+	want := [][]request.Origin{{pipeline}, {}, {}, {forged}, {pipeline, forged}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("requestedBy of the decision lines and the summary (-want +got):\n%s", diff)
 	}

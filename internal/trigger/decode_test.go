@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 const (
@@ -54,7 +54,7 @@ func readTestdata(t testing.TB, name string) []byte {
 // engine, ARNs as strings, or, with Rejected set, a rejection.
 type input struct {
 	ID              string
-	Action          cleanup.Action
+	Action          request.Action
 	ARNs            []string
 	DryRun          bool
 	WaitForServices bool
@@ -72,7 +72,7 @@ type input struct {
 // rejection expects a rejection of request id whose reason says reasonPart.
 func rejection(id, reasonPart string) input { return input{ID: id, Rejected: reasonPart} }
 
-func fromRequest(r cleanup.Request) input {
+func fromRequest(r request.Request) input {
 	in := input{ID: r.ID, Action: r.Action, DryRun: r.DryRun, WaitForServices: r.WaitForServices, Regions: r.Regions}
 	for _, a := range r.Connections {
 		in.ARNs = append(in.ARNs, a.String())
@@ -80,13 +80,13 @@ func fromRequest(r cleanup.Request) input {
 	if r.Service != nil {
 		in.Service = r.Service.String()
 	}
-	if r.Role != (cleanup.RoleARN{}) {
+	if r.Role != (request.RoleARN{}) {
 		in.Role = r.Role.String()
 	}
 	return in
 }
 
-func fromRejection(r cleanup.Rejection) input {
+func fromRejection(r request.Rejection) input {
 	in := input{ID: r.RequestID, Rejected: r.Reason, Input: r.Input}
 	if in.Rejected == "" {
 		in.Rejected = "(a rejection without a reason)"
@@ -176,47 +176,47 @@ func checkInvocation(t *testing.T, inv Invocation) {
 			t.Errorf("request %q belongs to no message", r.ID)
 		}
 		switch r.Action {
-		case cleanup.ActionDelete:
+		case request.ActionDelete:
 			if len(r.Connections) == 0 {
 				t.Errorf("request %s deletes no connection", r.ID)
 			}
 			for i, a := range r.Connections {
-				if p, err := cleanup.ParseConnectionARN(a.String()); err != nil || p != a {
+				if p, err := request.ParseConnectionARN(a.String()); err != nil || p != a {
 					t.Errorf("request %s: connection %v is not a parsed connection ARN (%v)", r.ID, a, err)
 				}
 				if slices.Contains(r.Connections[:i], a) {
 					t.Errorf("request %s names %s twice", r.ID, a)
 				}
 			}
-		case cleanup.ActionSweep:
+		case request.ActionSweep:
 			if len(r.Connections) > 0 {
 				t.Errorf("sweep %s names connections %v", r.ID, r.Connections)
 			}
 			if r.Service != nil {
-				if _, err := cleanup.ParseServiceARN(r.Service.String()); err != nil {
+				if _, err := request.ParseServiceARN(r.Service.String()); err != nil {
 					t.Errorf("sweep %s: service %v: %v", r.ID, r.Service, err)
 				}
 			}
-		case cleanup.ActionOffboard:
+		case request.ActionOffboard:
 			switch {
 			case r.Plan != nil:
-				if len(r.Plan.OrganizationalUnitIDs)+len(r.Plan.AccountIDs) == 0 || r.Role != (cleanup.RoleARN{}) || len(r.Connections) > 0 {
+				if len(r.Plan.OrganizationalUnitIDs)+len(r.Plan.AccountIDs) == 0 || r.Role != (request.RoleARN{}) || len(r.Connections) > 0 {
 					t.Errorf("offboarding plan %s = %+v, want OUs or accounts, no role and no connections", r.ID, r)
 				}
 			case r.WorkItem != nil:
-				if r.WorkItem.AccountID == "" || r.WorkItem.Region == "" || r.Role != (cleanup.RoleARN{}) {
+				if r.WorkItem.AccountID == "" || r.WorkItem.Region == "" || r.Role != (request.RoleARN{}) {
 					t.Errorf("offboarding work item %s = %+v, want an account and a region, no role", r.ID, r)
 				}
-			case len(r.Regions) == 0 || r.Role == (cleanup.RoleARN{}) || len(r.Connections) > 0:
+			case len(r.Regions) == 0 || r.Role == (request.RoleARN{}) || len(r.Connections) > 0:
 				t.Errorf("offboarding %s = %+v, want a role, regions and no connections", r.ID, r)
 			}
 		default:
 			t.Errorf("request %s has action %q", r.ID, r.Action)
 		}
-		if r.Action != cleanup.ActionOffboard && (r.Role != (cleanup.RoleARN{}) || r.Regions != nil) {
+		if r.Action != request.ActionOffboard && (r.Role != (request.RoleARN{}) || r.Regions != nil) {
 			t.Errorf("%s request %s carries offboarding fields: %+v", r.Action, r.ID, r)
 		}
-		if r.Action != cleanup.ActionSweep && r.Service != nil {
+		if r.Action != request.ActionSweep && r.Service != nil {
 			t.Errorf("%s request %s names a service", r.Action, r.ID)
 		}
 	}
@@ -247,12 +247,12 @@ func TestDecodeTestdata(t *testing.T) {
 		errorPart string // when set, Decode must fail with a *PayloadError saying this
 	}{
 		{file: "direct-delete.json", kind: KindDirect, inputs: []input{
-			{Action: cleanup.ActionDelete, ARNs: []string{legacy, storefront}, DryRun: true}}},
-		{file: "direct-sweep.json", kind: KindDirect, inputs: []input{{Action: cleanup.ActionSweep}}},
+			{Action: request.ActionDelete, ARNs: []string{legacy, storefront}, DryRun: true}}},
+		{file: "direct-sweep.json", kind: KindDirect, inputs: []input{{Action: request.ActionSweep}}},
 		{file: "direct-sweep-wait.json", kind: KindDirect, inputs: []input{
-			{Action: cleanup.ActionSweep, WaitForServices: true}}},
+			{Action: request.ActionSweep, WaitForServices: true}}},
 		{file: "direct-offboard.json", kind: KindDirect, inputs: []input{
-			{Action: cleanup.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1"}, WaitForServices: true}}},
+			{Action: request.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1"}, WaitForServices: true}}},
 		{file: "direct-unknown-field.json", errorPart: `unknown field "dry_run"; accepted fields are action, connectionArns, dryRun, waitForServices, accountId, roleArn, regions`},
 		{file: "direct-delete-no-arns.json", errorPart: `action "delete" needs at least one ARN`},
 		{file: "direct-sweep-with-arns.json", errorPart: `action "sweep" takes no "connectionArns"`},
@@ -260,42 +260,42 @@ func TestDecodeTestdata(t *testing.T) {
 		{file: "direct-wrong-type.json", errorPart: `field "dryRun" must be a boolean (true or false), got a JSON string`},
 
 		{file: "eventbridge-scheduled.json", kind: KindSchedule, inputs: []input{
-			{ID: "5e1f6a2c-9d3b-4c8e-a7f0-1b2c3d4e5f60", Action: cleanup.ActionSweep}}},
+			{ID: "5e1f6a2c-9d3b-4c8e-a7f0-1b2c3d4e5f60", Action: request.ActionSweep}}},
 		{file: "eventbridge-scheduler-default.json", kind: KindScheduler, inputs: []input{
-			{ID: "0c8d4b1e-7a6f-4e2d-9c3b-5a4f3e2d1c0b", Action: cleanup.ActionSweep}}},
+			{ID: "0c8d4b1e-7a6f-4e2d-9c3b-5a4f3e2d1c0b", Action: request.ActionSweep}}},
 		{file: "eventbridge-custom.json", kind: KindCustom, inputs: []input{
-			{ID: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", Action: cleanup.ActionDelete, ARNs: []string{teardown, storefront}}}},
+			{ID: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", Action: request.ActionDelete, ARNs: []string{teardown, storefront}}}},
 		{file: "eventbridge-custom-dry-run.json", kind: KindCustom, inputs: []input{
-			{ID: "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e", Action: cleanup.ActionDelete, ARNs: []string{legacy}, DryRun: true}}},
+			{ID: "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e", Action: request.ActionDelete, ARNs: []string{legacy}, DryRun: true}}},
 		// The request bus admits those who may ask for sweeps, not
 		// offboarding.
 		{file: "eventbridge-custom-offboard.json", errorPart: "offboarding deletes connections whatever their age, so it is requested only"},
 		{file: "eventbridge-custom-string-detail.json", kind: KindCustom, inputs: []input{
-			{ID: "c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f", Action: cleanup.ActionSweep}}},
+			{ID: "c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f", Action: request.ActionSweep}}},
 		{file: "eventbridge-custom-wrong-source.json", errorPart: `source "com.example.deploy"`},
 		{file: "eventbridge-custom-bad-detail.json", errorPart: `unknown field "connectionArn"`},
 		{file: "eventbridge-custom-no-detail.json", errorPart: "it has no detail"},
 		{file: "eventbridge-apprunner-delete-completed.json", kind: KindAppRunner, inputs: []input{
-			{ID: "6a7e8feb-b491-4cf7-a9f1-bf3703467718", Action: cleanup.ActionSweep, Service: svcRetired}}},
+			{ID: "6a7e8feb-b491-4cf7-a9f1-bf3703467718", Action: request.ActionSweep, Service: svcRetired}}},
 		{file: "eventbridge-apprunner-deploy-completed.json", kind: KindAppRunner, notes: 1},
 		{file: "eventbridge-apprunner-delete-no-resources.json", errorPart: "must name the service in resources[0]"},
 		{file: "eventbridge-apprunner-status-change.json", errorPart: `detail-type "AppRunner Service Status Change"`},
 		{file: "eventbridge-s3-object-created.json", errorPart: `source "aws.s3"`},
 
 		{file: "sqs-single-arn.json", kind: KindSQS, inputs: []input{
-			{ID: msgID(1), Action: cleanup.ActionDelete, ARNs: []string{queue}}}},
+			{ID: msgID(1), Action: request.ActionDelete, ARNs: []string{queue}}}},
 		{file: "sqs-batch-mixed.json", kind: KindSQS, notes: 1, inputs: []input{
-			{ID: msgID(1), Action: cleanup.ActionDelete, ARNs: []string{queue}},
-			{ID: msgID(2), Action: cleanup.ActionDelete, ARNs: []string{broken}},
-			{ID: msgID(3), Action: cleanup.ActionDelete, ARNs: []string{pending}},
+			{ID: msgID(1), Action: request.ActionDelete, ARNs: []string{queue}},
+			{ID: msgID(2), Action: request.ActionDelete, ARNs: []string{broken}},
+			{ID: msgID(3), Action: request.ActionDelete, ARNs: []string{pending}},
 			// A service ARN is no connection ARN: the decoder rejects it.
-			{ID: msgID(5), Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)},
+			{ID: msgID(5), Rejected: notConnection, Input: request.Excerpt(svcStore, request.InputExcerpt)},
 			// Another account's connection ARN is a connection ARN: the
 			// engine refuses it, with the reason it knows best.
-			{ID: msgID(6), Action: cleanup.ActionDelete, ARNs: []string{otherAcct}},
+			{ID: msgID(6), Action: request.ActionDelete, ARNs: []string{otherAcct}},
 			rejection(msgID(7), "non-JSON text of 2048 bytes"),
 			rejection(msgID(8), "the body is empty; send a bare connection ARN"),
-			{ID: msgID(9), Action: cleanup.ActionDelete, ARNs: []string{billing}, WaitForServices: true},
+			{ID: msgID(9), Action: request.ActionDelete, ARNs: []string{billing}, WaitForServices: true},
 		}},
 		{file: "sqs-bad-bodies.json", kind: KindSQS, inputs: []input{
 			rejection(msgID(1), "the body is only whitespace"),
@@ -315,7 +315,7 @@ func TestDecodeTestdata(t *testing.T) {
 		// A custom event in a body is a request; App Runner's own events
 		// come only by invocation, never in a body.
 		{file: "sqs-eventbridge-envelope.json", kind: KindSQS, inputs: []input{
-			{ID: msgID(1), Action: cleanup.ActionDelete, ARNs: []string{pending}},
+			{ID: msgID(1), Action: request.ActionDelete, ARNs: []string{pending}},
 			rejection(msgID(2), `(source "aws.apprunner", detail-type "AppRunner Service Operation Status Change", id "6a7e8feb-b491-4cf7-a9f1-bf3703467718"): it is an AWS service event`),
 			rejection(msgID(3), "it is an AWS service event: AWS delivers those by invoking the function, never through the queue"),
 		}},
@@ -366,30 +366,30 @@ func TestDecodeSQSBodies(t *testing.T) {
 		body string
 		want []input // IDs are m-1
 	}{
-		{"bare ARN with surrounding whitespace", "  " + legacy + "\n", []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}}}},
-		{"ARN as a JSON string", `"` + legacy + `"`, []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}}}},
-		{"ARN as a JSON string with whitespace", `" ` + legacy + `\n"`, []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}}}},
-		{"ARNs in a request are trimmed", deleteOf(" " + legacy + " "), []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}}}},
-		{"an ARN named twice is named once", deleteOf(legacy, queue, " "+legacy), []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy, queue}}}},
-		{"another account's connection is left to the engine", otherAcct, []input{{Action: cleanup.ActionDelete, ARNs: []string{otherAcct}}}},
-		{"a service ARN", svcStore, []input{{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)}}},
-		{"a service ARN as a JSON string", `"` + svcStore + `"`, []input{{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)}}},
+		{"bare ARN with surrounding whitespace", "  " + legacy + "\n", []input{{Action: request.ActionDelete, ARNs: []string{legacy}}}},
+		{"ARN as a JSON string", `"` + legacy + `"`, []input{{Action: request.ActionDelete, ARNs: []string{legacy}}}},
+		{"ARN as a JSON string with whitespace", `" ` + legacy + `\n"`, []input{{Action: request.ActionDelete, ARNs: []string{legacy}}}},
+		{"ARNs in a request are trimmed", deleteOf(" " + legacy + " "), []input{{Action: request.ActionDelete, ARNs: []string{legacy}}}},
+		{"an ARN named twice is named once", deleteOf(legacy, queue, " "+legacy), []input{{Action: request.ActionDelete, ARNs: []string{legacy, queue}}}},
+		{"another account's connection is left to the engine", otherAcct, []input{{Action: request.ActionDelete, ARNs: []string{otherAcct}}}},
+		{"a service ARN", svcStore, []input{{Rejected: notConnection, Input: request.Excerpt(svcStore, request.InputExcerpt)}}},
+		{"a service ARN as a JSON string", `"` + svcStore + `"`, []input{{Rejected: notConnection, Input: request.Excerpt(svcStore, request.InputExcerpt)}}},
 		// One ARN that is not a connection's is rejected alone: the others
 		// of the request go on.
 		{"bad ARNs among good ones", deleteOf(legacy, svcStore, queue, badName), []input{
-			{Action: cleanup.ActionDelete, ARNs: []string{legacy, queue}},
-			{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)},
-			{Rejected: `not an App Runner connection ARN: invalid connection name "x"`, Input: cleanup.Excerpt(badName, cleanup.InputExcerpt)},
+			{Action: request.ActionDelete, ARNs: []string{legacy, queue}},
+			{Rejected: notConnection, Input: request.Excerpt(svcStore, request.InputExcerpt)},
+			{Rejected: `not an App Runner connection ARN: invalid connection name "x"`, Input: request.Excerpt(badName, request.InputExcerpt)},
 		}},
 		{"every ARN bad", deleteOf(svcStore, " not-an-arn "), []input{
-			{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)},
+			{Rejected: notConnection, Input: request.Excerpt(svcStore, request.InputExcerpt)},
 			{Rejected: "not an App Runner connection ARN: not an ARN: want arn:aws:apprunner:REGION:ACCOUNT:connection/NAME/ID", Input: "not-an-arn"},
 		}},
 		{"oversized body", huge, []input{{Rejected: "more than the 262144 bytes accepted", Input: strings.Repeat("a", 80) + "… (262145 bytes)"}}},
 		{"2 KB garbage", garbage, []input{{Rejected: "non-JSON text of 2048 bytes", Input: garbage[:80] + "… (2048 bytes)"}}},
 		// Encoding the batch as JSON already replaces each invalid byte.
 		{"invalid UTF-8", "\xff\xfe\xfd", []input{{Rejected: "non-JSON text of", Input: "\uFFFD\uFFFD\uFFFD"}}},
-		{"ARN too long", "arn:" + strings.Repeat("a", cleanup.MaxARNLength), []input{{Rejected: "not one ARN"}}},
+		{"ARN too long", "arn:" + strings.Repeat("a", request.MaxARNLength), []input{{Rejected: "not one ARN"}}},
 		{"trailing data after request", `{"action":"sweep"} {"action":"sweep"}`, []input{{Rejected: "malformed JSON"}}},
 		{"missing action", `{"connectionArns":["` + legacy + `"]}`, []input{{Rejected: `neither a request nor an EventBridge event`}}},
 		{"null action", `{"connectionArns":["` + legacy + `"],"action":null}`, []input{{Rejected: `field "action" is null`}}},
@@ -416,17 +416,17 @@ func TestDecodeSQSBodies(t *testing.T) {
 // ARN is rejected is no request, only rejections, in every form; the
 // request itself broke no rule, so it is no error either.
 func TestDecodeDeleteWithEveryARNRejectedRunsNothing(t *testing.T) {
-	request := `{"action":"delete","connectionArns":["` + svcStore + `","` + svcStore + `"]}`
+	body := `{"action":"delete","connectionArns":["` + svcStore + `","` + svcStore + `"]}`
 	for _, form := range requestForms() {
 		t.Run(form.name, func(t *testing.T) {
-			got, refused := form.decode(t, request)
+			got, refused := form.decode(t, body)
 			if refused != "" {
 				t.Fatalf("refused whole: %s", refused)
 			}
 			// Each ARN named is reported, a repeated one once, as a
 			// connection named twice is decided once.
 			diffInputs(t, got, []input{
-				{Rejected: notConnection, Input: cleanup.Excerpt(svcStore, cleanup.InputExcerpt)},
+				{Rejected: notConnection, Input: request.Excerpt(svcStore, request.InputExcerpt)},
 			})
 		})
 	}
@@ -435,29 +435,29 @@ func TestDecodeDeleteWithEveryARNRejectedRunsNothing(t *testing.T) {
 // TestDecodeConnectionARNLimit: one request names at most
 // cleanup.MaxConnectionARNs connections, in every form.
 func TestDecodeConnectionARNLimit(t *testing.T) {
-	arns := make([]string, cleanup.MaxConnectionARNs+1)
+	arns := make([]string, request.MaxConnectionARNs+1)
 	for i := range arns {
 		arns[i] = fmt.Sprintf("%sbulk-%d/%032x", arnPrefix, i, i)
 	}
-	request := func(arns []string) string {
+	deleting := func(arns []string) string {
 		return string(mustJSON(t, map[string]any{"action": "delete", "connectionArns": arns}))
 	}
 	over := fmt.Sprintf(`"connectionArns" names %d ARNs, more than the %d one request may name: split the request`,
-		cleanup.MaxConnectionARNs+1, cleanup.MaxConnectionARNs)
+		request.MaxConnectionARNs+1, request.MaxConnectionARNs)
 	for _, form := range requestForms() {
 		t.Run(form.name+"/one over the limit", func(t *testing.T) {
-			got, refused := form.decode(t, request(arns))
+			got, refused := form.decode(t, deleting(arns))
 			if !strings.Contains(refused, over) {
 				t.Errorf("decoded as %d inputs, refused with %q; want it refused saying %q", len(got), refused, over)
 			}
 		})
 		t.Run(form.name+"/at the limit", func(t *testing.T) {
-			atLimit := arns[:cleanup.MaxConnectionARNs]
-			got, refused := form.decode(t, request(atLimit))
+			atLimit := arns[:request.MaxConnectionARNs]
+			got, refused := form.decode(t, deleting(atLimit))
 			if refused != "" {
 				t.Fatalf("refused: %s", refused)
 			}
-			diffInputs(t, got, []input{{Action: cleanup.ActionDelete, ARNs: atLimit}})
+			diffInputs(t, got, []input{{Action: request.ActionDelete, ARNs: atLimit}})
 		})
 	}
 }
@@ -486,7 +486,7 @@ func TestDecodeAppRunnerDeletionNamesAServiceARN(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	diffInputs(t, inputs(inv), []input{{ID: "ev-1", Action: cleanup.ActionSweep, Service: svcRetired}})
+	diffInputs(t, inputs(inv), []input{{ID: "ev-1", Action: request.ActionSweep, Service: svcRetired}})
 }
 
 func TestDecodeCustomSourceIsConfigurable(t *testing.T) {

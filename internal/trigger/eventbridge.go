@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // appRunnerDetail is the detail of App Runner's "AppRunner Service
@@ -117,7 +117,7 @@ func decodeEnvelope(ev events.EventBridgeEvent, opts Options, inBody bool) (deco
 		if service == "" {
 			return reject("a completed service deletion must name the service in resources[0]")
 		}
-		req, _, err := cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionSweep, ServiceARN: service}.Check()
+		req, _, err := request.RawRequest{ID: ev.ID, Action: request.ActionSweep, ServiceARN: service}.Check()
 		if err != nil {
 			return reject("%v", err)
 		}
@@ -176,7 +176,7 @@ func unwrapDetail(raw json.RawMessage) ([]byte, error) {
 
 // sweep is the sweep an event asks for by its form alone.
 func sweep(ev events.EventBridgeEvent, kind Kind) (decoded, error) {
-	req, _, err := cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionSweep}.Check()
+	req, _, err := request.RawRequest{ID: ev.ID, Action: request.ActionSweep}.Check()
 	return decoded{kind: kind, req: req}, err
 }
 
@@ -206,7 +206,7 @@ func decodeMoveAccount(ev events.EventBridgeEvent, opts Options) (decoded, error
 		}
 	}
 	moved, into := d.RequestParameters.AccountID, d.RequestParameters.DestinationParentID
-	origin := cleanup.Origin{Principal: d.UserIdentity.ARN}
+	origin := request.Origin{Principal: d.UserIdentity.ARN}
 	note := func(format string, args ...any) (decoded, error) {
 		return decoded{kind: KindOrganizations, note: fmt.Sprintf(format, args...), origin: origin}, nil
 	}
@@ -220,7 +220,7 @@ func decodeMoveAccount(ev events.EventBridgeEvent, opts Options) (decoded, error
 	case into != opts.OffboardOUID:
 		return note("account %s moved into %s, not the offboarding OU %s", moved, into, opts.OffboardOUID)
 	}
-	req, _, err := cleanup.RawRequest{ID: ev.ID, Action: cleanup.ActionOffboard, AccountIDs: []string{moved}}.Check()
+	req, _, err := request.RawRequest{ID: ev.ID, Action: request.ActionOffboard, AccountIDs: []string{moved}}.Check()
 	if err != nil {
 		return decoded{}, &PayloadError{
 			Received: fmt.Sprintf("an Organizations MoveAccount event (id %q)", ev.ID),

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
@@ -29,8 +29,8 @@ func ExampleDecode() {
 	}
 
 	// What the engine would decide for these requests, and the rejections.
-	rep := cleanup.NewReport(inv.Requests, false)
-	rep.Add(cleanup.Result{ConnectionARN: inv.Requests[0].Connections[0].String(), Outcome: cleanup.OutcomeDeleted, RequestIDs: []string{"m-1"}})
+	rep := request.NewReport(inv.Requests, false)
+	rep.Add(request.Result{ConnectionARN: inv.Requests[0].Connections[0].String(), Outcome: request.OutcomeDeleted, RequestIDs: []string{"m-1"}})
 	rep.Reject(inv.Rejections...)
 	resp, _ := inv.Respond(rep)
 	out, _ := json.Marshal(resp)

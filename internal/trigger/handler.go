@@ -10,26 +10,27 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
-// Runner runs the decided requests in one engine run; *cleanup.Engine
-// satisfies it.
+// Runner runs the decided requests in one run: the function's
+// dispatcher (*cleanup.Dispatcher), which sends each to the engine of its
+// account and region.
 type Runner interface {
-	Run(ctx context.Context, reqs []cleanup.Request) *cleanup.Report
+	Run(ctx context.Context, reqs []request.Request) *request.Report
 }
 
 // Planner plans a request that names accounts of the organization: one
 // work item per account and region, sent to the cleanup queue. *org.Planner
 // satisfies it.
 type Planner interface {
-	Plan(ctx context.Context, req cleanup.Request) cleanup.PlanSummary
+	Plan(ctx context.Context, req request.Request) request.PlanSummary
 }
 
 // Publisher hands a finished report to the reporting side (logs, metrics).
 // kind is the payload form, a Kind as a string.
 type Publisher interface {
-	Publish(ctx context.Context, kind string, rep *cleanup.Report)
+	Publish(ctx context.Context, kind string, rep *request.Report)
 }
 
 // Handler is the Lambda entry point: it decodes the payload, runs the
@@ -87,7 +88,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	// The runner runs for rejected input and plans alone too: its report
 	// says whether the function is in dry-run mode. A runner that returns no
 	// report did not run: Respond then hands every SQS message back.
-	rep := cleanup.NewReport(nil, false)
+	rep := request.NewReport(nil, false)
 	if len(reqs)+len(inv.Rejections)+len(plans) > 0 {
 		rep = h.Runner.Run(ctx, reqs)
 	}
@@ -101,7 +102,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		// sees it. Re-planning only repeats idempotent work items.
 		for _, p := range plans {
 			for _, r := range p.Refused {
-				rep.Add(cleanup.Result{ConnectionARN: r.Subject, Outcome: cleanup.OutcomeInvalid,
+				rep.Add(request.Result{ConnectionARN: r.Subject, Outcome: request.OutcomeInvalid,
 					Reason: "not planned: " + r.Reason, RequestIDs: []string{p.RequestID}, PlanID: p.PlanID})
 			}
 		}
@@ -119,17 +120,17 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 // plan plans the invocation's plan requests and returns their summaries
 // and the requests left to run.
-func (h *Handler) plan(ctx context.Context, inv Invocation) ([]cleanup.PlanSummary, []cleanup.Request) {
+func (h *Handler) plan(ctx context.Context, inv Invocation) ([]request.PlanSummary, []request.Request) {
 	var (
-		plans []cleanup.PlanSummary
-		rest  []cleanup.Request
+		plans []request.PlanSummary
+		rest  []request.Request
 	)
 	for _, req := range inv.Requests {
 		switch {
 		case req.Plan == nil:
 			rest = append(rest, req)
 		case h.Planner == nil:
-			plans = append(plans, cleanup.PlanSummary{RequestID: req.ID, Action: req.Action, DryRun: req.DryRun, Refused: []cleanup.Refusal{},
+			plans = append(plans, request.PlanSummary{RequestID: req.ID, Action: req.Action, DryRun: req.DryRun, Refused: []request.Refusal{},
 				Error: "this function plans nothing: set CLEANUP_QUEUE_URL (and ORGANIZATION_OU_IDS) to plan sweeps and offboarding across accounts"})
 		default:
 			p := h.Planner.Plan(ctx, req)
@@ -159,9 +160,9 @@ func (h *Handler) reject(ctx context.Context, payload []byte, requestID string, 
 	if errors.As(decodeErr, &pe) {
 		reason = pe.Error()
 	}
-	rep := cleanup.NewReport(nil, false)
+	rep := request.NewReport(nil, false)
 	rep.Reject(refusal(requestID, bytes.TrimSpace(payload), reason))
-	rep.Origins = map[string]cleanup.Origin{requestID: {Trigger: string(KindUnknown)}}
+	rep.Origins = map[string]request.Origin{requestID: {Trigger: string(KindUnknown)}}
 	if h.Publisher != nil {
 		h.Publisher.Publish(ctx, string(KindUnknown), rep)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
@@ -40,36 +41,36 @@ const (
 // decides each named connection once, with the outcome the test assigns
 // (deleted by default), and records what it was asked.
 type echoRunner struct {
-	outcomes  map[string]cleanup.Outcome
+	outcomes  map[string]request.Outcome
 	nilReport bool
 
 	mu    sync.Mutex
-	calls [][]cleanup.Request
+	calls [][]request.Request
 }
 
-func (r *echoRunner) Run(_ context.Context, reqs []cleanup.Request) *cleanup.Report {
+func (r *echoRunner) Run(_ context.Context, reqs []request.Request) *request.Report {
 	r.mu.Lock()
 	r.calls = append(r.calls, slices.Clone(reqs))
 	r.mu.Unlock()
 	if r.nilReport {
 		return nil
 	}
-	rep := cleanup.NewReport(reqs, false)
+	rep := request.NewReport(reqs, false)
 	byARN := map[string]int{}
 	for _, q := range reqs {
 		var arns []string
 		switch q.Action {
-		case cleanup.ActionDelete:
+		case request.ActionDelete:
 			for _, a := range q.Connections {
 				arns = append(arns, a.String())
 			}
-		case cleanup.ActionSweep:
+		case request.ActionSweep:
 			s := "sweep:"
 			if q.Service != nil {
 				s += q.Service.String()
 			}
 			arns = []string{s}
-		case cleanup.ActionOffboard:
+		case request.ActionOffboard:
 			arns = []string{"offboard:" + q.Role.String()}
 		}
 		for _, a := range arns {
@@ -79,16 +80,16 @@ func (r *echoRunner) Run(_ context.Context, reqs []cleanup.Request) *cleanup.Rep
 			}
 			o, ok := r.outcomes[a]
 			if !ok {
-				o = cleanup.OutcomeDeleted
+				o = request.OutcomeDeleted
 			}
 			byARN[a] = len(rep.Results)
-			rep.Add(cleanup.Result{ConnectionARN: a, Outcome: o, RequestIDs: []string{q.ID}})
+			rep.Add(request.Result{ConnectionARN: a, Outcome: o, RequestIDs: []string{q.ID}})
 		}
 	}
 	return rep
 }
 
-func (r *echoRunner) requests() [][]cleanup.Request {
+func (r *echoRunner) requests() [][]request.Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.calls
@@ -97,10 +98,10 @@ func (r *echoRunner) requests() [][]cleanup.Request {
 type recordingPublisher struct {
 	mu      sync.Mutex
 	kinds   []string
-	reports []*cleanup.Report
+	reports []*request.Report
 }
 
-func (p *recordingPublisher) Publish(_ context.Context, kind string, rep *cleanup.Report) {
+func (p *recordingPublisher) Publish(_ context.Context, kind string, rep *request.Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.kinds = append(p.kinds, kind)
@@ -150,9 +151,9 @@ func invokeSQS(t *testing.T, h *trigger.Handler, payload []byte) []string {
 }
 
 func TestSQSBatchResponseListsExactlyTheFailingMessages(t *testing.T) {
-	runner := &echoRunner{outcomes: map[string]cleanup.Outcome{
-		otherAcct: cleanup.OutcomeInvalid,
-		billing:   cleanup.OutcomeInUse,
+	runner := &echoRunner{outcomes: map[string]request.Outcome{
+		otherAcct: request.OutcomeInvalid,
+		billing:   request.OutcomeInUse,
 	}}
 	pub := &recordingPublisher{}
 	h := &trigger.Handler{Runner: runner, Publisher: pub}
@@ -184,21 +185,21 @@ func TestSQSBatchResponseListsExactlyTheFailingMessages(t *testing.T) {
 	}
 	// The published report has the rejections too, counted.
 	rep := pub.reports[0]
-	if n := rep.Counts[cleanup.OutcomeInvalid]; n != 4 {
+	if n := rep.Counts[request.OutcomeInvalid]; n != 4 {
 		t.Errorf("%d invalid results counted, want 4 (messages 5 to 8)", n)
 	}
-	i := slices.IndexFunc(rep.Results, func(r cleanup.Result) bool { return slices.Contains(r.RequestIDs, id(5)) })
+	i := slices.IndexFunc(rep.Results, func(r request.Result) bool { return slices.Contains(r.RequestIDs, id(5)) })
 	if i < 0 {
 		t.Fatalf("no result for message %s in %+v", id(5), rep.Results)
 	}
-	if r := rep.Results[i]; r.ConnectionARN != cleanup.Excerpt(svcStore, cleanup.InputExcerpt) || r.Outcome != cleanup.OutcomeInvalid ||
+	if r := rep.Results[i]; r.ConnectionARN != request.Excerpt(svcStore, request.InputExcerpt) || r.Outcome != request.OutcomeInvalid ||
 		!strings.Contains(r.Reason, "ARN of an App Runner service, not a connection") {
 		t.Errorf("result of message %s = %+v, want the service ARN invalid, with the decoder's reason", id(5), r)
 	}
 }
 
 func TestSQSInUseFailsOnlyMessagesThatWaitForServices(t *testing.T) {
-	runner := &echoRunner{outcomes: map[string]cleanup.Outcome{billing: cleanup.OutcomeInUse}}
+	runner := &echoRunner{outcomes: map[string]request.Outcome{billing: request.OutcomeInUse}}
 	h := &trigger.Handler{Runner: runner}
 	got := invokeSQS(t, h, sqsPayload(t,
 		[2]string{"no-wait", billing},
@@ -211,7 +212,7 @@ func TestSQSInUseFailsOnlyMessagesThatWaitForServices(t *testing.T) {
 }
 
 func TestSQSFailedAndDuplicateMessagesAreReportedOnce(t *testing.T) {
-	runner := &echoRunner{outcomes: map[string]cleanup.Outcome{legacy: cleanup.OutcomeFailed}}
+	runner := &echoRunner{outcomes: map[string]request.Outcome{legacy: request.OutcomeFailed}}
 	h := &trigger.Handler{Runner: runner}
 	got := invokeSQS(t, h, sqsPayload(t,
 		[2]string{"a", legacy},
@@ -276,7 +277,7 @@ func TestRejectedInputAloneRunsTheEngineWithoutRequests(t *testing.T) {
 				t.Fatalf("published %d reports, want 1", len(pub.reports))
 			}
 			rep := pub.reports[0]
-			if n := rep.Counts[cleanup.OutcomeInvalid]; n != len(rep.Results) || n == 0 {
+			if n := rep.Counts[request.OutcomeInvalid]; n != len(rep.Results) || n == 0 {
 				t.Errorf("report = %+v, want only invalid results, counted", rep)
 			}
 		})
@@ -295,13 +296,13 @@ func TestDirectInvocationRejectionsCarryTheLambdaRequestID(t *testing.T) {
 	if !errors.As(err, &inc) || inc.Invalid != 1 || inc.Failed != 0 {
 		t.Errorf("Invoke error = %v, want an *IncompleteError with one invalid result", err)
 	}
-	var rep cleanup.Report
+	var rep request.Report
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("response %s: %v", out, err)
 	}
-	want := []cleanup.Result{
-		{ConnectionARN: legacy, Outcome: cleanup.OutcomeDeleted},
-		{ConnectionARN: cleanup.Excerpt(svcStore, cleanup.InputExcerpt), Outcome: cleanup.OutcomeInvalid,
+	want := []request.Result{
+		{ConnectionARN: legacy, Outcome: request.OutcomeDeleted},
+		{ConnectionARN: request.Excerpt(svcStore, request.InputExcerpt), Outcome: request.OutcomeInvalid,
 			Reason: "not an App Runner connection ARN: ARN of an App Runner service, not a connection"},
 	}
 	if d := cmp.Diff(want, rep.Results); d != "" {
@@ -339,7 +340,7 @@ func TestSQSBodyHoldingAnAWSEventGoesToTheDeadLetterQueue(t *testing.T) {
 			t.Errorf("runner ran %+v, want no request", reqs)
 		}
 	}
-	if len(pub.reports) != 1 || pub.reports[0].Counts[cleanup.OutcomeInvalid] != 1 {
+	if len(pub.reports) != 1 || pub.reports[0].Counts[request.OutcomeInvalid] != 1 {
 		t.Errorf("published reports = %+v, want one with the body invalid", pub.reports)
 	}
 }
@@ -352,11 +353,11 @@ func TestDirectInvocationReturnsTheReportWithTheLambdaRequestID(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Invoke: %v", err)
 	}
-	var rep cleanup.Report
+	var rep request.Report
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("response %s: %v", out, err)
 	}
-	if len(rep.Results) != 2 || rep.Counts[cleanup.OutcomeDeleted] != 2 {
+	if len(rep.Results) != 2 || rep.Counts[request.OutcomeDeleted] != 2 {
 		t.Errorf("report = %s, want two deleted results", out)
 	}
 	if got := runner.requests()[0][0].ID; got != "req-42" {
@@ -372,7 +373,7 @@ func TestAppRunnerOperationOtherThanDeletionIsANoOp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Invoke: %v", err)
 	}
-	var rep cleanup.Report
+	var rep request.Report
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -423,43 +424,43 @@ func TestInvocationThatDidNotFinishReturnsTheReportWithAnIncompleteError(t *test
 	tests := []struct {
 		name     string
 		payload  []byte
-		outcomes map[string]cleanup.Outcome
+		outcomes map[string]request.Outcome
 		want     *trigger.IncompleteError // nil: the report alone
 	}{
 		{"custom event with a failed connection", customEvent(t, deleteOf(legacy, "")),
-			map[string]cleanup.Outcome{legacy: cleanup.OutcomeFailed},
+			map[string]request.Outcome{legacy: request.OutcomeFailed},
 			&trigger.IncompleteError{Kind: trigger.KindCustom, Failed: 1}},
 		{"custom event naming another account's connection", customEvent(t, deleteOf(otherAcct, "")),
-			map[string]cleanup.Outcome{otherAcct: cleanup.OutcomeInvalid},
+			map[string]request.Outcome{otherAcct: request.OutcomeInvalid},
 			&trigger.IncompleteError{Kind: trigger.KindCustom, Invalid: 1}},
 		// The service ARN is rejected by the decoder, the other account's
 		// connection by the engine: both are invalid.
 		{"custom event with failed and invalid connections", customEvent(t, `{"action":"delete","connectionArns":["`+legacy+`","`+otherAcct+`","`+svcStore+`"]}`),
-			map[string]cleanup.Outcome{legacy: cleanup.OutcomeFailed, otherAcct: cleanup.OutcomeInvalid},
+			map[string]request.Outcome{legacy: request.OutcomeFailed, otherAcct: request.OutcomeInvalid},
 			&trigger.IncompleteError{Kind: trigger.KindCustom, Failed: 1, Invalid: 2}},
 		{"custom event naming only a service ARN", customEvent(t, deleteOf(svcStore, "")), nil,
 			&trigger.IncompleteError{Kind: trigger.KindCustom, Invalid: 1}},
 		{"custom event waiting for a service to go", customEvent(t, deleteOf(billing, `,"waitForServices":true`)),
-			map[string]cleanup.Outcome{billing: cleanup.OutcomeInUse},
+			map[string]request.Outcome{billing: request.OutcomeInUse},
 			&trigger.IncompleteError{Kind: trigger.KindCustom, Waiting: 1}},
 		{"custom event not waiting for services", customEvent(t, deleteOf(billing, "")),
-			map[string]cleanup.Outcome{billing: cleanup.OutcomeInUse}, nil},
+			map[string]request.Outcome{billing: request.OutcomeInUse}, nil},
 		{"custom event that finished", customEvent(t, deleteOf(legacy, `,"waitForServices":true`)), nil, nil},
 		{"App Runner deletion with an invalid service ARN", readFile(t, "testdata", "eventbridge-apprunner-delete-completed.json"),
-			map[string]cleanup.Outcome{retiredSweep: cleanup.OutcomeInvalid},
+			map[string]request.Outcome{retiredSweep: request.OutcomeInvalid},
 			&trigger.IncompleteError{Kind: trigger.KindAppRunner, Invalid: 1}},
 		{"scheduled sweep with a failure", readFile(t, "testdata", "eventbridge-scheduled.json"),
-			map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed},
+			map[string]request.Outcome{"sweep:": request.OutcomeFailed},
 			&trigger.IncompleteError{Kind: trigger.KindSchedule, Failed: 1}},
 		{"Scheduler sweep with a failure", readFile(t, "testdata", "eventbridge-scheduler-default.json"),
-			map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed},
+			map[string]request.Outcome{"sweep:": request.OutcomeFailed},
 			&trigger.IncompleteError{Kind: trigger.KindScheduler, Failed: 1}},
 		{"direct sweep with a failure", []byte(`{"action":"sweep"}`),
-			map[string]cleanup.Outcome{"sweep:": cleanup.OutcomeFailed},
+			map[string]request.Outcome{"sweep:": request.OutcomeFailed},
 			&trigger.IncompleteError{Kind: trigger.KindDirect, Failed: 1}},
 		{"direct sweep that finished", []byte(`{"action":"sweep"}`), nil, nil},
 		{"direct request with an invalid ARN", []byte(deleteOf(otherAcct, "")),
-			map[string]cleanup.Outcome{otherAcct: cleanup.OutcomeInvalid},
+			map[string]request.Outcome{otherAcct: request.OutcomeInvalid},
 			&trigger.IncompleteError{Kind: trigger.KindDirect, Invalid: 1}},
 	}
 	for _, tt := range tests {
@@ -487,7 +488,7 @@ func TestInvocationThatDidNotFinishReturnsTheReportWithAnIncompleteError(t *test
 				}
 			}
 			// The report comes back with the error too, for the command line.
-			var rep cleanup.Report
+			var rep request.Report
 			if err := json.Unmarshal(out, &rep); err != nil || len(rep.Results) == 0 {
 				t.Errorf("response %q (%v), want the report", out, err)
 			}
@@ -543,21 +544,21 @@ func TestRejectedPayloadIsPublishedAsOneInvalidResultAndReturnedWithTheError(t *
 				t.Fatalf("published %d results, want 1", len(rep.Results))
 			}
 			res := rep.Results[0]
-			if res.Outcome != cleanup.OutcomeInvalid || res.Reason != pe.Error() || !cmp.Equal(wantIDs, res.RequestIDs) {
+			if res.Outcome != request.OutcomeInvalid || res.Reason != pe.Error() || !cmp.Equal(wantIDs, res.RequestIDs) {
 				t.Errorf("result = %+v, want invalid, the payload error as reason and request IDs %v", res, wantIDs)
 			}
 			if len(res.ConnectionARN) > 200 {
 				t.Errorf("connectionArn holds %d bytes, want a short excerpt of the payload", len(res.ConnectionARN))
 			}
-			wantCounts := map[cleanup.Outcome]int{}
-			for _, o := range cleanup.Outcomes() {
+			wantCounts := map[request.Outcome]int{}
+			for _, o := range request.Outcomes() {
 				wantCounts[o] = 0
 			}
-			wantCounts[cleanup.OutcomeInvalid] = 1
+			wantCounts[request.OutcomeInvalid] = 1
 			if d := cmp.Diff(wantCounts, rep.Counts); d != "" {
 				t.Errorf("counts (-want +got):\n%s", d)
 			}
-			var got cleanup.Report
+			var got request.Report
 			if err := json.Unmarshal(out, &got); err != nil || len(got.Results) != 1 || got.Results[0].Reason != pe.Error() {
 				t.Errorf("response %q (%v), want the published report", out, err)
 			}
@@ -570,10 +571,10 @@ func TestRejectedPayloadIsPublishedAsOneInvalidResultAndReturnedWithTheError(t *
 // count, and how many it left out; the logs still get every decision.
 func TestResponseListsAtMostMaxResponseResults(t *testing.T) {
 	const n = trigger.MaxResponseResults + 5
-	runner := runnerFunc(func(context.Context, []cleanup.Request) *cleanup.Report {
-		rep := cleanup.NewReport(nil, true)
+	runner := runnerFunc(func(context.Context, []request.Request) *request.Report {
+		rep := request.NewReport(nil, true)
 		for i := range n {
-			rep.Add(cleanup.Result{ConnectionARN: fmt.Sprintf("%sconn-%05d/%032x", "arn:aws:apprunner:us-east-1:123456789012:connection/", i, i), Outcome: cleanup.OutcomeWouldDelete})
+			rep.Add(request.Result{ConnectionARN: fmt.Sprintf("%sconn-%05d/%032x", "arn:aws:apprunner:us-east-1:123456789012:connection/", i, i), Outcome: request.OutcomeWouldDelete})
 		}
 		return rep
 	})
@@ -585,11 +586,11 @@ func TestResponseListsAtMostMaxResponseResults(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var rep cleanup.Report
+	var rep request.Report
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != trigger.MaxResponseResults || rep.OmittedResults != 5 || rep.Counts[cleanup.OutcomeWouldDelete] != n {
+	if len(rep.Results) != trigger.MaxResponseResults || rep.OmittedResults != 5 || rep.Counts[request.OutcomeWouldDelete] != n {
 		t.Errorf("response: %d results, %d omitted, counts %v; want %d, 5, all %d counted",
 			len(rep.Results), rep.OmittedResults, rep.Counts, trigger.MaxResponseResults, n)
 	}
@@ -599,9 +600,9 @@ func TestResponseListsAtMostMaxResponseResults(t *testing.T) {
 }
 
 // runnerFunc is a Runner made of a function.
-type runnerFunc func(context.Context, []cleanup.Request) *cleanup.Report
+type runnerFunc func(context.Context, []request.Request) *request.Report
 
-func (f runnerFunc) Run(ctx context.Context, reqs []cleanup.Request) *cleanup.Report {
+func (f runnerFunc) Run(ctx context.Context, reqs []request.Request) *request.Report {
 	return f(ctx, reqs)
 }
 
@@ -617,15 +618,15 @@ func moveAccount(account, destination, errorCode string) []byte {
 // recordingPlanner plans nothing for real: it records the plans asked for.
 type recordingPlanner struct {
 	mu    sync.Mutex
-	plans []cleanup.Request
+	plans []request.Request
 	err   string
 }
 
-func (p *recordingPlanner) Plan(_ context.Context, req cleanup.Request) cleanup.PlanSummary {
+func (p *recordingPlanner) Plan(_ context.Context, req request.Request) request.PlanSummary {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.plans = append(p.plans, req)
-	return cleanup.PlanSummary{RequestID: req.ID, PlanID: "plan-1", Action: req.Action, Accounts: req.Plan.AccountIDs, WorkItems: 2, Error: p.err}
+	return request.PlanSummary{RequestID: req.ID, PlanID: "plan-1", Action: req.Action, Accounts: req.Plan.AccountIDs, WorkItems: 2, Error: p.err}
 }
 
 func TestMoveIntoTheOffboardingOUPlansTheAccountsOffboarding(t *testing.T) {
@@ -655,11 +656,11 @@ func TestMoveIntoTheOffboardingOUPlansTheAccountsOffboarding(t *testing.T) {
 				}
 				return
 			}
-			want := []cleanup.Request{{ID: "mv-1", Action: cleanup.ActionOffboard, Plan: &cleanup.Plan{AccountIDs: []string{"210987654321"}}}}
+			want := []request.Request{{ID: "mv-1", Action: request.ActionOffboard, Plan: &request.Plan{AccountIDs: []string{"210987654321"}}}}
 			if diff := cmp.Diff(want, planner.plans); diff != "" {
 				t.Errorf("plans (-want +got):\n%s", diff)
 			}
-			var rep cleanup.Report
+			var rep request.Report
 			if err := json.Unmarshal(out, &rep); err != nil {
 				t.Fatal(err)
 			}
@@ -696,9 +697,9 @@ func TestPlanThatCouldNotBeSentIsRetried(t *testing.T) {
 // refusingPlanner plans every account but one, which it refuses.
 type refusingPlanner struct{}
 
-func (refusingPlanner) Plan(_ context.Context, req cleanup.Request) cleanup.PlanSummary {
-	return cleanup.PlanSummary{RequestID: req.ID, PlanID: "plan-9", Action: req.Action, Accounts: []string{"210987654321"}, WorkItems: 1,
-		Refused: []cleanup.Refusal{{Subject: "111111111111", Reason: "account 111111111111 is not under ORGANIZATION_OU_IDS"}}}
+func (refusingPlanner) Plan(_ context.Context, req request.Request) request.PlanSummary {
+	return request.PlanSummary{RequestID: req.ID, PlanID: "plan-9", Action: req.Action, Accounts: []string{"210987654321"}, WorkItems: 1,
+		Refused: []request.Refusal{{Subject: "111111111111", Reason: "account 111111111111 is not under ORGANIZATION_OU_IDS"}}}
 }
 
 // TestWhatAPlanRefusesIsInvalid: the rest of the plan proceeds, and the
@@ -718,7 +719,7 @@ func TestWhatAPlanRefusesIsInvalid(t *testing.T) {
 	if !errors.As(err, &inc) || inc.Invalid != 1 || !strings.Contains(err.Error(), "not under ORGANIZATION_OU_IDS") {
 		t.Errorf("Invoke error = %v, want an IncompleteError naming the refused account", err)
 	}
-	var rep cleanup.Report
+	var rep request.Report
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // requestForm wraps one JSON request in one form it can arrive in and
@@ -93,7 +93,7 @@ func fromSQSBody(t *testing.T, body string) ([]input, string) {
 		t.Fatalf("decoded nothing (notes %q), want a request or rejections", inv.Notes)
 	}
 	if len(got) == 1 && got[0].Rejected != "" &&
-		(got[0].Input == cleanup.Excerpt(body, excerptRunes) || got[0].Input == cleanup.Excerpt(strings.TrimSpace(body), excerptRunes)) {
+		(got[0].Input == request.Excerpt(body, excerptRunes) || got[0].Input == request.Excerpt(strings.TrimSpace(body), excerptRunes)) {
 		return nil, got[0].Rejected
 	}
 	return withoutIDs(got), ""
@@ -129,7 +129,7 @@ func TestDecodeRequestFieldNamesMustMatchExactlyAndOnce(t *testing.T) {
 					if refused != "" {
 						t.Fatalf("refused: %s", refused)
 					}
-					diffInputs(t, got, []input{{Action: cleanup.ActionDelete, ARNs: []string{legacy}, DryRun: true}})
+					diffInputs(t, got, []input{{Action: request.ActionDelete, ARNs: []string{legacy}, DryRun: true}})
 					return
 				}
 				if !strings.Contains(refused, tt.reasonPart) {
@@ -170,7 +170,7 @@ func TestDecodeOffboardRequestInEveryForm(t *testing.T) {
 		role    = `"roleArn":"` + offboardRole + `"`
 		regions = `"regions":["us-east-1","eu-west-1"]`
 	)
-	manyRegions := `"regions":["eu-west-1"` + strings.Repeat(`,"us-east-1"`, cleanup.MaxRegions) + `]`
+	manyRegions := `"regions":["eu-west-1"` + strings.Repeat(`,"us-east-1"`, request.MaxRegions) + `]`
 	tests := []struct {
 		name       string
 		request    string
@@ -179,17 +179,17 @@ func TestDecodeOffboardRequestInEveryForm(t *testing.T) {
 	}{
 		{name: "account, role and regions",
 			request: `{"action":"offboard",` + account + `,` + role + `,` + regions + `,"dryRun":false,"waitForServices":true}`,
-			want: input{Action: cleanup.ActionOffboard, Role: offboardRole,
+			want: input{Action: request.ActionOffboard, Role: offboardRole,
 				Regions: []string{"us-east-1", "eu-west-1"}, WaitForServices: true}},
 		{name: "role and regions, the account being the role's",
 			request: `{"action":"offboard",` + role + `,"regions":["us-east-1"],"dryRun":true}`,
-			want:    input{Action: cleanup.ActionOffboard, Role: offboardRole, Regions: []string{"us-east-1"}, DryRun: true}},
+			want:    input{Action: request.ActionOffboard, Role: offboardRole, Regions: []string{"us-east-1"}, DryRun: true}},
 		{name: "whitespace is trimmed",
 			request: `{"action":"offboard","accountId":" ` + offboardAccount + ` ","roleArn":"\t` + offboardRole + `\n","regions":[" eu-west-1 "]}`,
-			want:    input{Action: cleanup.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1"}}},
+			want:    input{Action: request.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1"}}},
 		{name: "a region named twice is named once",
 			request: `{"action":"offboard",` + role + `,"regions":["eu-west-1","us-east-1"," eu-west-1"]}`,
-			want:    input{Action: cleanup.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1", "us-east-1"}}},
+			want:    input{Action: request.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1", "us-east-1"}}},
 
 		// The home account too is offboarded only through a role.
 		{name: "regions alone", request: `{"action":"offboard","regions":["us-east-1"]}`,
@@ -210,7 +210,7 @@ func TestDecodeOffboardRequestInEveryForm(t *testing.T) {
 		{name: "not a region name", request: `{"action":"offboard",` + role + `,"regions":["Europe"]}`,
 			reasonPart: `region "Europe" is not a region name such as us-east-1`},
 		{name: "too many regions", request: `{"action":"offboard",` + role + `,` + manyRegions + `}`,
-			reasonPart: fmt.Sprintf("%d regions: at most %d per request", cleanup.MaxRegions+1, cleanup.MaxRegions)},
+			reasonPart: fmt.Sprintf("%d regions: at most %d per request", request.MaxRegions+1, request.MaxRegions)},
 
 		{name: "offboard without regions", request: `{"action":"offboard",` + account + `,` + role + `}`,
 			reasonPart: `action "offboard" needs at least one region in "regions"`},

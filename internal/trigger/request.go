@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // requestFields lists the JSON request's fields, exact case: the key
@@ -44,10 +44,10 @@ type wireRequest struct {
 }
 
 // decodeRequest decodes one JSON request and checks it: the JSON here, the
-// rules of a request by cleanup.RawRequest.Check. The error rejects the
+// rules of a request by request.RawRequest.Check. The error rejects the
 // request whole; rejections are single ARNs, and the request is nil when
 // none is left.
-func decodeRequest(id string, b []byte) (*cleanup.Request, []cleanup.Rejection, error) {
+func decodeRequest(id string, b []byte) (*request.Request, []request.Rejection, error) {
 	if err := checkRequestKeys(b); err != nil {
 		return nil, nil, err
 	}
@@ -63,9 +63,9 @@ func decodeRequest(id string, b []byte) (*cleanup.Request, []cleanup.Rejection, 
 	if w.Action == nil {
 		return nil, nil, errors.New(`field "action" is missing: use "sweep", "delete" or "offboard"`)
 	}
-	return cleanup.RawRequest{
+	return request.RawRequest{
 		ID:              id,
-		Action:          cleanup.Action(*w.Action),
+		Action:          request.Action(*w.Action),
 		ConnectionARNs:  w.ConnectionARNs,
 		DryRun:          w.DryRun != nil && *w.DryRun,
 		DryRunOmitted:   w.DryRun == nil,

@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // IncompleteError reports an invocation other than an SQS batch whose work
@@ -61,18 +61,18 @@ func (e *IncompleteError) Error() string {
 // back for a retry; otherwise an empty report is returned. The report
 // lists at most MaxResponseResults results. For any other invocation that
 // did not finish, the report comes with an *IncompleteError.
-func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
+func (inv Invocation) Respond(rep *request.Report) (any, error) {
 	if inv.Kind == KindSQS {
 		return inv.BatchResponse(rep), nil
 	}
 	if rep == nil {
-		rep = cleanup.NewReport(nil, false)
+		rep = request.NewReport(nil, false)
 	}
 	waiting := inv.waiting(rep)
 	e := &IncompleteError{
 		Kind:    inv.Kind,
-		Failed:  rep.Counts[cleanup.OutcomeFailed],
-		Invalid: rep.Counts[cleanup.OutcomeInvalid],
+		Failed:  rep.Counts[request.OutcomeFailed],
+		Invalid: rep.Counts[request.OutcomeInvalid],
 		Waiting: len(waiting),
 	}
 	for _, p := range rep.Plans {
@@ -87,7 +87,7 @@ func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
 		if len(e.Examples) == maxExamples {
 			break
 		}
-		if res.Outcome == cleanup.OutcomeFailed || res.Outcome == cleanup.OutcomeInvalid || slices.Contains(waiting, res.ConnectionARN) {
+		if res.Outcome == request.OutcomeFailed || res.Outcome == request.OutcomeInvalid || slices.Contains(waiting, res.ConnectionARN) {
 			e.Examples = append(e.Examples, fmt.Sprintf("%s %s: %s", res.ConnectionARN, res.Outcome, res.Reason))
 		}
 	}
@@ -99,7 +99,7 @@ func (inv Invocation) Respond(rep *cleanup.Report) (any, error) {
 
 // waiting lists the connections of in_use results of requests that asked
 // to wait for services.
-func (inv Invocation) waiting(rep *cleanup.Report) []string {
+func (inv Invocation) waiting(rep *request.Report) []string {
 	waits := make(map[string]bool)
 	for _, r := range inv.Requests {
 		if r.WaitForServices {
@@ -113,7 +113,7 @@ func (inv Invocation) waiting(rep *cleanup.Report) []string {
 	sole := len(inv.Requests) == 1
 	var arns []string
 	for _, res := range rep.Results {
-		if res.Outcome != cleanup.OutcomeInUse {
+		if res.Outcome != request.OutcomeInUse {
 			continue
 		}
 		if sole || slices.ContainsFunc(res.RequestIDs, func(id string) bool { return waits[id] }) {
@@ -126,7 +126,7 @@ func (inv Invocation) waiting(rep *cleanup.Report) []string {
 // BatchResponse lists, in batch order and once each, the SQS messages to
 // hand back to the queue: those with an invalid or failed result, and
 // those with an in_use result whose request asked to wait for services.
-func (inv Invocation) BatchResponse(rep *cleanup.Report) events.SQSEventResponse {
+func (inv Invocation) BatchResponse(rep *request.Report) events.SQSEventResponse {
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	failed := make(map[string]bool)
 	if rep == nil {
@@ -146,9 +146,9 @@ func (inv Invocation) BatchResponse(rep *cleanup.Report) events.SQSEventResponse
 		for _, res := range rep.Results {
 			for _, id := range res.RequestIDs {
 				switch res.Outcome {
-				case cleanup.OutcomeInvalid, cleanup.OutcomeFailed:
+				case request.OutcomeInvalid, request.OutcomeFailed:
 					failed[id] = true
-				case cleanup.OutcomeInUse:
+				case request.OutcomeInUse:
 					if waits[id] {
 						failed[id] = true
 					}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // bodyForms is appended to the reason of every invalid SQS message.
@@ -44,7 +44,7 @@ func decodeRecords(records json.RawMessage, opts Options) (Invocation, error) {
 // decodeSQS makes one request (or one note) of every distinct message.
 // Each message stands alone: one bad body never affects the others.
 func decodeSQS(msgs []events.SQSMessage, opts Options) Invocation {
-	inv := Invocation{Kind: KindSQS, origins: make(map[string]cleanup.Origin, len(msgs))}
+	inv := Invocation{Kind: KindSQS, origins: make(map[string]request.Origin, len(msgs))}
 	seen := make(map[string]bool, len(msgs))
 	for i, m := range msgs {
 		id := m.MessageId
@@ -148,7 +148,7 @@ func decodeJSONBody(id string, body []byte, opts Options) decoded {
 
 // arnRequest is the deletion a bare ARN body asks for.
 func arnRequest(id, arn string) decoded {
-	req, rej, err := cleanup.RawRequest{ID: id, Action: cleanup.ActionDelete, ConnectionARNs: []string{arn}}.Check()
+	req, rej, err := request.RawRequest{ID: id, Action: request.ActionDelete, ConnectionARNs: []string{arn}}.Check()
 	if err != nil {
 		return rejected(id, []byte(arn), err.Error())
 	}
@@ -159,7 +159,7 @@ func arnRequest(id, arn string) decoded {
 // and fits the longest ARN accepted. Whether it names a connection of the
 // right account and region is for the request's check and the engine.
 func looksLikeARN(s string) bool {
-	if !strings.HasPrefix(s, "arn:") || len(s) > cleanup.MaxARNLength {
+	if !strings.HasPrefix(s, "arn:") || len(s) > request.MaxARNLength {
 		return false
 	}
 	return !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) })
@@ -169,7 +169,7 @@ func looksLikeARN(s string) bool {
 func bodyKind(b []byte) string {
 	switch {
 	case strings.HasPrefix(string(b), "arn:"):
-		return fmt.Sprintf("text starting with arn: that is not one ARN (%d bytes, with spaces or over %d characters)", len(b), cleanup.MaxARNLength)
+		return fmt.Sprintf("text starting with arn: that is not one ARN (%d bytes, with spaces or over %d characters)", len(b), request.MaxARNLength)
 	case json.Valid(b):
 		return describeJSON(b)
 	}
@@ -179,5 +179,5 @@ func bodyKind(b []byte) string {
 // rejected is a message body that cannot be decoded, quoted as briefly as
 // an error message quotes a payload.
 func rejected(id string, body []byte, reason string) decoded {
-	return decoded{kind: KindSQS, rejected: []cleanup.Rejection{refusal(id, body, reason)}}
+	return decoded{kind: KindSQS, rejected: []request.Rejection{refusal(id, body, reason)}}
 }

@@ -8,14 +8,14 @@
 // or a custom event's detail, asks for a sweep, the deletion of named
 // connections, or the offboarding of an account in named regions. The
 // decoder checks the JSON (exact field names, no nulls, types) and hands
-// the fields to cleanup.RawRequest.Check, which holds a request's rules;
+// the fields to request.RawRequest.Check, which holds a request's rules;
 // the engine judges accounts, regions and roles against its configuration.
 //
 // Decoding never drops input silently. A top-level payload that matches no
 // accepted form is an error returned to the caller (asynchronous invocations
 // then reach the function's dead-letter queue or on-failure destination);
 // an SQS message that cannot be decoded, or that breaks a request's rules,
-// becomes a cleanup.Rejection, reported as an invalid result beside the
+// becomes a request.Rejection, reported as an invalid result beside the
 // engine's, and the batch response hands it back to SQS, so the redrive
 // policy moves it to the queue's dead-letter queue.
 package trigger
@@ -27,7 +27,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // Kind names the form a payload was decoded as.
@@ -117,11 +117,11 @@ type Invocation struct {
 	Kind Kind
 	// Requests go to the engine together, in one run. Empty when there is
 	// nothing to do (see Notes).
-	Requests []cleanup.Request
+	Requests []request.Request
 	// Rejections are the inputs that cannot be acted on: SQS messages that
 	// do not decode or break a request's rules, and single ARNs that are
 	// not connection ARNs. They are reported as invalid results.
-	Rejections []cleanup.Rejection
+	Rejections []request.Rejection
 	// Notes explain input that was accepted but needs no work (an App Runner
 	// operation other than a completed deletion, a duplicate SQS message).
 	// They are worth a log line, never a failure.
@@ -129,19 +129,19 @@ type Invocation struct {
 
 	// Origin is who sent a payload other than an SQS batch, as its
 	// envelope says.
-	Origin cleanup.Origin
+	Origin request.Origin
 
 	// messageIDs lists the SQS batch's distinct message IDs in order; only
 	// these may appear in the batch response.
 	messageIDs []string
 	// origins are who sent each SQS message, by message ID.
-	origins map[string]cleanup.Origin
+	origins map[string]request.Origin
 }
 
 // Origins returns who asked for each request and rejection, by request
 // ID, for the report.
-func (inv Invocation) Origins() map[string]cleanup.Origin {
-	out := make(map[string]cleanup.Origin, len(inv.Requests)+len(inv.Rejections))
+func (inv Invocation) Origins() map[string]request.Origin {
+	out := make(map[string]request.Origin, len(inv.Requests)+len(inv.Rejections))
 	add := func(id string) {
 		if o, ok := inv.origins[id]; ok {
 			out[id] = o
@@ -207,7 +207,7 @@ func Decode(payload []byte, opts Options) (Invocation, error) {
 		if why := admit(req, KindDirect, nil, opts); why != "" {
 			return Invocation{}, &PayloadError{Received: "a JSON request " + excerpt(trimmed), Reason: why}
 		}
-		return decoded{kind: KindDirect, req: req, rejected: rejected, origin: cleanup.Origin{Trigger: string(KindDirect)}}.invocation(), nil
+		return decoded{kind: KindDirect, req: req, rejected: rejected, origin: request.Origin{Trigger: string(KindDirect)}}.invocation(), nil
 	default:
 		return Invocation{}, &PayloadError{
 			Received: "a JSON object with fields " + fieldList(probe),
@@ -239,13 +239,13 @@ const excerptRunes = 80
 // excerpt quotes the start of b for an error message, without what looks
 // like a credential.
 func excerpt(b []byte) string {
-	return fmt.Sprintf("%q", cleanup.Redact(cleanup.Excerpt(string(b), excerptRunes)))
+	return fmt.Sprintf("%q", request.Redact(request.Excerpt(string(b), excerptRunes)))
 }
 
 // refusal is a payload or message body refused whole, quoted as briefly
 // as an error message quotes it.
-func refusal(id string, b []byte, reason string) cleanup.Rejection {
-	return cleanup.Rejection{RequestID: id, Input: cleanup.Excerpt(string(b), excerptRunes), Reason: reason}
+func refusal(id string, b []byte, reason string) request.Rejection {
+	return request.Rejection{RequestID: id, Input: request.Excerpt(string(b), excerptRunes), Reason: reason}
 }
 
 // decoded is one request-carrying input decoded: the request (nil when
@@ -253,16 +253,16 @@ func refusal(id string, b []byte, reason string) cleanup.Rejection {
 // nothing.
 type decoded struct {
 	kind     Kind
-	req      *cleanup.Request
-	rejected []cleanup.Rejection
+	req      *request.Request
+	rejected []request.Rejection
 	note     string
-	origin   cleanup.Origin
+	origin   request.Origin
 }
 
 func (d decoded) invocation() Invocation {
 	inv := Invocation{Kind: d.kind, Rejections: d.rejected, Origin: d.origin}
 	if d.req != nil {
-		inv.Requests = []cleanup.Request{*d.req}
+		inv.Requests = []request.Request{*d.req}
 	}
 	if d.note != "" {
 		inv.Notes = []string{d.note}

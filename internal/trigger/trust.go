@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // What a message claims about where it comes from is checked here, against
@@ -25,13 +25,13 @@ import (
 
 // admit says why req, decoded from a payload of kind (msg is its SQS
 // message, nil for other kinds), may not be run, or "" if it may.
-func admit(req *cleanup.Request, kind Kind, msg *events.SQSMessage, opts Options) string {
+func admit(req *request.Request, kind Kind, msg *events.SQSMessage, opts Options) string {
 	switch {
 	case req == nil:
 		return ""
 	case req.WorkItem != nil:
 		return admitWorkItem(kind, msg, opts)
-	case req.Action == cleanup.ActionOffboard:
+	case req.Action == request.ActionOffboard:
 		return admitOffboard(kind, msg, opts)
 	}
 	return ""
@@ -49,7 +49,7 @@ func admitWorkItem(kind Kind, msg *events.SQSMessage, opts Options) string {
 	if sender == "" || principalOf(sender) != principalOf(opts.PlannerPrincipalID) {
 		return fmt.Sprintf("%s: SQS says this message was sent by %q, not by the function's own principal %s "+
 			"(a work item moved back from the dead-letter queue may carry the mover's ID: re-plan instead)",
-			only, cleanup.Excerpt(sender, cleanup.InputExcerpt), principalOf(opts.PlannerPrincipalID))
+			only, request.Excerpt(sender, request.InputExcerpt), principalOf(opts.PlannerPrincipalID))
 	}
 	return ""
 }
@@ -90,11 +90,11 @@ func principalOf(id string) string {
 }
 
 // sqsOrigin is who sent an SQS message, as SQS says.
-func sqsOrigin(m events.SQSMessage) cleanup.Origin {
-	return cleanup.Origin{Trigger: string(KindSQS), Principal: m.Attributes["SenderId"], Queue: m.EventSourceARN}
+func sqsOrigin(m events.SQSMessage) request.Origin {
+	return request.Origin{Trigger: string(KindSQS), Principal: m.Attributes["SenderId"], Queue: m.EventSourceARN}
 }
 
 // eventOrigin is the envelope of an EventBridge event.
-func eventOrigin(kind Kind, ev events.EventBridgeEvent) cleanup.Origin {
-	return cleanup.Origin{Trigger: string(kind), Source: ev.Source, EventID: ev.ID, Resources: ev.Resources}
+func eventOrigin(kind Kind, ev events.EventBridgeEvent) request.Origin {
+	return request.Origin{Trigger: string(kind), Source: ev.Source, EventID: ev.ID, Resources: ev.Resources}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 const (
@@ -200,7 +200,7 @@ func TestRejectedBodiesAreQuotedWithoutCredentials(t *testing.T) {
 					t.Errorf("result quotes a credential: input %q, reason %q", res.ConnectionARN, res.Reason)
 				}
 			}
-			if !strings.Contains(res.ConnectionARN+res.Reason, cleanup.Redacted) {
+			if !strings.Contains(res.ConnectionARN+res.Reason, request.Redacted) {
 				t.Errorf("result %q / %q does not say what was redacted", res.ConnectionARN, res.Reason)
 			}
 		})
@@ -221,7 +221,7 @@ func TestInvocationSaysWhoAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]cleanup.Origin{
+	want := map[string]request.Origin{
 		msgID(1): {Trigger: "sqs", Principal: "AIDAPIPELINE00000001", Queue: cleanupQueue},
 		msgID(2): {Trigger: "sqs", Principal: "AIDAOTHER00000000002", Queue: cleanupQueue},
 	}
@@ -233,7 +233,7 @@ func TestInvocationSaysWhoAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSchedule := map[string]cleanup.Origin{"s1": {Trigger: "schedule", Source: "aws.events", EventID: "s1", Resources: []string{"arn:aws:events:us-east-1:123456789012:rule/sweep"}}}
+	wantSchedule := map[string]request.Origin{"s1": {Trigger: "schedule", Source: "aws.events", EventID: "s1", Resources: []string{"arn:aws:events:us-east-1:123456789012:rule/sweep"}}}
 	if diff := cmp.Diff(wantSchedule, inv.Origins()); diff != "" {
 		t.Errorf("schedule origin (-want +got):\n%s", diff)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 const (
@@ -61,14 +62,14 @@ func TestOffboardingDeletesEveryFreeConnectionOfTheAccountInEachRegion(t *testin
 	}
 	home := w.conn(apprunnerlocal.SeedConnection{Name: "home-conn"})
 
-	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{
-		{ID: "off", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"us-east-1", "eu-west-1", "eu-west-1"}},
+	rep := runRequests(ctx(t), t, d, []request.RawRequest{
+		{ID: "off", Action: request.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"us-east-1", "eu-west-1", "eu-west-1"}},
 		del("home", home),
 	})
 
-	want := map[string]cleanup.Outcome{
-		east: cleanup.OutcomeDeleted, west: cleanup.OutcomeDeleted, kept: cleanup.OutcomeProtected,
-		used: cleanup.OutcomeInUse, home: cleanup.OutcomeDeleted,
+	want := map[string]request.Outcome{
+		east: request.OutcomeDeleted, west: request.OutcomeDeleted, kept: request.OutcomeProtected,
+		used: request.OutcomeInUse, home: request.OutcomeDeleted,
 	}
 	got := byARN(t, rep)
 	for arn, o := range want {
@@ -82,10 +83,10 @@ func TestOffboardingDeletesEveryFreeConnectionOfTheAccountInEachRegion(t *testin
 	if made.Load() != 2 {
 		t.Errorf("%d engines made, want one per region", made.Load())
 	}
-	if rep.Counts[cleanup.OutcomeDeleted] != 3 || rep.APICalls["DeleteConnection"] != 3 {
+	if rep.Counts[request.OutcomeDeleted] != 3 || rep.APICalls["DeleteConnection"] != 3 {
 		t.Errorf("merged counts %v, API calls %v", rep.Counts, rep.APICalls)
 	}
-	if rep.Action != cleanup.ActionBatch {
+	if rep.Action != request.ActionBatch {
 		t.Errorf("action %q, want batch", rep.Action)
 	}
 }
@@ -93,32 +94,32 @@ func TestOffboardingDeletesEveryFreeConnectionOfTheAccountInEachRegion(t *testin
 func TestOffboardingRequestsAreCheckedBeforeAnyCall(t *testing.T) {
 	tests := []struct {
 		name   string
-		req    cleanup.RawRequest
+		req    request.RawRequest
 		reason string
 	}{
-		{"no regions", cleanup.RawRequest{RoleARN: ptr(roleARN)}, `needs at least one region in "regions"`},
-		{"bad region", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"moon-1"}}, "not a region name"},
+		{"no regions", request.RawRequest{RoleARN: ptr(roleARN)}, `needs at least one region in "regions"`},
+		{"bad region", request.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"moon-1"}}, "not a region name"},
 		// Each scope costs credentials, an engine and connections: a
 		// request must not multiply them with regions that have no App Runner.
-		{"made-up region", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"us-east-1", "zz-fake-1"}}, `region "zz-fake-1": no App Runner there`},
-		{"region without App Runner", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"sa-east-1"}}, "App Runner is offered in ap-northeast-1"},
-		{"region of another partition", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"cn-north-1"}}, `region "cn-north-1": no App Runner there`},
-		{"role in a partition without App Runner", cleanup.RawRequest{RoleARN: ptr("arn:aws-cn:iam::210987654321:role/AppRunnerConnectionCleanup"), Regions: []string{"cn-north-1"}}, "partition aws-cn: App Runner is offered in none of its regions"},
-		{"role not allowed", cleanup.RawRequest{RoleARN: ptr("arn:aws:iam::210987654321:role/Other"), Regions: []string{"us-east-1"}}, "OFFBOARD_ROLE_ARNS"},
-		{"not a role", cleanup.RawRequest{RoleARN: ptr("arn:aws:iam::210987654321:user/bob"), Regions: []string{"us-east-1"}}, "not an IAM role ARN"},
-		{"role of another account", cleanup.RawRequest{AccountID: ptr("111111111111"), RoleARN: ptr(roleARN), Regions: []string{"us-east-1"}}, "belongs to account 210987654321"},
-		{"no role", cleanup.RawRequest{AccountID: ptr(leaving), Regions: []string{"us-east-1"}}, `needs "roleArn"`},
-		{"home account without a role", cleanup.RawRequest{Regions: []string{region}}, `needs "roleArn"`},
-		{"connection ARNs", cleanup.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"us-east-1"}, ConnectionARNs: []string{"x"}}, `takes no "connectionArns"`},
+		{"made-up region", request.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"us-east-1", "zz-fake-1"}}, `region "zz-fake-1": no App Runner there`},
+		{"region without App Runner", request.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"sa-east-1"}}, "App Runner is offered in ap-northeast-1"},
+		{"region of another partition", request.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"cn-north-1"}}, `region "cn-north-1": no App Runner there`},
+		{"role in a partition without App Runner", request.RawRequest{RoleARN: ptr("arn:aws-cn:iam::210987654321:role/AppRunnerConnectionCleanup"), Regions: []string{"cn-north-1"}}, "partition aws-cn: App Runner is offered in none of its regions"},
+		{"role not allowed", request.RawRequest{RoleARN: ptr("arn:aws:iam::210987654321:role/Other"), Regions: []string{"us-east-1"}}, "OFFBOARD_ROLE_ARNS"},
+		{"not a role", request.RawRequest{RoleARN: ptr("arn:aws:iam::210987654321:user/bob"), Regions: []string{"us-east-1"}}, "not an IAM role ARN"},
+		{"role of another account", request.RawRequest{AccountID: ptr("111111111111"), RoleARN: ptr(roleARN), Regions: []string{"us-east-1"}}, "belongs to account 210987654321"},
+		{"no role", request.RawRequest{AccountID: ptr(leaving), Regions: []string{"us-east-1"}}, `needs "roleArn"`},
+		{"home account without a role", request.RawRequest{Regions: []string{region}}, `needs "roleArn"`},
+		{"connection ARNs", request.RawRequest{RoleARN: ptr(roleARN), Regions: []string{"us-east-1"}, ConnectionARNs: []string{"x"}}, `takes no "connectionArns"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w, d, made := offboardWorld(t)
-			tt.req.ID, tt.req.Action = "m1", cleanup.ActionOffboard
+			tt.req.ID, tt.req.Action = "m1", request.ActionOffboard
 
-			rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{tt.req})
+			rep := runRequests(ctx(t), t, d, []request.RawRequest{tt.req})
 
-			if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeInvalid || !strings.Contains(rep.Results[0].Reason, tt.reason) {
+			if len(rep.Results) != 1 || rep.Results[0].Outcome != request.OutcomeInvalid || !strings.Contains(rep.Results[0].Reason, tt.reason) {
 				t.Fatalf("results %+v, want one invalid result mentioning %q", rep.Results, tt.reason)
 			}
 			if made.Load() != 0 || w.srv.Stats().Total() != 0 {
@@ -138,16 +139,16 @@ func TestOffboardingTheHomeAccountDecidesEachConnectionOnceWithTheHomeEngine(t *
 
 	// The scheduled sweep keeps the young connection; the offboarding,
 	// which an operator allowed by listing the role, takes it.
-	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{
-		{ID: "sweep", Action: cleanup.ActionSweep},
-		{ID: "off", Action: cleanup.ActionOffboard, RoleARN: ptr(homeRole), Regions: []string{region}},
+	rep := runRequests(ctx(t), t, d, []request.RawRequest{
+		{ID: "sweep", Action: request.ActionSweep},
+		{ID: "off", Action: request.ActionOffboard, RoleARN: ptr(homeRole), Regions: []string{region}},
 	})
 
 	got := byARN(t, rep)
-	if r := got[young]; r.Outcome != cleanup.OutcomeDeleted || len(r.RequestIDs) != 2 {
+	if r := got[young]; r.Outcome != request.OutcomeDeleted || len(r.RequestIDs) != 2 {
 		t.Errorf("young connection: %s for %v, want deleted once for both requests", r.Outcome, r.RequestIDs)
 	}
-	if rep.Counts[cleanup.OutcomeDeleted] != 1 || rep.Counts[cleanup.OutcomeTooYoung] != 0 {
+	if rep.Counts[request.OutcomeDeleted] != 1 || rep.Counts[request.OutcomeTooYoung] != 0 {
 		t.Errorf("counts %v: one connection, one outcome", rep.Counts)
 	}
 }
@@ -156,9 +157,9 @@ func TestTwoRolesIntoOneAccountShareOneEngine(t *testing.T) {
 	w, d, made := offboardWorld(t)
 	c := w.connIn(leaving, "eu-west-1", apprunnerlocal.SeedConnection{Name: "west-conn", CreatedAt: old})
 
-	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{
-		{ID: "a", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"eu-west-1"}},
-		{ID: "b", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN2), Regions: []string{"eu-west-1"}},
+	rep := runRequests(ctx(t), t, d, []request.RawRequest{
+		{ID: "a", Action: request.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"eu-west-1"}},
+		{ID: "b", Action: request.ActionOffboard, RoleARN: ptr(roleARN2), Regions: []string{"eu-west-1"}},
 	})
 
 	if made.Load() != 1 || len(rep.Results) != 1 || rep.Results[0].ConnectionARN != c || len(rep.Results[0].RequestIDs) != 2 {
@@ -169,7 +170,7 @@ func TestTwoRolesIntoOneAccountShareOneEngine(t *testing.T) {
 func TestOffboardingAnEmptyAccountKeepsTheDryRun(t *testing.T) {
 	_, d, _ := offboardWorld(t)
 
-	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{{ID: "m1", Action: cleanup.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"ap-south-1"}, DryRun: true}})
+	rep := runRequests(ctx(t), t, d, []request.RawRequest{{ID: "m1", Action: request.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{"ap-south-1"}, DryRun: true}})
 
 	if len(rep.Results) != 0 || !rep.DryRun {
 		t.Errorf("empty account: results %+v, dryRun %v; want none and a dry run", rep.Results, rep.DryRun)
@@ -179,10 +180,10 @@ func TestOffboardingAnEmptyAccountKeepsTheDryRun(t *testing.T) {
 func TestUnreachableScopeFailsItsRequestsForRetry(t *testing.T) {
 	_, d, _ := offboardWorld(t)
 
-	rep := runRequests(ctx(t), t, d, []cleanup.RawRequest{{ID: "m1", Action: cleanup.ActionOffboard,
+	rep := runRequests(ctx(t), t, d, []request.RawRequest{{ID: "m1", Action: request.ActionOffboard,
 		RoleARN: ptr("arn:aws:iam::210987654321:role/Broken"), Regions: []string{"us-east-1"}}})
 
-	if len(rep.Results) != 1 || rep.Results[0].Outcome != cleanup.OutcomeFailed ||
+	if len(rep.Results) != 1 || rep.Results[0].Outcome != request.OutcomeFailed ||
 		!strings.Contains(rep.Results[0].Reason, "AccessDenied") || rep.Results[0].RequestIDs[0] != "m1" {
 		t.Errorf("results %+v, want one failed result for m1 naming the error", rep.Results)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 // Scope is an account and region to clean up, the IAM role through which
@@ -21,7 +23,7 @@ type Scope struct {
 
 // Runner runs requests; *Engine is one.
 type Runner interface {
-	Run(ctx context.Context, reqs []Request) *Report
+	Run(ctx context.Context, reqs []request.Request) *request.Report
 }
 
 // EngineFactory returns the engine of a scope. An offboarded scope's engine
@@ -60,7 +62,7 @@ type Organization struct {
 	// planned; Admit asks again what may have changed since (an
 	// offboarded account moved back out of the offboarding OU). It is
 	// asked once per account, action and way in for each run.
-	Admit func(ctx context.Context, account string, action Action, viaRole bool) (why string, err error)
+	Admit func(ctx context.Context, account string, action request.Action, viaRole bool) (why string, err error)
 	// ManagementAccount returns the organization's management account, ""
 	// if unknown; nil asks nothing. No offboarding reaches it, through a
 	// role of OFFBOARD_ROLE_ARNS either.
@@ -82,32 +84,32 @@ func NewDispatcher(home Runner, factory EngineFactory, roles []string) *Dispatch
 }
 
 // Run runs the requests and returns one report for them all.
-func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
+func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.Report {
 	var (
-		homeReqs []Request
-		byScope  = map[Scope][]Request{}
+		homeReqs []request.Request
+		byScope  = map[Scope][]request.Request{}
 	)
 	var (
-		refused   []Result
-		workItems []Request
+		refused   []request.Result
+		workItems []request.Request
 	)
 	for _, req := range reqs {
 		switch {
 		case req.Plan != nil:
-			refused = append(refused, Reject(req.ID, describePlan(req),
+			refused = append(refused, request.Reject(req.ID, describePlan(req),
 				"a plan is not run but planned, and this function plans nothing: set CLEANUP_QUEUE_URL").Result())
 			continue
 		case req.WorkItem != nil:
 			workItems = append(workItems, req)
 			continue
-		case req.Action != ActionOffboard:
+		case req.Action != request.ActionOffboard:
 			homeReqs = append(homeReqs, req)
 			continue
 		}
 		// The home account too is offboarded only through a listed role:
 		// dropping the minimum age is an operator's decision.
 		if !slices.Contains(d.allowed, req.Role.String()) {
-			refused = append(refused, Reject(req.ID, describeOffboard(req),
+			refused = append(refused, request.Reject(req.ID, describeOffboard(req),
 				fmt.Sprintf("role %s is not one this function may assume (OFFBOARD_ROLE_ARNS)", req.Role)).Result())
 			continue
 		}
@@ -143,9 +145,9 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 	start := time.Now()
 	var (
 		mu      sync.Mutex
-		reports []*Report
+		reports []*request.Report
 	)
-	add := func(r *Report) {
+	add := func(r *request.Report) {
 		mu.Lock()
 		reports = append(reports, r)
 		mu.Unlock()
@@ -168,7 +170,7 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 		s := scopes[i]
 		add(scopeFailed(s, byScope[s], fmt.Sprintf("account %s in %s: %s", s.Account, s.Region, reason)))
 	})
-	rep := merge(reqs, reports, time.Since(start))
+	rep := request.Merge(reqs, reports, time.Since(start))
 	rep.Add(refused...)
 	labelPlans(rep, reqs)
 	return rep
@@ -177,7 +179,7 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []Request) *Report {
 // sameEngine is the key of the scope already planned for s's account,
 // region and mode, whichever role reaches it, or s: two engines would sweep
 // the same connections at once.
-func sameEngine(byScope map[Scope][]Request, s Scope) Scope {
+func sameEngine(byScope map[Scope][]request.Request, s Scope) Scope {
 	for k := range byScope {
 		if k.Account == s.Account && k.Region == s.Region && k.Offboard == s.Offboard {
 			return k
@@ -188,22 +190,22 @@ func sameEngine(byScope map[Scope][]Request, s Scope) Scope {
 
 // asSweep is the sweep an engine runs for an offboarding request or a work
 // item: whether without a minimum age is the scope's to say.
-func asSweep(req Request) Request {
-	return Request{ID: req.ID, Action: ActionSweep, DryRun: req.DryRun, WaitForServices: req.WaitForServices}
+func asSweep(req request.Request) request.Request {
+	return request.Request{ID: req.ID, Action: request.ActionSweep, DryRun: req.DryRun, WaitForServices: req.WaitForServices}
 }
 
 // routed is where one work item goes: refused, to the home engine, or to
 // the engine of a scope.
 type routed struct {
-	req     Request
-	refused *Result
+	req     request.Request
+	refused *request.Result
 	home    bool
 	scope   Scope
 }
 
 // management refuses a role-named offboarding of the organization's
 // management account, or returns nil.
-func (d *Dispatcher) management(ctx context.Context, req Request) *Result {
+func (d *Dispatcher) management(ctx context.Context, req request.Request) *request.Result {
 	if d.org == nil || d.org.ManagementAccount == nil {
 		return nil
 	}
@@ -212,7 +214,7 @@ func (d *Dispatcher) management(ctx context.Context, req Request) *Result {
 	case err != nil:
 		return orgFailed(describeOffboard(req), req.Role.Account, req.ID, err)
 	case mgmt != "" && mgmt == req.Role.Account:
-		return ptrTo(Reject(req.ID, describeOffboard(req), fmt.Sprintf(
+		return ptrTo(request.Reject(req.ID, describeOffboard(req), fmt.Sprintf(
 			"account %s is the organization's management account: it is never offboarded, through a role of OFFBOARD_ROLE_ARNS either", mgmt)).Result())
 	}
 	return nil
@@ -220,10 +222,10 @@ func (d *Dispatcher) management(ctx context.Context, req Request) *Result {
 
 // orgFailed is the failed result, about subject, of request id whose
 // account could not be checked with AWS Organizations: it is retried.
-func orgFailed(subject, account, id string, err error) *Result {
-	return &Result{
+func orgFailed(subject, account, id string, err error) *request.Result {
+	return &request.Result{
 		ConnectionARN: subject,
-		Outcome:       OutcomeFailed,
+		Outcome:       request.OutcomeFailed,
 		Reason:        failedReason(err, fmt.Sprintf("check account %s with AWS Organizations: %s", account, errText(err))),
 		RequestIDs:    []string{id},
 	}
@@ -232,7 +234,7 @@ func orgFailed(subject, account, id string, err error) *Result {
 // admission is one account, action and way in that work items ask for.
 type admission struct {
 	account string
-	action  Action
+	action  request.Action
 	viaRole bool
 }
 
@@ -245,11 +247,11 @@ type verdict struct {
 // route places each work item and checks its account with the
 // organization, once per admission, at most parallel at a time, and says
 // where it goes.
-func (d *Dispatcher) route(ctx context.Context, items []Request) []routed {
+func (d *Dispatcher) route(ctx context.Context, items []request.Request) []routed {
 	out := make([]routed, len(items))
 	if d.org == nil {
 		for i, req := range items {
-			out[i] = routed{req: req, refused: ptrTo(Reject(req.ID, describeWorkItem(req),
+			out[i] = routed{req: req, refused: ptrTo(request.Reject(req.ID, describeWorkItem(req),
 				"a work item needs the organization configured (ORGANIZATION_OU_IDS or OFFBOARD_OU_ID, MEMBER_ROLE_NAME)").Result())}
 		}
 		return out
@@ -260,7 +262,7 @@ func (d *Dispatcher) route(ctx context.Context, items []Request) []routed {
 	need := make([]admission, len(items))
 	for i, req := range items {
 		w := req.WorkItem
-		offboard := req.Action == ActionOffboard
+		offboard := req.Action == request.ActionOffboard
 		out[i].req = req
 		// The function's own permissions are its own region's: elsewhere,
 		// its own account too is reached through the member role.
@@ -289,9 +291,9 @@ func (d *Dispatcher) route(ctx context.Context, items []Request) []routed {
 		w, v := req.WorkItem, verdicts[asks[need[i]]]
 		switch {
 		case v.err != nil:
-			out[i].refused = orgFailed(everyConnection(PartitionOf(w.Region), w.Region, w.AccountID), w.AccountID, req.ID, v.err)
+			out[i].refused = orgFailed(everyConnection(request.PartitionOf(w.Region), w.Region, w.AccountID), w.AccountID, req.ID, v.err)
 		case v.why != "":
-			out[i].refused = ptrTo(Reject(req.ID, describeWorkItem(req), v.why).Result())
+			out[i].refused = ptrTo(request.Reject(req.ID, describeWorkItem(req), v.why).Result())
 		}
 	}
 	return out
@@ -302,13 +304,13 @@ func ptrTo[T any](v T) *T { return &v }
 // labelPlans ties each result to the plan of the work item that decided
 // it, when all the requests behind the result belong to one plan, and
 // counts what each work item decided.
-func labelPlans(rep *Report, reqs []Request) {
+func labelPlans(rep *request.Report, reqs []request.Request) {
 	planOf := map[string]string{}
 	for _, req := range reqs {
 		if w := req.WorkItem; w != nil {
 			planOf[req.ID] = w.PlanID
-			run := WorkItemRun{RequestID: req.ID, PlanID: w.PlanID, Account: w.AccountID, Region: w.Region, Counts: map[Outcome]int{}}
-			for _, o := range Outcomes() {
+			run := request.WorkItemRun{RequestID: req.ID, PlanID: w.PlanID, Account: w.AccountID, Region: w.Region, Counts: map[request.Outcome]int{}}
+			for _, o := range request.Outcomes() {
 				run.Counts[o] = 0
 			}
 			for _, res := range rep.Results {
@@ -337,84 +339,32 @@ func labelPlans(rep *Report, reqs []Request) {
 	}
 }
 
-func describePlan(req Request) string {
+func describePlan(req request.Request) string {
 	return fmt.Sprintf("%s plan ous=%s accounts=%s regions=%s", req.Action,
 		strings.Join(req.Plan.OrganizationalUnitIDs, ","), strings.Join(req.Plan.AccountIDs, ","), strings.Join(req.Plan.Regions, ","))
 }
 
-func describeWorkItem(req Request) string {
+func describeWorkItem(req request.Request) string {
 	return fmt.Sprintf("%s account=%s region=%s plan=%s", req.Action, req.WorkItem.AccountID, req.WorkItem.Region, req.WorkItem.PlanID)
 }
 
-func describeOffboard(req Request) string {
+func describeOffboard(req request.Request) string {
 	return fmt.Sprintf("offboard account=%s role=%s regions=%s", req.Role.Account, req.Role, strings.Join(req.Regions, ","))
 }
 
 // scopeFailed reports a scope that could not be reached: its requests fail,
 // so SQS (or the caller) retries them.
-func scopeFailed(s Scope, reqs []Request, reason string) *Report {
-	rep := NewReport(reqs, false)
+func scopeFailed(s Scope, reqs []request.Request, reason string) *request.Report {
+	rep := request.NewReport(reqs, false)
 	var ids []string
 	for _, r := range reqs {
 		ids = append(ids, r.ID)
 	}
-	rep.Add(Result{
-		ConnectionARN: everyConnection(PartitionOf(s.Region), s.Region, s.Account),
-		Outcome:       OutcomeFailed,
+	rep.Add(request.Result{
+		ConnectionARN: everyConnection(request.PartitionOf(s.Region), s.Region, s.Account),
+		Outcome:       request.OutcomeFailed,
 		Reason:        reason,
 		RequestIDs:    ids,
 	})
 	return rep
-}
-
-// mergePrecedence orders the outcomes two engines of one dispatch may give
-// the same connection (the home engine and an offboarding engine of the
-// same account and region): the goal reached first, then what must be
-// retried, then what kept it.
-var mergePrecedence = map[Outcome]int{
-	OutcomeDeleted: 0, OutcomeAlreadyDeleted: 1, OutcomeFailed: 2, OutcomeInUse: 3,
-	OutcomeProtected: 4, OutcomeTooYoung: 5, OutcomeWouldDelete: 6,
-}
-
-// merge combines the reports of one dispatch, one result per connection:
-// where two engines decided the same connection, the outcome first in
-// mergePrecedence stands for the requests of both. Invalid results are about
-// an input, not a connection, and are all kept.
-func merge(reqs []Request, reports []*Report, took time.Duration) *Report {
-	out := NewReport(reqs, false)
-	out.DryRun = len(reports) > 0
-	out.APICalls = map[string]int{}
-	out.Duration = took
-	var results []Result
-	at := map[string]int{} // connection ARN -> index in results
-	for _, r := range reports {
-		out.DryRun = out.DryRun && r.DryRun
-		for op, n := range r.APICalls {
-			out.APICalls[op] += n
-		}
-		out.APIRetries += r.APIRetries
-		for _, res := range r.Results {
-			i, seen := at[res.ConnectionARN]
-			if res.Outcome == OutcomeInvalid || !seen {
-				if res.Outcome != OutcomeInvalid {
-					at[res.ConnectionARN] = len(results)
-				}
-				results = append(results, res)
-				continue
-			}
-			prev := &results[i]
-			ids := slices.Concat(prev.RequestIDs, res.RequestIDs)
-			if mergePrecedence[res.Outcome] < mergePrecedence[prev.Outcome] {
-				*prev = res
-			}
-			prev.RequestIDs = nil
-			for _, id := range ids {
-				if !slices.Contains(prev.RequestIDs, id) {
-					prev.RequestIDs = append(prev.RequestIDs, id)
-				}
-			}
-		}
-	}
-	out.Add(results...)
-	return out
 }

@@ -1,23 +1,24 @@
-package cleanup_test
+package request_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 func TestParseConnectionARN(t *testing.T) {
 	const id = "0123456789abcdef0123456789abcdef"
 	tests := []struct {
 		in      string
-		want    cleanup.ARN
+		want    request.ARN
 		wantErr string
 	}{
 		{in: "arn:aws:apprunner:us-east-1:123456789012:connection/my-conn/" + id,
-			want: cleanup.ARN{Partition: "aws", Region: "us-east-1", Account: "123456789012", Resource: "connection", Name: "my-conn", ID: id}},
+			want: request.ARN{Partition: "aws", Region: "us-east-1", Account: "123456789012", Resource: "connection", Name: "my-conn", ID: id}},
 		{in: "arn:aws-cn:apprunner:cn-north-1:123456789012:connection/my_conn/" + id,
-			want: cleanup.ARN{Partition: "aws-cn", Region: "cn-north-1", Account: "123456789012", Resource: "connection", Name: "my_conn", ID: id}},
+			want: request.ARN{Partition: "aws-cn", Region: "cn-north-1", Account: "123456789012", Resource: "connection", Name: "my_conn", ID: id}},
 		{in: "", wantErr: "empty"},
 		{in: "my-conn", wantErr: "not an ARN"},
 		{in: "arn:aws:apprunner:us-east-1:123456789012:service/web-app/" + id, wantErr: "App Runner service, not a connection"},
@@ -32,7 +33,7 @@ func TestParseConnectionARN(t *testing.T) {
 		{in: strings.Repeat("a", 2048), wantErr: "longer than an ARN"},
 	}
 	for _, tt := range tests {
-		got, err := cleanup.ParseConnectionARN(tt.in)
+		got, err := request.ParseConnectionARN(tt.in)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("ParseConnectionARN(%.60q) error = %v, want one mentioning %q", tt.in, err, tt.wantErr)

@@ -1,9 +1,9 @@
-package cleanup_test
+package request_test
 
 import (
 	"testing"
 
-	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 func TestRedactReplacesWhatLooksLikeACredential(t *testing.T) {
@@ -25,7 +25,7 @@ func TestRedactReplacesWhatLooksLikeACredential(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := cleanup.Redact(tt.in); got != tt.want {
+			if got := request.Redact(tt.in); got != tt.want {
 				t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
@@ -33,7 +33,7 @@ func TestRedactReplacesWhatLooksLikeACredential(t *testing.T) {
 }
 
 func TestRejectionResultsAreRedacted(t *testing.T) {
-	res := cleanup.Reject("m-1", `{"action":"sweep","token":"ghp_0123456789abcdefABCDEF"}`, `unknown field "ghp_0123456789abcdefABCDEF"`).Result()
+	res := request.Reject("m-1", `{"action":"sweep","token":"ghp_0123456789abcdefABCDEF"}`, `unknown field "ghp_0123456789abcdefABCDEF"`).Result()
 	if res.ConnectionARN != `{"action":"sweep","token":"[redacted]"}` || res.Reason != `unknown field "[redacted]"` {
 		t.Errorf("result input %q, reason %q; want both redacted", res.ConnectionARN, res.Reason)
 	}
