@@ -44,6 +44,7 @@ type Dispatcher struct {
 	allowed  []string
 	org      *Organization
 	parallel int
+	progress func(done, total int)
 }
 
 // Organization lets a dispatcher run the work items of plans.
@@ -72,6 +73,14 @@ type Organization struct {
 // WithOrganization makes the dispatcher run work items through org.
 func (d *Dispatcher) WithOrganization(org Organization) *Dispatcher {
 	d.org = &org
+	return d
+}
+
+// WithProgress makes the dispatcher tell progress, as each scope of a run
+// ends, how many of the run's scopes have ended out of how many. It is
+// called from several goroutines, one call at a time.
+func (d *Dispatcher) WithProgress(progress func(done, total int)) *Dispatcher {
+	d.progress = progress
 	return d
 }
 
@@ -143,32 +152,37 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 	}
 
 	start := time.Now()
-	var (
-		mu      sync.Mutex
-		reports []*request.Report
-	)
-	add := func(r *request.Report) {
-		mu.Lock()
-		reports = append(reports, r)
-		mu.Unlock()
-	}
-	if len(homeReqs) > 0 {
-		add(d.home.Run(ctx, homeReqs))
-	}
 	scopes := slices.SortedFunc(maps.Keys(byScope), func(a, b Scope) int {
 		return strings.Compare(a.Account+a.Region+a.RoleARN, b.Account+b.Region+b.RoleARN)
 	})
+	var (
+		mu      sync.Mutex
+		reports []*request.Report
+		ended   int
+	)
+	add := func(r *request.Report, scope bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		reports = append(reports, r)
+		if scope && d.progress != nil {
+			ended++
+			d.progress(ended, len(scopes))
+		}
+	}
+	if len(homeReqs) > 0 {
+		add(d.home.Run(ctx, homeReqs), false)
+	}
 	forEach(ctx, d.parallel, len(scopes), func(ctx context.Context, i int) {
 		s := scopes[i]
 		eng, err := d.factory(ctx, s)
 		if err != nil {
-			add(scopeFailed(s, byScope[s], fmt.Sprintf("reach account %s in %s: %s", s.Account, s.Region, errText(err))))
+			add(scopeFailed(s, byScope[s], fmt.Sprintf("reach account %s in %s: %s", s.Account, s.Region, errText(err))), true)
 			return
 		}
-		add(eng.Run(ctx, byScope[s]))
+		add(eng.Run(ctx, byScope[s]), true)
 	}, func(i int, reason string) {
 		s := scopes[i]
-		add(scopeFailed(s, byScope[s], fmt.Sprintf("account %s in %s: %s", s.Account, s.Region, reason)))
+		add(scopeFailed(s, byScope[s], fmt.Sprintf("account %s in %s: %s", s.Account, s.Region, reason)), true)
 	})
 	rep := request.Merge(reqs, reports, time.Since(start))
 	rep.Add(refused...)

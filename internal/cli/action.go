@@ -16,7 +16,6 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/function"
 	"github.com/apprunner-tools/connection-cleanup/internal/request"
-	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
 // displayConfig is the configuration whose values the flags show as
@@ -29,10 +28,6 @@ func displayConfig(env Env) function.Config {
 	cfg, _ := function.LoadConfig(func(string) (string, bool) { return "", false })
 	return cfg
 }
-
-// regionParallelism is how many regions an offboard command works on at
-// once, as the function's dispatcher does.
-const regionParallelism = 4
 
 // runAction runs sweep, delete or offboard.
 func runAction(ctx context.Context, cmd string, args []string, env Env) int {
@@ -91,9 +86,9 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 		Metrics:     metrics,
 		ForceDryRun: !o.delete,
 	}
-	services := &serviceProgress{}
+	services, scopes := &serviceProgress{}, &scopeProgress{}
 	if env.StderrTerminal {
-		deps.Progress = services.set
+		deps.Progress, deps.ScopesDone = services.set, scopes.set
 	}
 	if o.region != "" {
 		deps.AWSOptions = append(deps.AWSOptions, awsconfig.WithRegion(o.region))
@@ -101,20 +96,20 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 	if o.profile != "" {
 		deps.AWSOptions = append(deps.AWSOptions, awsconfig.WithSharedConfigProfile(o.profile))
 	}
-	h, err := function.New(ctx, cfg, deps)
-	if err != nil && o.cmd == "offboard" && o.region == "" && strings.Contains(err.Error(), "no AWS region") {
+	app, err := function.New(ctx, cfg, deps)
+	if errors.Is(err, function.ErrNoRegion) && o.cmd == "offboard" && o.region == "" {
 		// Offboarding reaches its regions through the role; the home
 		// region only serves the credentials' own STS call.
 		deps.AWSOptions = append(deps.AWSOptions, awsconfig.WithRegion(reqs[0].Regions[0]))
-		h, err = function.New(ctx, cfg, deps)
+		app, err = function.New(ctx, cfg, deps)
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "no AWS region") {
+		if errors.Is(err, function.ErrNoRegion) {
 			err = fmt.Errorf("%w, or give --region", err)
 		}
 		return fail(err)
 	}
-	x := &executor{cmd: cmd, h: h, o: o, stderr: stderr, progress: env.StderrTerminal, services: services}
+	x := &executor{cmd: cmd, app: app, o: o, stderr: stderr, progress: env.StderrTerminal, services: services, scopes: scopes}
 	start := time.Now()
 
 	var rep *request.Report
@@ -147,7 +142,7 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 }
 
 // requests turns the arguments into the engine's checked requests; for
-// offboard, one per region, and the role is allowed in cfg.
+// offboard, the role is allowed in cfg.
 func (o *options) requests(cfg *function.Config) ([]request.Request, error) {
 	var raws []request.RawRequest
 	switch o.cmd {
@@ -174,18 +169,12 @@ func (o *options) requests(cfg *function.Config) ([]request.Request, error) {
 			return nil, err
 		}
 		arn := role.String()
-		// The whole request first, for its rules (how many regions).
-		if _, _, err := (request.RawRequest{Action: request.ActionOffboard, RoleARN: &arn, Regions: regions}).Check(); err != nil {
-			return nil, err
-		}
 		// The operator names the role: that is the decision
 		// OFFBOARD_ROLE_ARNS records for the function.
 		if !slices.Contains(cfg.OffboardRoles, arn) {
 			cfg.OffboardRoles = append(cfg.OffboardRoles, arn)
 		}
-		for _, r := range regions {
-			raws = append(raws, request.RawRequest{Action: request.ActionOffboard, RoleARN: &arn, Regions: []string{r}})
-		}
+		raws = append(raws, request.RawRequest{Action: request.ActionOffboard, RoleARN: &arn, Regions: regions})
 	}
 	var reqs []request.Request
 	for _, raw := range raws {
@@ -205,76 +194,49 @@ func (o *options) requests(cfg *function.Config) ([]request.Request, error) {
 	return reqs, nil
 }
 
-// executor runs requests through the function's handler.
+// executor runs requests through the function's application.
 type executor struct {
 	cmd      string
-	h        *trigger.Handler
+	app      *function.App
 	o        *options
 	stderr   *lockedWriter
 	progress bool
 	// services is the home engine's usage index as it is built, shown
-	// by sweep and delete.
+	// by sweep and delete; scopes the offboarded regions that are done.
 	services *serviceProgress
+	scopes   *scopeProgress
 	// unshown counts connections a confirmed offboarding deleted that
 	// its dry run had not shown.
 	unshown int
 }
 
 // run runs the requests, as dry runs if dryRun, publishes the report
-// (decision logs, metrics) and returns it. Offboard requests, one per
-// region, run regionParallelism at a time, with their progress shown.
+// (decision logs, metrics) and returns it. The dispatcher works on an
+// offboarding's regions four at a time; the spinner shows how many are
+// done.
 func (x *executor) run(ctx context.Context, reqs []request.Request, dryRun bool) *request.Report {
 	reqs = slices.Clone(reqs)
 	for i := range reqs {
 		reqs[i].DryRun = dryRun
 	}
-	var reps []*request.Report
-	if x.cmd != "offboard" {
+	var status func() string
+	if x.cmd == "offboard" {
+		verb := map[bool]string{true: "deciding on", false: "offboarding"}[dryRun]
+		account, regions := reqs[0].Role.Account, len(reqs[0].Regions)
+		x.scopes.reset()
+		status = func() string {
+			return fmt.Sprintf("%s account %s: %d/%d account-regions done", verb, account, x.scopes.done(), regions)
+		}
+	} else {
 		verb := map[bool]string{true: "deciding", false: "deleting"}[dryRun]
 		x.services.reset()
-		stop := x.spin(func() string { return verb + x.services.String() })
-		reps = []*request.Report{x.h.Runner.Run(ctx, reqs)}
-		stop()
-	} else {
-		reps = x.runRegions(ctx, reqs, dryRun)
+		status = func() string { return verb + x.services.String() }
 	}
-	rep := mergeReports(request.Action(x.cmd), dryRun, reps...)
-	if x.h.Publisher != nil {
-		x.h.Publisher.Publish(ctx, "command", rep)
-	}
-	return rep
-}
-
-func (x *executor) runRegions(ctx context.Context, reqs []request.Request, dryRun bool) []*request.Report {
-	reps := make([]*request.Report, len(reqs))
-	var (
-		mu   sync.Mutex
-		done int
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, regionParallelism)
-	)
-	account := reqs[0].Role.Account
-	verb := map[bool]string{true: "deciding on", false: "offboarding"}[dryRun]
-	stop := x.spin(func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return fmt.Sprintf("%s account %s: %d/%d account-regions done", verb, account, done, len(reqs))
-	})
-	for i := range reqs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			rep := x.h.Runner.Run(ctx, reqs[i:i+1])
-			mu.Lock()
-			reps[i] = rep
-			done++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	stop := x.spin(status)
+	rep := x.app.Run(ctx, reqs)
 	stop()
-	return reps
+	x.app.Publish(ctx, "command", rep)
+	return rep
 }
 
 // deleteShown is the real run after a confirmed dry run. A sweep or a
@@ -298,15 +260,16 @@ func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry 
 	}
 	var real *request.Report
 	if x.cmd == "offboard" {
-		var again []request.Request
-		for _, req := range reqs {
+		// The regions where the dry run would delete, in the order asked.
+		again := slices.Clone(reqs[:1])
+		again[0].Regions = slices.DeleteFunc(slices.Clone(again[0].Regions), func(region string) bool {
 			for arn := range shown {
-				if a, err := request.ParseConnectionARN(arn); err == nil && a.Region == req.Regions[0] {
-					again = append(again, req)
-					break
+				if a, err := request.ParseConnectionARN(arn); err == nil && a.Region == region {
+					return false
 				}
 			}
-		}
+			return true
+		})
 		real = x.run(ctx, again, false)
 	} else {
 		var dels []request.Request
@@ -324,11 +287,10 @@ func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry 
 	for _, r := range real.Results {
 		byARN[r.ConnectionARN] = r
 	}
-	out := mergeReports(request.Action(x.cmd), false, real)
-	out.Results, out.Counts = nil, map[request.Outcome]int{}
-	for _, o := range request.Outcomes() {
-		out.Counts[o] = 0
-	}
+	out := request.NewReport(nil, false)
+	out.Action = real.Action
+	out.AddCalls(real)
+	out.AddCalls(dry)
 	used := map[string]bool{}
 	for _, r := range dry.Results {
 		if nr, ok := byARN[r.ConnectionARN]; ok {
@@ -349,13 +311,6 @@ func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry 
 			}
 		}
 	}
-	for op, n := range dry.APICalls {
-		if out.APICalls == nil {
-			out.APICalls = map[string]int{}
-		}
-		out.APICalls[op] += n
-	}
-	out.APIRetries += dry.APIRetries
 	return out
 }
 
@@ -390,4 +345,24 @@ func (p *serviceProgress) String() string {
 		return ""
 	}
 	return fmt.Sprintf(", services described %d/%d", p.described, p.total)
+}
+
+// scopeProgress counts the accounts and regions of a run that are done.
+type scopeProgress struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (p *scopeProgress) set(done, _ int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n = done
+}
+
+func (p *scopeProgress) reset() { p.set(0, 0) }
+
+func (p *scopeProgress) done() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
 }

@@ -14,27 +14,6 @@ import (
 	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
-// mergeReports joins the reports of one command's runs into one.
-func mergeReports(action request.Action, dryRun bool, reps ...*request.Report) *request.Report {
-	out := request.NewReport(nil, dryRun)
-	out.Action = action
-	for _, r := range reps {
-		if r == nil {
-			continue
-		}
-		out.Add(r.Results...)
-		for op, n := range r.APICalls {
-			if out.APICalls == nil {
-				out.APICalls = map[string]int{}
-			}
-			out.APICalls[op] += n
-		}
-		out.APIRetries += r.APIRetries
-		out.OmittedResults += r.OmittedResults
-	}
-	return out
-}
-
 // exitStatus is the status a report ends the command with: an invalid
 // result is an error no retry fixes; a failed one, or one still in use
 // that was named (delete) or offboarded, is work left. A sweep leaves

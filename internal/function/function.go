@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -23,6 +21,7 @@ import (
 	"github.com/apprunner-tools/connection-cleanup/internal/org"
 	"github.com/apprunner-tools/connection-cleanup/internal/report"
 	"github.com/apprunner-tools/connection-cleanup/internal/request"
+	"github.com/apprunner-tools/connection-cleanup/internal/scopes"
 	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
@@ -51,6 +50,10 @@ type Deps struct {
 	// cleanup.Config.Progress says. Offboarded scopes' engines do not
 	// report: their runs go on at once and would mix their numbers.
 	Progress func(described, listed int)
+	// ScopesDone, when not nil, is told as each account and region of a
+	// run ends how many of its accounts and regions have ended, out of
+	// how many.
+	ScopesDone func(done, total int)
 }
 
 // Tracer traces the engine's phases, and every AWS call of the clients
@@ -60,10 +63,13 @@ type Tracer interface {
 	InstrumentAWS(cfg *aws.Config)
 }
 
-// New builds the function's handler. It loads the AWS configuration the
-// standard way, so AWS_REGION, credentials and AWS_ENDPOINT_URL_APPRUNNER
-// apply with no special code.
-func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
+// ErrNoRegion is New's error when the AWS configuration names no region.
+var ErrNoRegion = errors.New("no AWS region: set AWS_REGION")
+
+// New builds the application. It loads the AWS configuration the standard
+// way, so AWS_REGION, credentials and AWS_ENDPOINT_URL_APPRUNNER apply with
+// no special code.
+func New(ctx context.Context, cfg Config, deps Deps) (*App, error) {
 	opts := append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRetryer(func() aws.Retryer {
 		return retry.AddWithMaxAttempts(retry.NewAdaptiveMode(), maxAttempts)
 	})}, deps.AWSOptions...)
@@ -72,7 +78,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if awsCfg.Region == "" {
-		return nil, errors.New("no AWS region: set AWS_REGION")
+		return nil, ErrNoRegion
 	}
 	// The credentials' account is asked even when ACCOUNT_ID is set: the
 	// engine trusts the configured account to judge every ARN, so
@@ -104,28 +110,29 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	scopes := newScopeEngines(awsCfg, policy, tracer)
+	engines := scopes.New(awsCfg, policy, tracer)
 	// Sweeps and offboarding reach different OUs: the offboarding OU is
 	// not one of the sweeps', nor the sweep OUs the offboarding's.
 	dir := org.NewDirectory(organizations.NewFromConfig(awsCfg), org.Settings{
 		Home: policy.Account, SweepOUs: cfg.OrganizationOUs, OffboardOU: cfg.OffboardOU, OffboardHome: cfg.OffboardHome,
 	})
-	runner := cleanup.NewDispatcher(home, scopes.engine, cfg.OffboardRoles).WithOrganization(cleanup.Organization{
+	runner := cleanup.NewDispatcher(home, engines.Engine, cfg.OffboardRoles).WithOrganization(cleanup.Organization{
 		Home:              cleanup.Scope{Account: policy.Account, Region: policy.Region},
 		Partition:         policy.Partition,
 		MemberRole:        cfg.MemberRoleName,
 		Admit:             dir.Admit,
 		ManagementAccount: dir.ManagementAccount,
-	})
+	}).WithProgress(deps.ScopesDone)
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,
 		Logger:    deps.Logger,
 		Metrics:   deps.Metrics,
 		LogLevel:  cfg.LogLevel,
 	})
+	app := &App{dispatcher: runner, publisher: publisher{pub: pub, logger: deps.Logger}}
 	h := &trigger.Handler{
 		Runner:    runner,
-		Publisher: publisher{pub: pub, logger: deps.Logger},
+		Publisher: app.publisher,
 		Options: trigger.Options{
 			CustomEventSource: cfg.CustomEventSource, OffboardOUID: cfg.OffboardOU, ProgressQuery: cfg.ProgressQuery,
 			// Work items are the planner's, and the planner sends them
@@ -144,7 +151,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*trigger.Handler, error) {
 		planner.DryRun = policy.DryRun
 		h.Planner = planner
 	}
-	return h, nil
+	app.handler = h
+	return app, nil
 }
 
 // identity is whom the credentials belong to.
@@ -184,121 +192,6 @@ func (id identity) matches(account, region string) error {
 		return fmt.Errorf("region %s is in partition %s but the credentials (%s) are of partition %s", region, p, id.arn, id.partition)
 	}
 	return nil
-}
-
-// Bounds of the scope engines a warm function keeps. Each holds an App
-// Runner client and a usage index; requests decide which scopes exist, so
-// the cache must not grow with them.
-const (
-	maxScopeEngines = 32
-	scopeEngineIdle = 15 * time.Minute
-)
-
-// scopeEngines makes and keeps the engines of offboarded scopes: one per
-// account and region, reused by later invocations of a warm function with
-// their usage index and their credentials cache. At most maxScopeEngines
-// are kept; one unused for scopeEngineIdle is dropped, and past the bound
-// the least recently used goes.
-type scopeEngines struct {
-	base    aws.Config
-	policy  cleanup.Config
-	tracer  cleanup.Tracer
-	now     func() time.Time
-	mu      sync.Mutex
-	engines map[cleanup.Scope]*scopeEngine
-	creds   map[string]*aws.CredentialsCache // by role ARN, shared by its regions, dropped with its last engine
-}
-
-type scopeEngine struct {
-	engine   *cleanup.Engine
-	lastUsed time.Time
-}
-
-func newScopeEngines(base aws.Config, policy cleanup.Config, tracer cleanup.Tracer) *scopeEngines {
-	return &scopeEngines{
-		base: base, policy: policy, tracer: tracer, now: time.Now,
-		engines: map[cleanup.Scope]*scopeEngine{}, creds: map[string]*aws.CredentialsCache{},
-	}
-}
-
-// roleSessionName names the function's sessions in the offboarded account's
-// CloudTrail.
-const roleSessionName = "apprunner-connection-cleanup"
-
-func (s *scopeEngines) engine(_ context.Context, sc cleanup.Scope) (cleanup.Runner, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	s.evict(now)
-	if e, ok := s.engines[sc]; ok {
-		e.lastUsed = now
-		return e.engine, nil
-	}
-	cfg := s.base.Copy()
-	cfg.Region = sc.Region
-	if sc.RoleARN != "" {
-		// Credentials are fetched on the first call and refreshed a minute
-		// before they expire; a role that cannot be assumed fails that
-		// call, and the scope's requests end failed with the reason.
-		creds, ok := s.creds[sc.RoleARN]
-		if !ok {
-			provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(s.base), sc.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-				o.RoleSessionName = roleSessionName
-			})
-			creds = aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = time.Minute })
-			s.creds[sc.RoleARN] = creds
-		}
-		cfg.Credentials = creds
-	}
-	policy := s.policy
-	policy.Account, policy.Region, policy.Partition = sc.Account, sc.Region, ""
-	if sc.Offboard {
-		// The account is leaving App Runner: no connection is too young to go.
-		policy.MinAge = 0
-	}
-	e, err := cleanup.New(apprunner.NewFromConfig(cfg), policy, s.tracer)
-	if err != nil {
-		return nil, err
-	}
-	if len(s.engines) >= maxScopeEngines {
-		s.dropLeastRecentlyUsed()
-	}
-	s.engines[sc] = &scopeEngine{engine: e, lastUsed: now}
-	return e, nil
-}
-
-// evict drops the engines unused for scopeEngineIdle.
-func (s *scopeEngines) evict(now time.Time) {
-	for sc, e := range s.engines {
-		if now.Sub(e.lastUsed) >= scopeEngineIdle {
-			s.drop(sc)
-		}
-	}
-}
-
-// drop forgets a scope's engine, and its role's credentials once no kept
-// engine uses the role: plans reach a role in every member account.
-func (s *scopeEngines) drop(sc cleanup.Scope) {
-	delete(s.engines, sc)
-	for other := range s.engines {
-		if other.RoleARN == sc.RoleARN {
-			return
-		}
-	}
-	delete(s.creds, sc.RoleARN)
-}
-
-func (s *scopeEngines) dropLeastRecentlyUsed() {
-	var (
-		oldest cleanup.Scope
-		at     time.Time
-	)
-	for sc, e := range s.engines {
-		if at.IsZero() || e.lastUsed.Before(at) {
-			oldest, at = sc, e.lastUsed
-		}
-	}
-	s.drop(oldest)
 }
 
 // publisher adapts report.Publisher to the trigger's hook. Reporting must

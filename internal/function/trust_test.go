@@ -19,7 +19,6 @@ import (
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/function"
-	"github.com/apprunner-tools/connection-cleanup/internal/trigger"
 )
 
 // The reproductions of the trust review, each against the demo data: the
@@ -98,7 +97,7 @@ func (w *trustWorld) function(t *testing.T, env map[string]string) *invoker {
 
 // invoker is the function, and where it logs.
 type invoker struct {
-	h    *trigger.Handler
+	h    *function.App
 	logs *logBuffer
 }
 

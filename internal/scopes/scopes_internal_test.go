@@ -1,4 +1,4 @@
-package function
+package scopes
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // so a warm function must not keep an engine for every one it ever saw.
 func TestScopeEnginesAreBoundedAndExpire(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := newScopeEngines(aws.Config{Region: "us-east-1"}, cleanup.Config{Account: "123456789012", Region: "us-east-1"}, nil)
+	s := New(aws.Config{Region: "us-east-1"}, cleanup.Config{Account: "123456789012", Region: "us-east-1"}, nil)
 	s.now = func() time.Time { return now }
 	scope := func(i int) cleanup.Scope {
 		account := fmt.Sprintf("%012d", 100000000000+i)
@@ -23,7 +23,7 @@ func TestScopeEnginesAreBoundedAndExpire(t *testing.T) {
 	}
 	get := func(i int) cleanup.Runner {
 		t.Helper()
-		e, err := s.engine(context.Background(), scope(i))
+		e, err := s.Engine(context.Background(), scope(i))
 		if err != nil {
 			t.Fatal(err)
 		}
