@@ -43,6 +43,8 @@ const (
 type echoRunner struct {
 	outcomes  map[string]request.Outcome
 	nilReport bool
+	// anonymous leaves the results' request IDs out.
+	anonymous bool
 
 	mu    sync.Mutex
 	calls [][]request.Request
@@ -84,6 +86,11 @@ func (r *echoRunner) Run(_ context.Context, reqs []request.Request) *request.Rep
 			}
 			byARN[a] = len(rep.Results)
 			rep.Add(request.Result{ConnectionARN: a, Outcome: o, RequestIDs: []string{q.ID}})
+		}
+	}
+	if r.anonymous {
+		for i := range rep.Results {
+			rep.Results[i].RequestIDs = nil
 		}
 	}
 	return rep
@@ -491,6 +498,33 @@ func TestInvocationThatDidNotFinishReturnsTheReportWithAnIncompleteError(t *test
 			var rep request.Report
 			if err := json.Unmarshal(out, &rep); err != nil || len(rep.Results) == 0 {
 				t.Errorf("response %q (%v), want the report", out, err)
+			}
+		})
+	}
+}
+
+// TestTheOnlyRequestOwnsEveryResult: an invocation of one request that
+// waits for services is waiting for every connection in use, even a
+// result that names no request.
+func TestTheOnlyRequestOwnsEveryResult(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		payload []byte
+		want    int
+	}{
+		{"one request waiting", customEvent(t, `{"action":"delete","connectionArns":["`+billing+`"],"waitForServices":true}`), 1},
+		{"one request not waiting", customEvent(t, `{"action":"delete","connectionArns":["`+billing+`"]}`), 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &trigger.Handler{Runner: &echoRunner{outcomes: map[string]request.Outcome{billing: request.OutcomeInUse}, anonymous: true}}
+			_, err := h.Invoke(context.Background(), tt.payload)
+			var inc *trigger.IncompleteError
+			got := 0
+			if errors.As(err, &inc) {
+				got = inc.Waiting
+			}
+			if got != tt.want {
+				t.Errorf("waiting for %d connections (%v), want %d", got, err, tt.want)
 			}
 		})
 	}
