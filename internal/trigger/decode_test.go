@@ -560,46 +560,113 @@ func TestDecodeDuplicateMessageIDsAreProcessedOnce(t *testing.T) {
 	}
 }
 
-// TestRoundTrip checks that aws-lambda-go's event types hold every field
-// of the samples, as aws-lambda-go's own event tests do.
+// refusedSamples are the samples meant to be refused, and why: they have
+// no type to round trip through.
+var refusedSamples = map[string]string{
+	"direct-unknown-field.json":         "a misspelt field (dry_run)",
+	"direct-wrong-type.json":            "dryRun as a string",
+	"not-json.txt":                      "not JSON",
+	"null.json":                         "null",
+	"number.json":                       "a number",
+	"sns-event.json":                    "an SNS event, no trigger of this function",
+	"eventbridge-custom-no-detail.json": "a custom event without detail",
+}
+
+// TestRoundTrip checks that every sample, the project's own in events/
+// among them, survives the types it is read into: aws-lambda-go's event
+// types (as aws-lambda-go's own event tests do) and the function's own
+// JSON request, in a direct invocation, a custom event's detail or an SQS
+// body. Every sample must be claimed, by a type or as one meant to be
+// refused, so that a new sample cannot go untested.
 func TestRoundTrip(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.json")
+	own, err := filepath.Glob("testdata/*")
 	if err != nil {
 		t.Fatal(err)
 	}
+	shipped, err := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := append(own, shipped...)
+	if len(own) < 30 || len(shipped) < 8 {
+		t.Fatalf("%d samples in testdata and %d in events/: the globs found too few", len(own), len(shipped))
+	}
 	for _, f := range files {
 		name := filepath.Base(f)
-		var target any
-		switch {
-		case strings.HasPrefix(name, "sqs-"):
-			target = &events.SQSEvent{}
-		case strings.HasPrefix(name, "eventbridge-") && name != "eventbridge-custom-no-detail.json":
-			target = &events.EventBridgeEvent{}
-		default:
-			continue
-		}
 		t.Run(name, func(t *testing.T) {
-			in := readTestdata(t, name)
-			if err := json.Unmarshal(in, target); err != nil {
-				t.Fatalf("unmarshal: %v", err)
-			}
-			out, err := json.Marshal(target)
+			in, err := os.ReadFile(f)
 			if err != nil {
-				t.Fatalf("marshal: %v", err)
-			}
-			var want, got any
-			if err := json.Unmarshal(in, &want); err != nil {
 				t.Fatal(err)
 			}
-			if err := json.Unmarshal(out, &got); err != nil {
-				t.Fatal(err)
+			if why, ok := refusedSamples[name]; ok {
+				if _, err := Decode(in, Options{}); err == nil {
+					t.Fatalf("decoded, but kept as a sample to refuse (%s)", why)
+				}
+				return
 			}
-			// The struct also emits its zero-valued fields that the sample
-			// omits (md5OfMessageAttributes); every sample field must survive.
-			if d := cmp.Diff(want, subset(got, want)); d != "" {
-				t.Errorf("round trip lost or changed fields (-sample +round trip):\n%s", d)
+			var envelope struct {
+				Records    []json.RawMessage `json:"Records"`
+				DetailType *string           `json:"detail-type"`
+				Source     string            `json:"source"`
+				Detail     json.RawMessage   `json:"detail"`
+			}
+			if err := json.Unmarshal(in, &envelope); err != nil {
+				t.Fatalf("not a JSON object (list it in refusedSamples if it is meant to be refused): %v", err)
+			}
+			switch {
+			case envelope.Records != nil:
+				var ev events.SQSEvent
+				roundTrip(t, "SQSEvent", in, &ev)
+				for _, r := range ev.Records {
+					if isWireRequest(r.Body) {
+						roundTrip(t, "the body of "+r.MessageId, []byte(r.Body), &wireRequest{})
+					}
+				}
+			case envelope.DetailType != nil:
+				roundTrip(t, "EventBridgeEvent", in, &events.EventBridgeEvent{})
+				if envelope.Source == DefaultCustomEventSource && isWireRequest(string(envelope.Detail)) {
+					roundTrip(t, "the detail", envelope.Detail, &wireRequest{})
+				}
+			default:
+				if !isWireRequest(string(in)) {
+					t.Fatal("neither an event nor a request the function reads: list it in refusedSamples if it is meant to be refused")
+				}
+				roundTrip(t, "a direct request", in, &wireRequest{})
 			}
 		})
+	}
+}
+
+// isWireRequest tells a JSON request, decoded as strictly as the function
+// decodes one.
+func isWireRequest(s string) bool {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	var w wireRequest
+	return strings.HasPrefix(strings.TrimSpace(s), "{") && dec.Decode(&w) == nil
+}
+
+// roundTrip decodes in into target and encodes it again: every field of in
+// must survive. The struct also emits zero-valued fields that the sample
+// omits (md5OfMessageAttributes, a request's null fields).
+func roundTrip(t *testing.T, what string, in []byte, target any) {
+	t.Helper()
+	if err := json.Unmarshal(in, target); err != nil {
+		t.Fatalf("%s: unmarshal: %v", what, err)
+	}
+	out, err := json.Marshal(target)
+	if err != nil {
+		t.Fatalf("%s: marshal: %v", what, err)
+	}
+	var want, got any
+	if err := json.Unmarshal(in, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, subset(got, want)); d != "" {
+		t.Errorf("%s: round trip lost or changed fields (-sample +round trip):\n%s", what, d)
 	}
 }
 
