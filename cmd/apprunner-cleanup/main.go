@@ -3,7 +3,7 @@
 // engine and configuration, as a dry run unless told --delete:
 //
 //	apprunner-cleanup sweep --region eu-west-1
-//	apprunner-cleanup delete --delete arn:aws:apprunner:us-east-1:123456789012:connection/old/0123abcd
+//	apprunner-cleanup delete --delete arn:aws:apprunner:us-east-1:123456789012:connection/legacy-github/7c3bb97d87a2b0d482acd89eaad25d3b
 //	apprunner-cleanup offboard --account 210987654321 --regions us-east-1,eu-west-1
 //
 // See apprunner-cleanup --help; the logic is in internal/cli.

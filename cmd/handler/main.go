@@ -71,7 +71,7 @@ func once(cfg function.Config, args []string, stdin io.Reader, stdout, stderr io
 	eventFile := fs.String("event", "-", "`file` holding the event to handle; - reads standard input")
 	dryRun := fs.Bool("dry-run", false, "decide without deleting anything, whatever the event asks")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bootstrap [--event FILE] [--dry-run]\n\nHandles one event (a direct request, an EventBridge event or an SQS batch) and prints the response.\nConfiguration comes from the environment: see the README.")
+		fmt.Fprintln(stderr, "usage: bootstrap [--event FILE] [--dry-run]\n\nHandles one event (a direct request, an EventBridge event or an SQS batch) and prints the response.\nConfiguration comes from the environment: see docs/configuration.md.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -96,7 +96,7 @@ func once(cfg function.Config, args []string, stdin io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	h, err := function.New(ctx, cfg, function.Deps{Logger: logger, Metrics: stderr, Tracer: tracer, ForceDryRun: *dryRun})
+	h, err := function.New(ctx, cfg, function.Deps{Logger: logger, Metrics: stderr, Tracer: tracer, ForceDryRun: *dryRun, DryRunBy: "--dry-run"})
 	if err != nil {
 		return err
 	}

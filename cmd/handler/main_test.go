@@ -35,6 +35,7 @@ type commandReport struct {
 	Results []struct {
 		Name    string `json:"connectionName"`
 		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
 	} `json:"results"`
 }
 
@@ -47,11 +48,13 @@ func TestCommandHandlesOneEventAndPrintsTheReport(t *testing.T) {
 		dryRun      string // DRY_RUN
 		wantDryRun  bool
 		wantDeleted bool
+		// wantBy is what the would_delete reasons say made the dry run.
+		wantBy string
 	}{
-		{"--event with --dry-run", []string{"--event", sweep, "--dry-run"}, "", "false", true, false},
-		{"standard input with --dry-run", []string{"--dry-run"}, `{"action":"sweep"}`, "false", true, false},
-		{"--event with DRY_RUN=false deletes", []string{"--event", sweep}, "", "false", false, true},
-		{"--event with DRY_RUN unset is a dry run", []string{"--event", sweep}, "", "", true, false},
+		{"--event with --dry-run", []string{"--event", sweep, "--dry-run"}, "", "false", true, false, "dry run (--dry-run): "},
+		{"standard input with --dry-run", []string{"--dry-run"}, `{"action":"sweep"}`, "false", true, false, "dry run (--dry-run): "},
+		{"--event with DRY_RUN=false deletes", []string{"--event", sweep}, "", "false", false, true, ""},
+		{"--event with DRY_RUN unset is a dry run", []string{"--event", sweep}, "", "", true, false, "dry run (DRY_RUN is on): "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,6 +70,11 @@ func TestCommandHandlesOneEventAndPrintsTheReport(t *testing.T) {
 			var rep commandReport
 			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 				t.Fatalf("stdout is not the report: %v\n%s", err, stdout.String())
+			}
+			for _, r := range rep.Results {
+				if r.Outcome == "would_delete" && !strings.HasPrefix(r.Reason, tt.wantBy) {
+					t.Errorf("%s: reason %q, want it to start %q", r.Name, r.Reason, tt.wantBy)
+				}
 			}
 			deleted := emu.Stats().Calls["DeleteConnection"] > 0
 			if rep.DryRun != tt.wantDryRun || deleted != tt.wantDeleted {

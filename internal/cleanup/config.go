@@ -23,6 +23,9 @@ type Config struct {
 	// DryRun decides nothing destructive: would_delete instead of deleted.
 	// Requests may ask for a dry run, never lift this one.
 	DryRun bool
+	// DryRunBy names what made DryRun true, for the decisions' reasons
+	// ("dry run (DRY_RUN is on)" when empty).
+	DryRunBy string
 	// MinAge keeps connections created more recently than this out of
 	// sweeps (too_young). Explicitly named connections are not age-checked.
 	MinAge time.Duration

@@ -1,6 +1,7 @@
 package cleanup
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -25,7 +26,7 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 		if t.dryRun {
 			why := "dry run requested"
 			if r.e.cfg.DryRun {
-				why = "dry run (DRY_RUN is on)"
+				why = "dry run (" + cmp.Or(r.e.cfg.DryRunBy, "DRY_RUN is on") + ")"
 			}
 			t.conclude(request.OutcomeWouldDelete, why+": no service uses it and policy allows deletion", nil)
 			return

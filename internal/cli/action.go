@@ -85,6 +85,7 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		Metrics:     metrics,
 		ForceDryRun: !o.delete,
+		DryRunBy:    "no --delete",
 	}
 	services, scopes := &serviceProgress{}, &scopeProgress{}
 	if env.StderrTerminal {
@@ -104,8 +105,17 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 		app, err = function.New(ctx, cfg, deps)
 	}
 	if err != nil {
-		if errors.Is(err, function.ErrNoRegion) {
+		var mismatch *function.AccountMismatchError
+		switch {
+		case errors.Is(err, function.ErrNoRegion):
 			err = fmt.Errorf("%w, or give --region", err)
+		case errors.As(err, &mismatch) && o.cmd != "offboard":
+			by := "ACCOUNT_ID is " + mismatch.Configured
+			if o.account != "" {
+				by = "--account " + mismatch.Configured
+			}
+			err = fmt.Errorf("%s, but the credentials (%s) belong to account %s: the command works in the credentials' own account; "+
+				"give other credentials (--profile) or leave the account out", by, mismatch.Principal, mismatch.Actual)
 		}
 		return fail(err)
 	}
@@ -124,7 +134,11 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 			rep = dry
 			break
 		}
-		if !confirm(env, stderr, dry) {
+		if !confirm(ctx, env, stderr, dry) {
+			if ctx.Err() != nil {
+				fmt.Fprintln(stderr, "Interrupted: nothing was deleted.")
+				return ExitError
+			}
 			fmt.Fprintln(stderr, "Not confirmed: nothing was deleted.")
 			return ExitError
 		}
@@ -133,7 +147,8 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 	status := exitStatus(cmd, rep)
 	var note string
 	if x.unshown > 0 {
-		note = fmt.Sprintf("%d deleted connection(s) were not in the dry run: created since, and offboarding takes every connection.", x.unshown)
+		note = fmt.Sprintf("%s not in the dry run: created since, and offboarding takes every connection.",
+			map[bool]string{true: "1 deleted connection was", false: fmt.Sprintf("%d deleted connections were", x.unshown)}[x.unshown == 1])
 	}
 	if err := write(env, o, rep, time.Since(start), status, note); err != nil {
 		return fail(err)

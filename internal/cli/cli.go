@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
 )
 
@@ -100,7 +101,7 @@ Exit status:
 Examples:
   apprunner-cleanup sweep --region eu-west-1
   apprunner-cleanup sweep --delete --profile prod
-  apprunner-cleanup delete --delete --yes arn:aws:apprunner:us-east-1:123456789012:connection/old/0123abcd
+  apprunner-cleanup delete --delete --yes arn:aws:apprunner:us-east-1:123456789012:connection/legacy-github/7c3bb97d87a2b0d482acd89eaad25d3b
   apprunner-cleanup offboard --account 210987654321 --role AppRunnerConnectionCleanup --regions us-east-1,eu-west-1
   apprunner-cleanup sweep --output json | jq '.counts'
 `
@@ -138,7 +139,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return runAction(ctx, cmd, rest, env)
 	}
 	if strings.HasPrefix(cmd, "-") {
-		fmt.Fprintf(env.Stderr, "%s: flags go after the command, e.g. %s sweep %s\n%s\n", name, name, cmd, usageLine)
+		fmt.Fprintf(env.Stderr, "%s: flags go after the command, e.g. %s %s\n%s\n", name, name, strings.Join(commandFirst(args), " "), usageLine)
 		return ExitError
 	}
 	return unknownCommand(env, cmd)
@@ -225,4 +226,14 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// commandFirst moves the first command of args before the flags that
+// precede it, or puts sweep first when args name none.
+func commandFirst(args []string) []string {
+	i := slices.IndexFunc(args, func(a string) bool { _, ok := commandText[a]; return ok })
+	if i < 0 {
+		return append([]string{"sweep"}, args...)
+	}
+	return slices.Concat(args[i:i+1], args[:i], args[i+1:])
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
@@ -102,7 +104,7 @@ func TestSweepIsADryRunUnlessToldDelete(t *testing.T) {
 		{name: "--delete on a terminal, the account typed", args: []string{"sweep", "--delete"},
 			term: terminal{stdin: true, typed: home + "\n"}, code: 0, deleted: true,
 			out:    []string{"7 deleted, 2 in_use, 1 protected, 1 too_young"},
-			errOut: []string{"Will delete 7 connection(s) in account 123456789012, region us-east-1:", orphanARN, "Type the account ID (123456789012)"}},
+			errOut: []string{"Will delete 7 connections in account 123456789012, region us-east-1:", orphanARN, "Type the account ID (123456789012)"}},
 		{name: "--delete on a terminal, a wrong answer", args: []string{"sweep", "--delete"},
 			term: terminal{stdin: true, typed: "yes\n"}, code: 1,
 			errOut: []string{"Type the account ID", "Not confirmed: nothing was deleted."}},
@@ -170,6 +172,54 @@ func TestConfirmedDeletionDeletesOnlyWhatTheDryRunShowed(t *testing.T) {
 	}
 }
 
+// TestInterruptAtTheQuestionEndsTheCommandDeletingNothing: Ctrl-C while
+// the question waits for an answer ends the command at once, although
+// standard input never answers.
+func TestInterruptAtTheQuestionEndsTheCommandDeletingNothing(t *testing.T) {
+	emu := useEmulator(t)
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	never, typing := io.Pipe() // nothing is ever typed
+	t.Cleanup(func() { typing.Close() })
+	var stdout bytes.Buffer
+	stderr := &watcher{seen: "Type the account ID", then: interrupt}
+	code := cli.Run(ctx, []string{"sweep", "--delete"}, cli.Env{
+		Stdin: never, Stdout: &stdout, Stderr: stderr, LookupEnv: os.LookupEnv, StdinTerminal: true,
+	})
+	if code != cli.ExitError || !strings.Contains(stderr.String(), "Interrupted: nothing was deleted.") {
+		t.Errorf("exit status %d, stderr:\n%s", code, stderr.String())
+	}
+	if n := deletions(emu); n != 0 {
+		t.Errorf("%d DeleteConnection calls after an interrupt", n)
+	}
+}
+
+// watcher is a stderr that calls then once what it was written holds seen.
+type watcher struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	seen string
+	then func()
+	done bool
+}
+
+func (w *watcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.done && strings.Contains(w.buf.String(), w.seen) {
+		w.done = true
+		w.then()
+	}
+	return len(p), nil
+}
+
+func (w *watcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
 type lateConnection struct {
 	emu     *apprunnerlocal.Server
 	account string // default: home
@@ -219,7 +269,7 @@ func TestConfirmedOffboardingSaysWhatItDidNotShow(t *testing.T) {
 	if want := "2 deleted (2 connections"; !strings.Contains(stdout.String(), want) {
 		t.Errorf("stdout does not say %q:\n%s", want, stdout.String())
 	}
-	if want := "1 deleted connection(s) were not in the dry run"; !strings.Contains(stdout.String(), want) {
+	if want := "1 deleted connection was not in the dry run"; !strings.Contains(stdout.String(), want) {
 		t.Errorf("stdout does not say %q:\n%s", want, stdout.String())
 	}
 }
@@ -294,7 +344,7 @@ func TestOffboardReachesTheAccountThroughSTS(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stdout, "2 deleted, 1 in_use") {
 		t.Fatalf("real run: exit status %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "in account 210987654321, region us-east-1, eu-west-1") {
+	if !strings.Contains(r.stderr, "in account 210987654321, regions us-east-1, eu-west-1") {
 		t.Errorf("the question does not name the account and regions:\n%s", r.stderr)
 	}
 	if n := len(emu.Connections(member, "us-east-1")); n != 0 {
@@ -305,11 +355,45 @@ func TestOffboardReachesTheAccountThroughSTS(t *testing.T) {
 func TestCredentialsOfAnotherAccountStopTheCommand(t *testing.T) {
 	emu := useEmulator(t)
 	r := run(t, terminal{}, "sweep", "--account", "999999999999", "--delete", "--yes")
-	if r.code != 1 || !strings.Contains(r.stderr, "belong to account 123456789012") {
+	// The flag the operator gave is named, not the function's variable.
+	if r.code != 1 || !strings.Contains(r.stderr, "--account 999999999999, but the credentials") ||
+		!strings.Contains(r.stderr, "belong to account 123456789012") || strings.Contains(r.stderr, "ACCOUNT_ID") || strings.Contains(r.stderr, "the function") {
 		t.Errorf("exit status %d:\n%s", r.code, r.stderr)
 	}
 	if n := emu.Stats().Calls["ListConnections"]; n > 0 {
 		t.Errorf("%d ListConnections calls with credentials of another account", n)
+	}
+}
+
+// TestMinAgeTakesDays: operators write a week as 7d.
+func TestMinAgeTakesDays(t *testing.T) {
+	useEmulator(t)
+	for _, tt := range []struct {
+		age       string
+		wouldKeep bool // the demo's fresh-github, an hour old
+	}{{"1d", true}, {"0d", false}, {"1d12h", true}, {"30m", false}} {
+		t.Run(tt.age, func(t *testing.T) {
+			r := run(t, terminal{}, "sweep", "--min-age", tt.age, "--output", "json")
+			if r.code != 0 {
+				t.Fatalf("exit status %d:\n%s", r.code, r.stderr)
+			}
+			var rep request.Report
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			seen := false
+			for _, res := range rep.Results {
+				if res.ConnectionName == "fresh-github" {
+					seen = true
+					if (res.Outcome == request.OutcomeTooYoung) != tt.wouldKeep {
+						t.Errorf("--min-age %s: fresh-github %s (%s)", tt.age, res.Outcome, res.Reason)
+					}
+				}
+			}
+			if !seen {
+				t.Error("no decision on fresh-github")
+			}
+		})
 	}
 }
 
@@ -322,7 +406,7 @@ func TestWrongUseSaysTheClosestForm(t *testing.T) {
 		{[]string{"ofboard"}, "did you mean offboard?"},
 		{[]string{"xyz"}, "unknown command xyz\nusage: apprunner-cleanup"},
 		{[]string{"sweep", "--dlete"}, "unknown flag --dlete: did you mean --delete?"},
-		{[]string{"sweep", "--min-age", "soon"}, "invalid value"},
+		{[]string{"sweep", "--min-age", "soon"}, `invalid value "soon" for flag -min-age: want a non-negative duration such as 48h, 90m or 7d`},
 		{[]string{"sweep", "--yes"}, "give --delete too"},
 		{[]string{"sweep", "--output", "yaml"}, "want table or json"},
 		{[]string{"sweep", "--concurrency", "0"}, "want 1 to 64"},
@@ -333,7 +417,8 @@ func TestWrongUseSaysTheClosestForm(t *testing.T) {
 		{[]string{"offboard", "--account", member}, "offboard needs --regions"},
 		{[]string{"offboard", "--account", member, "--regions", "mars-north-1"}, "mars-north-1"},
 		{[]string{"offboard", "--account", member, "--role", "arn:aws:iam::111122223333:role/X", "--regions", "us-east-1"}, "not to --account 210987654321"},
-		{[]string{"--region", "us-east-1", "sweep"}, "flags go after the command"},
+		{[]string{"--region", "us-east-1", "sweep"}, "flags go after the command, e.g. apprunner-cleanup sweep --region us-east-1\n"},
+		{[]string{"--profile", "prod"}, "e.g. apprunner-cleanup sweep --profile prod\n"},
 		{[]string{"help", "swep"}, "did you mean sweep?"},
 	}
 	for _, tt := range tests {

@@ -27,7 +27,7 @@ Usage:
 
 Examples:
   apprunner-cleanup sweep --region eu-west-1
-  apprunner-cleanup sweep --delete --profile prod --min-age 168h
+  apprunner-cleanup sweep --delete --profile prod --min-age 7d
 `,
 	"delete": `Delete decides on the connections named by ARN (no minimum age: naming one
 asks for it): each one no service uses and not protected would be deleted;
@@ -37,7 +37,7 @@ Usage:
   apprunner-cleanup delete [flags] ARN...
 
 Examples:
-  apprunner-cleanup delete arn:aws:apprunner:us-east-1:123456789012:connection/old/0123abcd
+  apprunner-cleanup delete arn:aws:apprunner:us-east-1:123456789012:connection/legacy-github/7c3bb97d87a2b0d482acd89eaad25d3b
   apprunner-cleanup delete --delete --yes ARN1 ARN2
 `,
 	"offboard": `Offboard removes every connection of an account in the given regions, with
@@ -69,6 +69,19 @@ type options struct {
 	concurrency      int
 	role, regions    string
 	args             []string
+}
+
+// ageValue is a duration flag that takes days too (function.ParseAge).
+type ageValue time.Duration
+
+func (a *ageValue) String() string { return time.Duration(*a).String() }
+func (a *ageValue) Set(s string) error {
+	d, err := function.ParseAge(s)
+	if err != nil {
+		return err
+	}
+	*a = ageValue(d)
+	return nil
 }
 
 // verbosity counts -v flags.
@@ -105,7 +118,8 @@ func flagSet(cmd string, cfg function.Config) (*flag.FlagSet, *options) {
 	fs.Var(&o.verbose, "v", "log decisions to standard error; twice: debug and the metrics record")
 	fs.Var(&o.verbose, "verbose", "same as -v")
 	if cmd != "offboard" {
-		fs.DurationVar(&o.minAge, "min-age", cfg.Policy.MinAge, "keep connections younger than this `duration` (sweeps; MIN_CONNECTION_AGE)")
+		o.minAge = cfg.Policy.MinAge
+		fs.Var((*ageValue)(&o.minAge), "min-age", "keep connections younger than this `duration`: 48h, 90m, 7d (sweeps; MIN_CONNECTION_AGE)")
 	}
 	tag := cfg.Policy.ProtectTagKey
 	if tag == "" {
@@ -129,7 +143,11 @@ func helpFor(cmd string, cfg function.Config) string {
 	fs, _ := flagSet(cmd, cfg)
 	var b bytes.Buffer
 	b.WriteString(commandText[cmd])
-	b.WriteString("\nFlags (after the command, before or after the ARNs):\n")
+	if cmd == "delete" {
+		b.WriteString("\nFlags (after the command, before or after the ARNs):\n")
+	} else {
+		b.WriteString("\nFlags (after the command):\n")
+	}
 	fs.SetOutput(&b)
 	fs.PrintDefaults()
 	b.WriteString("\nExit status: 0 done, 1 error, 2 work left (see apprunner-cleanup --help).\n")

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -73,12 +75,7 @@ func writeTable(w io.Writer, p palette, withRegion bool, rep *request.Report) {
 			usedBy = "-"
 		}
 		// The command, not DRY_RUN, makes the dry run: say only that.
-		reason := r.Reason
-		for _, prefix := range []string{"dry run (DRY_RUN is on): ", "dry run requested: "} {
-			if rest, ok := strings.CutPrefix(reason, prefix); ok {
-				reason = "dry run: " + rest
-			}
-		}
+		reason := dryRunBy.ReplaceAllString(r.Reason, "dry run: ")
 		row := []string{conn, string(r.Outcome), reason, usedBy}
 		if withRegion {
 			region := "-"
@@ -171,18 +168,25 @@ func (p palette) outcome(o request.Outcome) string {
 	return p.paint(code, string(o))
 }
 
-// confirm shows what the dry run would delete and asks for the account ID
-// on the terminal; it reports whether the answer was the account.
-func confirm(env Env, stderr io.Writer, dry *request.Report) bool {
+// dryRunBy matches the start of a dry run's reason, which names what made
+// it one: "dry run (no --delete): ", "dry run requested: ".
+var dryRunBy = regexp.MustCompile(`^dry run (\([^)]*\)|requested): `)
+
+// confirm shows what the dry run would delete and asks for the account ID.
+// An interrupt (Ctrl-C) or the end of standard input while it waits is a
+// no, at once: the answer is read beside ctx.
+func confirm(ctx context.Context, env Env, stderr io.Writer, dry *request.Report) bool {
 	var (
 		accounts, regions []string
-		lines             []string
+		shown             []request.Result
+		width             int
 	)
 	for _, r := range dry.Results {
 		if r.Outcome != request.OutcomeWouldDelete {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("  %s  %s", r.ConnectionName, r.ConnectionARN))
+		shown = append(shown, r)
+		width = max(width, utf8.RuneCountInString(r.ConnectionName))
 		if a, err := request.ParseConnectionARN(r.ConnectionARN); err == nil {
 			if !slices.Contains(accounts, a.Account) {
 				accounts = append(accounts, a.Account)
@@ -197,11 +201,44 @@ func confirm(env Env, stderr io.Writer, dry *request.Report) bool {
 		return false
 	}
 	account := accounts[0]
-	fmt.Fprintf(stderr, "Will delete %d connection(s) in account %s, region %s:\n%s\n",
-		len(lines), account, strings.Join(regions, ", "), strings.Join(lines, "\n"))
+	lines := make([]string, 0, len(shown))
+	for _, r := range shown {
+		lines = append(lines, fmt.Sprintf("  %s  %s", pad(r.ConnectionName, width), r.ConnectionARN))
+	}
+	fmt.Fprintf(stderr, "Will delete %s in account %s, %s %s:\n%s\n",
+		plural(len(shown), "connection"), account, pluralWord(len(regions), "region"), strings.Join(regions, ", "), strings.Join(lines, "\n"))
 	fmt.Fprintf(stderr, "Type the account ID (%s) to delete them, anything else to stop: ", account)
-	answer, _ := bufio.NewReader(env.Stdin).ReadString('\n')
-	return strings.TrimSpace(answer) == account
+	answer := make(chan string, 1)
+	go func() {
+		// Left behind on an interrupt: the command is about to exit.
+		line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case line := <-answer:
+		return strings.TrimSpace(line) == account
+	case <-ctx.Done():
+		fmt.Fprintln(stderr)
+		return false
+	}
+}
+
+// plural is "1 connection", "2 connections".
+func plural(n int, noun string) string {
+	return fmt.Sprintf("%d %s", n, pluralWord(n, noun))
+}
+
+// pluralWord is noun, or its plural unless n is 1.
+func pluralWord(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
+// pad fills s with spaces to width runes.
+func pad(s string, width int) string {
+	return s + strings.Repeat(" ", max(0, width-utf8.RuneCountInString(s)))
 }
 
 // lockedWriter serialises the writes of the logger and the progress line.

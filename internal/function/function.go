@@ -1,6 +1,7 @@
 package function
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,8 +40,11 @@ type Deps struct {
 	// Tracer traces the engine's phases and the AWS calls under them;
 	// nil traces nothing.
 	Tracer Tracer
-	// ForceDryRun makes every request a dry run, whatever it asks.
+	// ForceDryRun makes every request a dry run, whatever it asks;
+	// DryRunBy names what forces it (a flag), for the decisions' reasons
+	// when DRY_RUN alone would not have.
 	ForceDryRun bool
+	DryRunBy    string
 	// AWSOptions adjust the AWS configuration New loads the standard way,
 	// after the environment and shared files are read: an operator's
 	// --region or --profile, say.
@@ -94,7 +98,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, error) {
 		return nil, err
 	}
 	policy.Account, policy.Region, policy.Partition = caller.account, awsCfg.Region, caller.partition
-	policy.DryRun = policy.DryRun || deps.ForceDryRun
+	if deps.ForceDryRun && !policy.DryRun {
+		policy.DryRun, policy.DryRunBy = true, cmp.Or(deps.DryRunBy, "forced by the caller")
+	}
 	if policy.ProtectTagKey == "" && deps.Logger != nil {
 		deps.Logger.WarnContext(ctx, "tag protection is off (PROTECT_TAG_KEY="+ProtectionOff+"): only name patterns protect connections")
 	}
@@ -155,6 +161,19 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, error) {
 	return app, nil
 }
 
+// AccountMismatchError is New's error when the configured account
+// (ACCOUNT_ID) is not the credentials' own.
+type AccountMismatchError struct {
+	Configured, Actual string
+	// Principal is the credentials' ARN, as STS names it.
+	Principal string
+}
+
+func (e *AccountMismatchError) Error() string {
+	return fmt.Sprintf("ACCOUNT_ID is %s but the credentials (%s) belong to account %s: "+
+		"the function cleans up only the account its credentials reach; fix ACCOUNT_ID or the credentials", e.Configured, e.Principal, e.Actual)
+}
+
 // identity is whom the credentials belong to.
 type identity struct {
 	account, partition, arn string
@@ -185,8 +204,7 @@ func callerIdentity(ctx context.Context, awsCfg aws.Config) (identity, error) {
 // (when one is configured) and to the region's partition.
 func (id identity) matches(account, region string) error {
 	if account != "" && account != id.account {
-		return fmt.Errorf("ACCOUNT_ID is %s but the credentials (%s) belong to account %s: "+
-			"the function cleans up only the account its credentials reach; fix ACCOUNT_ID or the credentials", account, id.arn, id.account)
+		return &AccountMismatchError{Configured: account, Actual: id.account, Principal: id.arn}
 	}
 	if p := request.PartitionOf(region); p != id.partition {
 		return fmt.Errorf("region %s is in partition %s but the credentials (%s) are of partition %s", region, p, id.arn, id.partition)
