@@ -42,6 +42,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // the usage is printed
+		}
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -85,6 +88,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	sort.Strings(files)
 
+	fmt.Fprintf(stdout, "App Runner connection cleanup: demo\n\n")
+	fmt.Fprintf(stdout, "  building             the bootstrap (as deployed) and the Lambda Runtime Interface Emulator...\n")
+	absBin, err := filepath.Abs(*binDir)
+	if err != nil {
+		return err
+	}
+	bins, err := lambdarun.Build(ctx, ".", absBin)
+	if err != nil {
+		return err
+	}
+
+	// Loaded once built: the seed's ages ("created an hour ago") count
+	// from now, and the build's time must not age them.
 	emu := apprunnerlocal.New(apprunnerlocal.Options{
 		// STS grants the member role in every account of the organization
 		// that is not suspended: 07's offboarding role is that role too.
@@ -104,20 +120,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	emuURL := "http://" + l.Addr().String()
 	queueURL := emuURL + "/" + demoAccount + "/" + cleanupQueue
 
-	fmt.Fprintf(stdout, "App Runner connection cleanup: demo\n\n")
 	fmt.Fprintf(stdout, "  App Runner emulator  %s, demo data: %d connections, %d services in %s/%s\n",
 		emuURL, len(emu.Connections(demoAccount, demoRegion)), countServices(emu), demoAccount, demoRegion)
 	fmt.Fprintf(stdout, "  organization         the same emulator: o-a1b2c3d4e5, plans may cover %s, offboarding OU %s; cleanup queue %s\n",
 		organizationOUs, offboardOU, queueURL)
-	fmt.Fprintf(stdout, "  building             the bootstrap (as deployed) and the Lambda Runtime Interface Emulator...\n")
-	absBin, err := filepath.Abs(*binDir)
-	if err != nil {
-		return err
-	}
-	bins, err := lambdarun.Build(ctx, ".", absBin)
-	if err != nil {
-		return err
-	}
 	var out io.Writer = io.Discard
 	if *verbose {
 		out = &prefixWriter{w: stdout, prefix: "      | "}
@@ -334,6 +340,11 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, title 
 			if subject == "" {
 				subject = excerpt(ll.ARN, 40)
 			}
+			// Another account's or region's connection (an offboarding, a
+			// work item) says where it is.
+			if a, err := request.ParseConnectionARN(ll.ARN); err == nil && (a.Account != demoAccount || a.Region != demoRegion) {
+				subject += " (" + a.Account + "/" + a.Region + ")"
+			}
 			fmt.Fprintf(tw, "    %s\t%s\t%s\n", ll.Outcome, subject, excerpt(ll.Reason, 110))
 		case "plan summary":
 			fmt.Fprintf(tw, "    plan\t%s\t%s\n", ll.PlanID, planLine(ll))
@@ -464,7 +475,12 @@ func summarise(resp []byte) string {
 		if len(*r.Failures) == 0 {
 			return "SQS batch fully processed"
 		}
-		return fmt.Sprintf("%d SQS message(s) returned to the queue as batch item failures (retried, then moved to the DLQ)", len(*r.Failures))
+		ids := make([]string, 0, len(*r.Failures))
+		for _, f := range *r.Failures {
+			ids = append(ids, f.ID)
+		}
+		return fmt.Sprintf("%d SQS message(s) returned to the queue as batch item failures (retried, then moved to the DLQ): %s",
+			len(ids), strings.Join(ids, ", "))
 	}
 	if len(r.Plans) > 0 {
 		return fmt.Sprintf("report with %d result(s) and %d plan(s)", len(r.Results), len(r.Plans))

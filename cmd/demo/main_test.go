@@ -35,8 +35,13 @@ func TestDemoRunsEverySampleAndSummarises(t *testing.T) {
 		"offboard of 1 account(s) in us-east-1, eu-west-1: 2 work item(s) sent to the cleanup queue; refused: none",
 		"response: report with 0 result(s) and 1 plan(s)",
 		"▶ cleanup queue, batch 1: 2 work item(s) of plan-",
-		"work item  210987654321/us-east-1  no connection left to decide",
-		"work item  210987654321/eu-west-1  in_use 1",
+		"work item  210987654321/us-east-1                      no connection left to decide",
+		"work item  210987654321/eu-west-1                      in_use 1",
+		// Another account's connections say where they are.
+		"deleted  batch-jobs-bitbucket (210987654321/us-east-1)",
+		"in_use     legacy-api-github (210987654321/eu-west-1)",
+		// The messages handed back are named.
+		"batch item failures (retried, then moved to the DLQ): 4e8a1c2b-7d5f-4e9a-b3c6-d0f1e2a3b534,",
 		"Summary over 9 invocations (8 sample events, 1 SQS batch of work items relayed from the cleanup queue)",
 		"decisions            deleted 9, would_delete 1, in_use 9, protected 2, too_young 2, invalid 4",
 		"123456789012/us-east-1: platform-protected, storefront-github, billing-github, fresh-github",

@@ -155,35 +155,39 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 	scopes := slices.SortedFunc(maps.Keys(byScope), func(a, b Scope) int {
 		return strings.Compare(a.Account+a.Region+a.RoleARN, b.Account+b.Region+b.RoleARN)
 	})
+	// Each report has its place, the home engine's first and then the
+	// scopes' in order, so that the merged results come in the same order
+	// however the scopes' runs interleave.
+	reports := make([]*request.Report, 1+len(scopes))
 	var (
-		mu      sync.Mutex
-		reports []*request.Report
-		ended   int
+		mu    sync.Mutex
+		ended int
 	)
-	add := func(r *request.Report, scope bool) {
+	put := func(i int, r *request.Report) {
 		mu.Lock()
 		defer mu.Unlock()
-		reports = append(reports, r)
-		if scope && d.progress != nil {
+		reports[1+i] = r
+		if d.progress != nil {
 			ended++
 			d.progress(ended, len(scopes))
 		}
 	}
 	if len(homeReqs) > 0 {
-		add(d.home.Run(ctx, homeReqs), false)
+		reports[0] = d.home.Run(ctx, homeReqs)
 	}
 	forEach(ctx, d.parallel, len(scopes), func(ctx context.Context, i int) {
 		s := scopes[i]
 		eng, err := d.factory(ctx, s)
 		if err != nil {
-			add(scopeFailed(s, byScope[s], fmt.Sprintf("reach account %s in %s: %s", s.Account, s.Region, errText(err))), true)
+			put(i, scopeFailed(s, byScope[s], fmt.Sprintf("reach account %s in %s: %s", s.Account, s.Region, errText(err))))
 			return
 		}
-		add(eng.Run(ctx, byScope[s]), true)
+		put(i, eng.Run(ctx, byScope[s]))
 	}, func(i int, reason string) {
 		s := scopes[i]
-		add(scopeFailed(s, byScope[s], fmt.Sprintf("account %s in %s: %s", s.Account, s.Region, reason)), true)
+		put(i, scopeFailed(s, byScope[s], fmt.Sprintf("account %s in %s: %s", s.Account, s.Region, reason)))
 	})
+	reports = slices.DeleteFunc(reports, func(r *request.Report) bool { return r == nil })
 	rep := request.Merge(reqs, reports, time.Since(start))
 	rep.Add(refused...)
 	labelPlans(rep, reqs)
