@@ -20,7 +20,7 @@ TOOLS_MODFILE := -modfile=tools/go.mod
 LAMBDA_GOENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help build build-CleanupFunction test demo bench lint validate run-emulator clean \
+.PHONY: help build build-CleanupFunction test demo bench lint validate run-emulator try-command clean \
 	bin/bootstrap bin/apprunner-local bin/apprunner-cleanup
 
 # The help texts are read from the Makefile as written; the variables of
@@ -123,6 +123,9 @@ validate: ## cfn-lint the SAM template and the member role (member-role.yaml), a
 # make would report Error 1.) ARGS passes flags: make run-emulator ARGS='-addr 127.0.0.1:0'.
 run-emulator: bin/apprunner-local ## serve the local App Runner emulator with demo data on 127.0.0.1:8792 (ARGS: more flags); Ctrl-C stops it
 	exec bin/apprunner-local -demo $(ARGS)
+
+try-command: bin/apprunner-local bin/apprunner-cleanup ## serve the emulator with demo data on a free port and print the exports that point apprunner-cleanup at it; Ctrl-C stops it
+	exec bin/apprunner-local -demo -addr 127.0.0.1:0 -print-env $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf bin dist .aws-sam

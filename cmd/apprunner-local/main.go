@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		queues      = fs.String("queues", "", "SQS standard queues every account has, addressed as http://ADDR/ACCOUNT/NAME: NAME,...")
 		sqsFail     = fs.Int("sqs-fail-messages", 0, "how many of the first messages sent to a queue fail (Failed entries with InternalError)")
 		maxMsgSize  = fs.Int("max-message-size", 0, "largest SQS message or batch in bytes (0: 262144)")
+		printEnv    = fs.Bool("print-env", false, "once listening, print the export lines that point the AWS SDK, the function and apprunner-cleanup at this emulator")
+		region      = fs.String("region", "us-east-1", "the region -print-env exports")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -138,6 +141,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "apprunner-local listening on http://%s\n", ln.Addr())
+	if *printEnv {
+		writeExports(stdout, "http://"+ln.Addr().String(), *region)
+	}
 
 	select {
 	case err := <-serveErr:
@@ -229,4 +235,24 @@ func parseAccounts(s string) (map[string]string, error) {
 		out[key] = account
 	}
 	return out, nil
+}
+
+// writeExports prints, for a shell, the environment that points the AWS
+// SDK at the emulator: its endpoints, static credentials, a region, and no
+// shared files, so that nothing of a real account is used.
+func writeExports(w io.Writer, url, region string) {
+	env := apprunnerlocal.SDKEnv(url, region)
+	fmt.Fprintln(w, "# In another shell, to run the function or apprunner-cleanup against this emulator:")
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		fmt.Fprintf(w, "export %s=%s\n", k, shellQuote(env[k]))
+	}
+	fmt.Fprintln(w, "# then, e.g.: bin/apprunner-cleanup sweep")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -91,6 +91,51 @@ func TestRunServesDemoDataAndStopsOnCancel(t *testing.T) {
 	}
 }
 
+// TestPrintEnvExportsWhatPointsTheSDKHere: the lines a newcomer pastes to
+// try the command name the emulator's address for every endpoint.
+func TestPrintEnvExportsWhatPointsTheSDKHere(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-demo", "-print-env", "-region", "eu-west-1"}, pw, io.Discard)
+		pw.Close()
+	}()
+	r := bufio.NewReader(pr)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, _ := strings.CutPrefix(strings.TrimSpace(line), "apprunner-local listening on ")
+	exports := map[string]string{}
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, v, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "export "), "="); ok && strings.HasPrefix(line, "export ") {
+			exports[k] = v
+		}
+		if strings.HasPrefix(line, "# then") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	for _, k := range []string{"AWS_ENDPOINT_URL_APPRUNNER", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ORGANIZATIONS", "AWS_ENDPOINT_URL_SQS"} {
+		if exports[k] != url {
+			t.Errorf("%s=%q, want %q", k, exports[k], url)
+		}
+	}
+	if exports["AWS_REGION"] != "eu-west-1" || exports["AWS_ACCESS_KEY_ID"] == "" || exports["AWS_PROFILE"] != "''" {
+		t.Errorf("exports %v", exports)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRunRejectsBadFlags(t *testing.T) {
 	tests := [][]string{
 		{"-rate-limit", "ListServices=fast"},
