@@ -122,12 +122,17 @@ func errText(err error) string {
 	return prefix + err.Error()
 }
 
-// viaSTS reports whether err went through a failed STS call.
+// viaSTS reports whether err went through a failed STS call: an App
+// Runner operation error whose cause, somewhere below, is STS's own (the
+// credentials provider's AssumeRole). errors.As finds the outermost
+// operation error; the search goes on below each one that is not STS's.
 func viaSTS(err error) bool {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if oe, ok := e.(*smithy.OperationError); ok && oe.ServiceID == "STS" {
+	var oe *smithy.OperationError
+	for errors.As(err, &oe) {
+		if oe.ServiceID == "STS" {
 			return true
 		}
+		err = oe.Unwrap()
 	}
 	return false
 }

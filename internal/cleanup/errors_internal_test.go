@@ -58,3 +58,30 @@ func TestFailedReasonNamesThrottlingAndTheDeadline(t *testing.T) {
 		t.Errorf("read cut off: %q", got)
 	}
 }
+
+// TestViaSTSFindsSTSBelowAppRunner: an App Runner call whose credentials
+// the role's AssumeRole refused carries STS's operation error below its
+// own, also inside a joined error; App Runner's alone is not STS's.
+func TestViaSTSFindsSTSBelowAppRunner(t *testing.T) {
+	sts := &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole",
+		Err: &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized"}}
+	appRunner := func(cause error) error {
+		return &smithy.OperationError{ServiceID: "AppRunner", OperationName: "ListConnections", Err: cause}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"App Runner's own refusal", appRunner(&types.InvalidRequestException{}), false},
+		{"credentials from a refused AssumeRole", appRunner(fmt.Errorf("failed to retrieve credentials: %w", sts)), true},
+		{"wrapped once more", fmt.Errorf("list: %w", appRunner(fmt.Errorf("retrieve credentials: %w", sts))), true},
+		{"in a joined error", errors.Join(errors.New("first"), appRunner(sts)), true},
+		{"not an operation error", errors.New("connection reset"), false},
+	}
+	for _, tt := range tests {
+		if got := viaSTS(tt.err); got != tt.want {
+			t.Errorf("%s: viaSTS = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
