@@ -37,11 +37,13 @@ func Operations() []string {
 	return ops
 }
 
-// runAPI is the API as one run sees it. It keeps at most MaxConcurrency
-// calls in flight across all the run's stages (its slots), starts none once
-// the run's time for starting calls is over (stopAt) or its context has
-// ended, and counts, by operation, the calls the run made and the attempts
-// the SDK sent for them, retries included: what App Runner saw.
+// runAPI is the API as one run sees it: every call goes through the run's
+// middleware (runAPI.middleware) in the SDK client's own stack, which keeps
+// at most MaxConcurrency calls in flight across all the run's stages (its
+// slots), starts none once the run's time for starting calls is over
+// (stopAt) or its context has ended, and counts, by operation, the calls
+// the run made and the attempts the SDK sent for them, retries included:
+// what App Runner saw.
 type runAPI struct {
 	api      API
 	stopAt   time.Time // zero: no deadline
@@ -70,7 +72,8 @@ func (e *notStartedError) Error() string { return e.op + " not started: " + e.er
 func (e *notStartedError) Unwrap() error { return e.err }
 
 // admit says why a call of op may not start now, or nil. The deadline is
-// the wall clock's, like the context's, whatever clock the policy uses.
+// the wall clock's, like the context's, whatever clock the policy uses: a
+// test's clock that stands still must not stop the run's calls.
 func (c *runAPI) admit(ctx context.Context, op string) error {
 	if err := ctx.Err(); err != nil {
 		return &notStartedError{op: op, err: err}
@@ -102,11 +105,25 @@ func (c *runAPI) start(ctx context.Context, op string) (release func(), err erro
 	return func() { <-c.slots }, nil
 }
 
-// countAttempts is a per-call option that counts every attempt the SDK
-// sends, by operation: a Finalize middleware runs once per attempt, after
-// the retry middleware.
-func (c *runAPI) countAttempts(o *apprunner.Options) {
+// middleware is the per-call option that puts the run into the SDK's
+// stack: at the end of the Initialize step (the operation's name is known
+// by then) a call takes one of the run's slots, or fails not started, and
+// holds it through its retries; in the Finalize step, after the retry
+// middleware, every attempt the SDK sends is counted.
+func (c *runAPI) middleware(o *apprunner.Options) {
 	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("RunSlots",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				release, err := c.start(ctx, awsmiddleware.GetOperationName(ctx))
+				if err != nil {
+					return middleware.InitializeOutput{}, middleware.Metadata{}, err
+				}
+				defer release()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+		if err != nil {
+			return err
+		}
 		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("CountAttempts",
 			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 				c.mu.Lock()
@@ -128,33 +145,25 @@ func (c *runAPI) sent() (attempts map[string]int, retries int) {
 	return maps.Clone(c.attempts), retries
 }
 
-// call makes one call through the run's slots, counting its attempts.
-func call[In, Out any](ctx context.Context, c *runAPI, op string, fn func(context.Context, In, ...func(*apprunner.Options)) (Out, error), in In, optFns []func(*apprunner.Options)) (Out, error) {
-	release, err := c.start(ctx, op)
-	if err != nil {
-		var none Out
-		return none, err
-	}
-	defer release()
-	return fn(ctx, in, append(optFns, c.countAttempts)...)
-}
+// The API's methods, each with the run's middleware added: paginators and
+// stages call them as they would the client.
 
 func (c *runAPI) ListConnections(ctx context.Context, in *apprunner.ListConnectionsInput, optFns ...func(*apprunner.Options)) (*apprunner.ListConnectionsOutput, error) {
-	return call(ctx, c, "ListConnections", c.api.ListConnections, in, optFns)
+	return c.api.ListConnections(ctx, in, append(optFns, c.middleware)...)
 }
 
 func (c *runAPI) ListServices(ctx context.Context, in *apprunner.ListServicesInput, optFns ...func(*apprunner.Options)) (*apprunner.ListServicesOutput, error) {
-	return call(ctx, c, "ListServices", c.api.ListServices, in, optFns)
+	return c.api.ListServices(ctx, in, append(optFns, c.middleware)...)
 }
 
 func (c *runAPI) DescribeService(ctx context.Context, in *apprunner.DescribeServiceInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeServiceOutput, error) {
-	return call(ctx, c, "DescribeService", c.api.DescribeService, in, optFns)
+	return c.api.DescribeService(ctx, in, append(optFns, c.middleware)...)
 }
 
 func (c *runAPI) DeleteConnection(ctx context.Context, in *apprunner.DeleteConnectionInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteConnectionOutput, error) {
-	return call(ctx, c, "DeleteConnection", c.api.DeleteConnection, in, optFns)
+	return c.api.DeleteConnection(ctx, in, append(optFns, c.middleware)...)
 }
 
 func (c *runAPI) ListTagsForResource(ctx context.Context, in *apprunner.ListTagsForResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.ListTagsForResourceOutput, error) {
-	return call(ctx, c, "ListTagsForResource", c.api.ListTagsForResource, in, optFns)
+	return c.api.ListTagsForResource(ctx, in, append(optFns, c.middleware)...)
 }
