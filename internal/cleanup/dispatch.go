@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -97,6 +96,7 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 	var (
 		homeReqs []request.Request
 		byScope  = map[Scope][]request.Request{}
+		scopes   []Scope // byScope's keys, in the order the requests name them
 	)
 	var (
 		refused   []request.Result
@@ -130,6 +130,9 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 			// One engine per account and region, whichever allowed role
 			// reaches it: two would sweep the same connections at once.
 			key := sameEngine(byScope, Scope{Account: req.Role.Account, Region: region, RoleARN: req.Role.String(), Offboard: true})
+			if _, seen := byScope[key]; !seen {
+				scopes = append(scopes, key)
+			}
 			byScope[key] = append(byScope[key], asSweep(req))
 		}
 	}
@@ -141,6 +144,9 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 			homeReqs = append(homeReqs, asSweep(w.req))
 		default:
 			key := sameEngine(byScope, w.scope)
+			if _, seen := byScope[key]; !seen {
+				scopes = append(scopes, key)
+			}
 			byScope[key] = append(byScope[key], asSweep(w.req))
 		}
 	}
@@ -152,12 +158,9 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 	}
 
 	start := time.Now()
-	scopes := slices.SortedFunc(maps.Keys(byScope), func(a, b Scope) int {
-		return strings.Compare(a.Account+a.Region+a.RoleARN, b.Account+b.Region+b.RoleARN)
-	})
 	// Each report has its place, the home engine's first and then the
-	// scopes' in order, so that the merged results come in the same order
-	// however the scopes' runs interleave.
+	// scopes' in the order the requests named them, so that the merged
+	// results come in the same order however the scopes' runs interleave.
 	reports := make([]*request.Report, 1+len(scopes))
 	var (
 		mu    sync.Mutex
