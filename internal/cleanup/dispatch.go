@@ -44,6 +44,7 @@ type Dispatcher struct {
 	org      *Organization
 	parallel int
 	progress func(done, total int)
+	now      func() time.Time
 }
 
 // Organization lets a dispatcher run the work items of plans.
@@ -83,12 +84,21 @@ func (d *Dispatcher) WithProgress(progress func(done, total int)) *Dispatcher {
 	return d
 }
 
+// WithClock makes the dispatcher time its runs with now, the engines'
+// clock (cleanup.Config.Now), instead of time.Now.
+func (d *Dispatcher) WithClock(now func() time.Time) *Dispatcher {
+	if now != nil {
+		d.now = now
+	}
+	return d
+}
+
 // NewDispatcher returns a dispatcher. roles lists the IAM roles offboarding
 // requests may name; with none, offboarding is off. The home account too is
 // offboarded only through a listed role: dropping the minimum age is an
 // operator's decision, not a message sender's.
 func NewDispatcher(home Runner, factory EngineFactory, roles []string) *Dispatcher {
-	return &Dispatcher{home: home, factory: factory, allowed: roles, parallel: scopeParallelism}
+	return &Dispatcher{home: home, factory: factory, allowed: roles, parallel: scopeParallelism, now: time.Now}
 }
 
 // Run runs the requests and returns one report for them all.
@@ -157,7 +167,7 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 		return rep
 	}
 
-	start := time.Now()
+	start := d.now()
 	// Each report has its place, the home engine's first and then the
 	// scopes' in the order the requests named them, so that the merged
 	// results come in the same order however the scopes' runs interleave.
@@ -191,7 +201,7 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 		put(i, scopeFailed(s, byScope[s], fmt.Sprintf("account %s in %s: %s", s.Account, s.Region, reason)))
 	})
 	reports = slices.DeleteFunc(reports, func(r *request.Report) bool { return r == nil })
-	rep := request.Merge(reqs, reports, time.Since(start))
+	rep := request.Merge(reqs, reports, d.now().Sub(start))
 	rep.Add(refused...)
 	labelPlans(rep, reqs)
 	return rep

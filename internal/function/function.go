@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, error) {
 		MemberRole:        cfg.MemberRoleName,
 		Admit:             dir.Admit,
 		ManagementAccount: dir.ManagementAccount,
-	}).WithProgress(deps.ScopesDone)
+	}).WithProgress(deps.ScopesDone).WithClock(policy.Now)
 	pub := report.New(report.Options{
 		Namespace: cfg.MetricsNamespace,
 		Logger:    deps.Logger,
