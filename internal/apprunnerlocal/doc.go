@@ -58,7 +58,9 @@
 // every Organizations call draws from), refusing with
 // TooManyRequestsException.
 //
-// It also keeps SQS queues (sqs.go), enough for the function's plans:
+// It also keeps SQS queues (the protocol in sqs.go, its input checks in
+// sqs_input.go, the queues in the store, sqs_store.go), enough for the
+// function's plans:
 // SendMessageBatch, SendMessage, GetQueueUrl and GetQueueAttributes in
 // SQS's AWS JSON 1.0 protocol, for a client pointed here with
 // AWS_ENDPOINT_URL_SQS. [Options.Queues] names the queues every account

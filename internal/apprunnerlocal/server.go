@@ -150,8 +150,6 @@ type Server struct {
 	issued map[string]principal
 	// lastStamp is the time stamp returned last.
 	lastStamp time.Time
-	// queues holds the SQS queues used so far (sqs.go).
-	queues map[queueKey]*sqsQueue
 }
 
 type bucket struct {
@@ -169,7 +167,6 @@ func New(opts Options) *Server {
 	s.buckets = map[string]*bucket{}
 	s.stats = emptyStats()
 	s.issued = map[string]principal{}
-	s.queues = map[queueKey]*sqsQueue{}
 	return s
 }
 

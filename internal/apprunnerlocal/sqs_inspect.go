@@ -43,21 +43,11 @@ func (s *Server) TakeMessages(queueURL string, max int) []QueueMessage {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q := s.queues[key]
-	if q == nil {
-		return nil
+	q, msgs := s.st.takeMessages(key, max, s.now())
+	out := make([]QueueMessage, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, m.export(q))
 	}
-	now := s.now()
-	var out []QueueMessage
-	kept := q.msgs[:0:0]
-	for _, m := range q.msgs {
-		if (max < 1 || len(out) < max) && !m.visibleAt.After(now) {
-			out = append(out, m.export(q))
-			continue
-		}
-		kept = append(kept, m)
-	}
-	q.msgs = kept
 	return out
 }
 

@@ -77,6 +77,7 @@ type store struct {
 	services map[string]*service    // by ARN
 	unsafe   []UnsafeDeletion
 	org      *organization // nil until a seed brings one
+	queues   map[queueKey]*sqsQueue // the SQS queues used so far (sqs_store.go)
 }
 
 func newStore() *store {
@@ -84,6 +85,7 @@ func newStore() *store {
 		scopes:   map[scope]*region{},
 		conns:    map[string]*connection{},
 		services: map[string]*service{},
+		queues:   map[queueKey]*sqsQueue{},
 	}
 }
 
