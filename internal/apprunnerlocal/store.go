@@ -76,7 +76,7 @@ type store struct {
 	conns    map[string]*connection // by ARN, deleted ones included
 	services map[string]*service    // by ARN
 	unsafe   []UnsafeDeletion
-	org      *organization // nil until a seed brings one
+	org      *organization          // nil until a seed brings one
 	queues   map[queueKey]*sqsQueue // the SQS queues used so far (sqs_store.go)
 }
 
