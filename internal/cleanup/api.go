@@ -40,22 +40,23 @@ func Operations() []string {
 // runAPI is the API as one run sees it: every call goes through the run's
 // middleware (runAPI.middleware) in the SDK client's own stack, which keeps
 // at most MaxConcurrency calls in flight across all the run's stages (its
-// slots), starts none once the run's time for starting calls is over
-// (stopAt) or its context has ended, and counts, by operation, the calls
-// the run made and the attempts the SDK sent for them, retries included:
-// what App Runner saw.
+// slots, which the stages' work holds too: see slots), starts none once the
+// run's time for starting calls is over (stopAt) or its context has ended,
+// and counts, by operation, the calls the run made and the attempts the SDK
+// sent for them, retries included: what App Runner saw.
 type runAPI struct {
 	api      API
-	stopAt   time.Time // zero: no deadline
-	slots    chan struct{}
+	now      func() time.Time
+	stopAt   time.Time // on now's clock; zero: no deadline
+	slots    slots
 	mu       sync.Mutex
 	calls    map[string]int
 	attempts map[string]int
 }
 
-func newRunAPI(api API, stopAt time.Time, concurrency int) *runAPI {
+func newRunAPI(api API, now func() time.Time, stopAt time.Time, concurrency int) *runAPI {
 	return &runAPI{
-		api: api, stopAt: stopAt, slots: make(chan struct{}, max(concurrency, 1)),
+		api: api, now: now, stopAt: stopAt, slots: newSlots(concurrency),
 		calls: make(map[string]int), attempts: make(map[string]int),
 	}
 }
@@ -71,38 +72,39 @@ type notStartedError struct {
 func (e *notStartedError) Error() string { return e.op + " not started: " + e.err.Error() }
 func (e *notStartedError) Unwrap() error { return e.err }
 
-// admit says why a call of op may not start now, or nil. The deadline is
-// the wall clock's, like the context's, whatever clock the policy uses: a
-// test's clock that stands still must not stop the run's calls.
+// admit says why a call of op may not start now, or nil.
 func (c *runAPI) admit(ctx context.Context, op string) error {
 	if err := ctx.Err(); err != nil {
 		return &notStartedError{op: op, err: err}
 	}
-	if !c.stopAt.IsZero() && !time.Now().Before(c.stopAt) {
+	if !c.stopAt.IsZero() && !c.now().Before(c.stopAt) {
 		return &notStartedError{op: op, err: context.DeadlineExceeded}
 	}
 	return nil
 }
 
 // start takes a slot for one call of op, or says why the call is not made.
+// A call of work that holds a slot runs on it.
 func (c *runAPI) start(ctx context.Context, op string) (release func(), err error) {
 	if err := c.admit(ctx, op); err != nil {
 		return nil, err
 	}
-	select {
-	case c.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, &notStartedError{op: op, err: ctx.Err()}
-	}
-	// Waiting for a slot may have taken the run past its stop time.
-	if err := c.admit(ctx, op); err != nil {
-		<-c.slots
-		return nil, err
+	release = func() {}
+	if !c.slots.holds(ctx) {
+		if !c.slots.take(ctx) {
+			return nil, &notStartedError{op: op, err: ctx.Err()}
+		}
+		release = c.slots.give
+		// Waiting for a slot may have taken the run past its stop time.
+		if err := c.admit(ctx, op); err != nil {
+			release()
+			return nil, err
+		}
 	}
 	c.mu.Lock()
 	c.calls[op]++
 	c.mu.Unlock()
-	return func() { <-c.slots }, nil
+	return release, nil
 }
 
 // middleware is the per-call option that puts the run into the SDK's

@@ -58,7 +58,7 @@ type Config struct {
 	// index's goroutines but are serialised, their numbers never go back,
 	// and none comes after Run returns; runs of one engine at once call it
 	// concurrently, so it must then be safe for concurrent use. The
-	// index's workers wait for it: it must return quickly. A panic in it
+	// index's describing waits for it: it must return quickly. A panic in it
 	// is ignored.
 	Progress func(described, listed int)
 }

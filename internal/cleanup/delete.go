@@ -14,11 +14,11 @@ import (
 )
 
 // deleteCandidates takes each candidate from its protection tag straight
-// to its deletion (or would_delete in a dry run), at most MaxConcurrency
-// candidates at a time.
+// to its deletion (or would_delete in a dry run), each on one of the run's
+// slots.
 func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 	var stale sync.Once
-	forEach(ctx, r.e.cfg.MaxConcurrency, len(candidates), func(ctx context.Context, i int) {
+	forEach(ctx, r.api.slots, len(candidates), func(ctx context.Context, i int) {
 		t := candidates[i]
 		if r.protectedByTag(ctx, t) {
 			return

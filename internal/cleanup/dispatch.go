@@ -188,7 +188,7 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 	if len(homeReqs) > 0 {
 		reports[0] = d.home.Run(ctx, homeReqs)
 	}
-	forEach(ctx, d.parallel, len(scopes), func(ctx context.Context, i int) {
+	forEach(ctx, newSlots(d.parallel), len(scopes), func(ctx context.Context, i int) {
 		s := scopes[i]
 		eng, err := d.factory(ctx, s)
 		if err != nil {
@@ -311,7 +311,7 @@ func (d *Dispatcher) route(ctx context.Context, items []request.Request) []route
 		}
 	}
 	verdicts := make([]verdict, len(order))
-	forEach(ctx, d.parallel, len(order), func(ctx context.Context, j int) {
+	forEach(ctx, newSlots(d.parallel), len(order), func(ctx context.Context, j int) {
 		a := order[j]
 		why, err := d.org.Admit(ctx, a.account, a.action, a.viaRole)
 		verdicts[j] = verdict{why: why, err: err}

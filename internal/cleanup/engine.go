@@ -64,14 +64,18 @@ func (e *Engine) Run(ctx context.Context, reqs []request.Request) *request.Repor
 	// may take part of it, so that a deletion App Runner is making is not
 	// cut off and reported unknown, but must end early enough to leave
 	// time for reporting.
+	//
+	// The stop time is kept on the engine's clock, like every other time
+	// of the run: the context's deadline is the wall clock's, so it is
+	// carried over as the time left.
 	var stopAt time.Time
 	if dl, ok := ctx.Deadline(); ok {
-		stopAt = dl.Add(-e.cfg.DeadlineMargin)
+		stopAt = start.Add(time.Until(dl) - e.cfg.DeadlineMargin)
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-e.cfg.DeadlineMargin/reportShare))
 		defer cancel()
 	}
-	r := &run{e: e, api: newRunAPI(e.api, stopAt, e.cfg.MaxConcurrency), targets: make(map[string]*target)}
+	r := &run{e: e, api: newRunAPI(e.api, e.cfg.Now, stopAt, e.cfg.MaxConcurrency), targets: make(map[string]*target)}
 
 	full, byService := r.collectTargets(reqs)
 

@@ -46,7 +46,7 @@ func (idx *usageIndex) size() int {
 const listServicesPageSize = 20
 
 // buildIndex lists every service and describes each one that is not
-// DELETED, with workers describing each page's services as the page
+// DELETED, each page's services described on the slots s as the page
 // arrives, so that describing overlaps listing. It keeps paging while App
 // Runner returns a NextToken, even after an empty page: the service returns
 // empty pages mid-list, and stopping there would hide users of a
@@ -60,7 +60,7 @@ const listServicesPageSize = 20
 //
 // progress, when not nil, is told of each service done (see
 // Config.Progress).
-func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *usageIndex, progress func(described, listed int)) (*usageIndex, error) {
+func buildIndex(ctx context.Context, api API, s slots, now time.Time, prev *usageIndex, progress func(described, listed int)) (*usageIndex, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	idx := &usageIndex{users: make(map[string][]request.ServiceRef), described: make(map[string]describedService), builtAt: now}
@@ -87,24 +87,31 @@ func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *
 
 	prog := newIndexProgress(progress)
 
+	// Each service is described on one of the run's slots. The pager
+	// hands a page's services to a feeder that waits for the slots, so
+	// that it can fetch the next page meanwhile; there are never more
+	// describing goroutines than slots. However the listing ends (a panic
+	// in the paging included, which the caller recovers), the describing
+	// is told to stop and waited for: none outlives the index it writes
+	// to.
 	queue := make(chan types.ServiceSummary, listServicesPageSize)
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Go(func() {
-			for s := range queue {
-				describeInto(ctx, api, s, record, fail)
+	work := group{s: s}
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		for svc := range queue {
+			work.Go(ctx, func(ctx context.Context) {
+				describeInto(ctx, api, svc, record, fail)
 				prog.done()
-			}
-		})
-	}
-	// However the listing ends (a panic in the paging included, which the
-	// caller recovers), the workers are told to stop and waited for: none
-	// is left blocked on the queue, nor outlives the index it writes to.
-	stopWorkers := sync.OnceFunc(func() { close(queue) })
+			})
+		}
+	}()
+	stopFeeding := sync.OnceFunc(func() { close(queue) })
 	defer func() {
-		stopWorkers()
+		stopFeeding()
 		cancel()
-		wg.Wait()
+		<-fed
+		work.Wait()
 	}()
 	p := apprunner.NewListServicesPaginator(api, &apprunner.ListServicesInput{MaxResults: aws.Int32(listServicesPageSize)})
 	for p.HasMorePages() && ctx.Err() == nil {
@@ -113,21 +120,22 @@ func buildIndex(ctx context.Context, api API, workers int, now time.Time, prev *
 			fail(fmt.Errorf("list services: %w", err))
 			break
 		}
-		for _, s := range page.ServiceSummaryList {
-			if s.Status == types.ServiceStatusDeleted {
+		for _, svc := range page.ServiceSummaryList {
+			if svc.Status == types.ServiceStatusDeleted {
 				continue
 			}
 			prog.listed()
-			if d, ok := prev.reuse(s); ok {
-				record(aws.ToString(s.ServiceArn), d)
+			if d, ok := prev.reuse(svc); ok {
+				record(aws.ToString(svc.ServiceArn), d)
 				prog.done()
 				continue
 			}
-			queue <- s
+			queue <- svc
 		}
 	}
-	stopWorkers()
-	wg.Wait()
+	stopFeeding()
+	<-fed
+	work.Wait()
 	prog.end()
 	if firstErr != nil {
 		return nil, firstErr

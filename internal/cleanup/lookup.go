@@ -46,7 +46,7 @@ func (r *run) lookUp(ctx context.Context, full *sweep, byService map[string]*swe
 				indexed <- built{err: errors.New("usage index: " + panicReason(v))}
 			}
 		}()
-		idx, err := buildIndex(indexCtx, r.api, r.e.cfg.MaxConcurrency, now, prev, r.e.cfg.Progress)
+		idx, err := buildIndex(indexCtx, r.api, r.api.slots, now, prev, r.e.cfg.Progress)
 		indexed <- built{idx, err}
 	}()
 
@@ -197,7 +197,7 @@ func (r *run) listAll(ctx context.Context, full *sweep) error {
 // lookupNamed finds each named connection with a filtered listing: cheaper
 // than a full listing when few are named.
 func (r *run) lookupNamed(ctx context.Context) {
-	forEach(ctx, r.e.cfg.MaxConcurrency, len(r.order), func(ctx context.Context, i int) {
+	forEach(ctx, r.api.slots, len(r.order), func(ctx context.Context, i int) {
 		t := r.order[i]
 		if t.result != nil || t.found {
 			return

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -302,22 +303,25 @@ func TestPanicWhileListingServicesLeavesNoWorkerBehind(t *testing.T) {
 
 // goroutinesIn counts the goroutines with fn on their stack.
 func goroutinesIn(fn string) int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	count := 0
-	for g := range strings.SplitSeq(string(buf), "\n\n") {
+	for g := range strings.SplitSeq(allStacks(), "\n\n") {
 		if strings.Contains(g, fn) {
 			count++
 		}
 	}
 	return count
+}
+
+// allStacks is the stack of every goroutine, each paragraph one.
+func allStacks() string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // TestEveryReportListsItsResults: a report with nothing in it still has a
@@ -337,5 +341,93 @@ func TestEveryReportListsItsResults(t *testing.T) {
 		if !strings.Contains(string(out), `"results":[]`) {
 			t.Errorf("%s: %s, want an empty results list", name, out)
 		}
+	}
+}
+
+// goroutinesAtWork counts the goroutines running engine code. A goroutine
+// of a group that has given its slot back, on its way out, does not count:
+// only the group's own frames are left on its stack.
+func goroutinesAtWork() int {
+	const pkg = "connection-cleanup/internal/cleanup."
+	count := 0
+	for _, g := range strings.Split(allStacks(), "\n\n") {
+		for line := range strings.SplitSeq(g, "\n") {
+			if i := strings.Index(line, pkg); i >= 0 && !strings.HasPrefix(line, "created by") &&
+				!strings.HasPrefix(line[i+len(pkg):], "(*group).Go") && !strings.HasPrefix(line[i+len(pkg):], "slots.give") {
+				count++
+				break
+			}
+		}
+	}
+	return count
+}
+
+// goroutineSampler is the API with, at every call, a count of the
+// goroutines the engine has running: the run's own and every one it
+// started, at work or waiting.
+type goroutineSampler struct {
+	cleanup.API
+	mu   sync.Mutex
+	most int
+}
+
+func (g *goroutineSampler) sample() {
+	n := goroutinesAtWork()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.most = max(g.most, n)
+}
+
+func (g *goroutineSampler) ListConnections(ctx context.Context, in *apprunner.ListConnectionsInput, optFns ...func(*apprunner.Options)) (*apprunner.ListConnectionsOutput, error) {
+	g.sample()
+	return g.API.ListConnections(ctx, in, optFns...)
+}
+
+func (g *goroutineSampler) ListServices(ctx context.Context, in *apprunner.ListServicesInput, optFns ...func(*apprunner.Options)) (*apprunner.ListServicesOutput, error) {
+	g.sample()
+	return g.API.ListServices(ctx, in, optFns...)
+}
+
+func (g *goroutineSampler) DescribeService(ctx context.Context, in *apprunner.DescribeServiceInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeServiceOutput, error) {
+	g.sample()
+	return g.API.DescribeService(ctx, in, optFns...)
+}
+
+func (g *goroutineSampler) DeleteConnection(ctx context.Context, in *apprunner.DeleteConnectionInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteConnectionOutput, error) {
+	g.sample()
+	return g.API.DeleteConnection(ctx, in, optFns...)
+}
+
+func (g *goroutineSampler) ListTagsForResource(ctx context.Context, in *apprunner.ListTagsForResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.ListTagsForResourceOutput, error) {
+	g.sample()
+	return g.API.ListTagsForResource(ctx, in, optFns...)
+}
+
+// TestARunHasNoMoreGoroutinesThanItsSlots: the index's descriptions, the
+// look-ups of named connections and the deletions all take the run's
+// slots before a goroutine starts, so a run never has more goroutines than
+// MaxConcurrency beside its own three (the connection chain, the service
+// listing and the feeder of its descriptions), however much work waits.
+func TestARunHasNoMoreGoroutinesThanItsSlots(t *testing.T) {
+	const slots = 3
+	w := newWorld(t, apprunnerlocal.Options{}, 3)
+	var arns []string
+	for i := range 6 { // few enough to be looked up one by one
+		arns = append(arns, w.conn(apprunnerlocal.SeedConnection{Name: connName("free", i)}))
+	}
+	for i := range 45 { // three pages
+		w.service(fmt.Sprintf("svc-%02d", i), apprunnerlocal.ServiceRunning, "")
+	}
+	api := &goroutineSampler{API: w.client}
+	e, err := cleanup.New(api, cleanup.Config{Account: account, Region: region, MinAge: time.Hour, MaxConcurrency: slots}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := runRequests(ctx(t), t, e, []request.RawRequest{del("teardown", arns...)})
+	if rep.Counts[request.OutcomeDeleted] != len(arns) {
+		t.Fatalf("deleted %d of %d: %+v", rep.Counts[request.OutcomeDeleted], len(arns), rep.Results)
+	}
+	if want := slots + 3; api.most > want {
+		t.Errorf("the run had up to %d goroutines, want at most %d: %d slots and its own three", api.most, want, slots)
 	}
 }
