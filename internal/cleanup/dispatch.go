@@ -114,10 +114,6 @@ func (d *Dispatcher) Run(ctx context.Context, reqs []request.Request) *request.R
 	)
 	for _, req := range reqs {
 		switch {
-		case req.Plan != nil:
-			refused = append(refused, request.Reject(req.ID, describePlan(req),
-				"a plan is not run but planned, and this function plans nothing: set CLEANUP_QUEUE_URL").Result())
-			continue
 		case req.WorkItem != nil:
 			workItems = append(workItems, req)
 			continue
@@ -368,6 +364,19 @@ func labelPlans(rep *request.Report, reqs []request.Request) {
 		}
 		res.PlanID = plan
 	}
+}
+
+// describeRequest names a request that no engine runs as it is.
+func describeRequest(req request.Request) string {
+	switch {
+	case req.Plan != nil:
+		return describePlan(req)
+	case req.WorkItem != nil:
+		return describeWorkItem(req)
+	case req.Action == request.ActionOffboard:
+		return describeOffboard(req)
+	}
+	return string(req.Action)
 }
 
 func describePlan(req request.Request) string {

@@ -188,3 +188,34 @@ func TestUnreachableScopeFailsItsRequestsForRetry(t *testing.T) {
 		t.Errorf("results %+v, want one failed result for m1 naming the error", rep.Results)
 	}
 }
+
+// TestAnEngineRunsNoPlanWorkItemOrOffboardingAsItIs: the engine is the one
+// place that refuses them, whether they reach it straight or through the
+// dispatcher (a plan, which the trigger should have planned): each is
+// invalid, and the engine's own account loses nothing, fresh or old.
+func TestAnEngineRunsNoPlanWorkItemOrOffboardingAsItIs(t *testing.T) {
+	w, d, _ := offboardWorld(t)
+	free := w.conn(apprunnerlocal.SeedConnection{Name: "free-github"})
+	tests := []struct {
+		name   string
+		runner cleanup.Runner
+		raw    request.RawRequest
+	}{
+		{"a plan, through the dispatcher", d, request.RawRequest{ID: "p", Action: request.ActionSweep, AccountIDs: []string{account}, Regions: []string{region}}},
+		{"a plan, straight", w.engine(cleanup.Config{}), request.RawRequest{ID: "p", Action: request.ActionOffboard, AccountIDs: []string{account}, Regions: []string{region}}},
+		{"a work item, straight", w.engine(cleanup.Config{}), request.RawRequest{ID: "w", Action: request.ActionOffboard, AccountID: ptr(account), Region: ptr(region), PlanID: ptr("plan-1")}},
+		{"an offboarding, straight", w.engine(cleanup.Config{}), request.RawRequest{ID: "o", Action: request.ActionOffboard, RoleARN: ptr(roleARN), Regions: []string{region}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := runRequests(ctx(t), t, tt.runner, []request.RawRequest{tt.raw})
+			if len(rep.Results) != 1 || rep.Results[0].Outcome != request.OutcomeInvalid ||
+				!strings.Contains(rep.Results[0].Reason, "never run as it is") || rep.Results[0].RequestIDs[0] != tt.raw.ID {
+				t.Errorf("results %+v, want the request refused as invalid by the engine", rep.Results)
+			}
+			if !w.exists(free) {
+				t.Fatalf("%s deleted %s", tt.name, free)
+			}
+		})
+	}
+}

@@ -36,10 +36,12 @@ func (r *run) collectTargets(reqs []request.Request) (full *sweep, byService map
 		req := &reqs[i]
 		switch {
 		case req.Plan != nil, req.WorkItem != nil, req.Action == request.ActionOffboard:
-			// Planned, or dispatched to the engine of their scope as plain
-			// sweeps: reaching an engine as they are, they would sweep
-			// the engine's own account instead.
-			r.refuse(string(req.Action), "an engine runs sweeps of its own account and deletions only; this request must go through the dispatcher", req.ID)
+			// The one check that none of these reaches an engine as it is:
+			// plans are planned (the trigger hands them to the planner, and
+			// nothing else makes them), work items and offboarding are
+			// dispatched to the engine of their scope as plain sweeps.
+			// Run as they are, they would sweep the engine's own account.
+			r.refuse(describeRequest(*req), "an engine runs sweeps of its own account and deletions only: a plan is planned, and a work item or an offboarding dispatched, never run as it is", req.ID)
 		case req.Action == request.ActionSweep:
 			if req.Service == nil {
 				if full == nil {
