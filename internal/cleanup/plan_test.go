@@ -246,19 +246,14 @@ func TestWorkItemsOfOneAccountAskTheOrganizationOnce(t *testing.T) {
 	}
 }
 
-func TestPlansAndWorkItemsNeedTheirConfiguration(t *testing.T) {
+// TestWorkItemsNeedTheirConfiguration: without the organization's settings
+// a work item is refused naming them. (A plan without a queue is the
+// trigger's to refuse, and no engine runs one: see
+// TestAnEngineRunsNoPlanWorkItemOrOffboardingAsItIs.)
+func TestWorkItemsNeedTheirConfiguration(t *testing.T) {
 	_, d, _ := offboardWorld(t) // no organization configured
-	rep := runRequests(ctx(t), t, d, []request.RawRequest{
-		workItem("w1", request.ActionSweep, leaving, "eu-west-1"),
-		{ID: "p1", Action: request.ActionSweep, AccountIDs: []string{leaving}},
-	})
-	got := map[string]string{}
-	for _, r := range rep.Results {
-		if r.Outcome == request.OutcomeInvalid {
-			got[r.RequestIDs[0]] = r.Reason
-		}
-	}
-	if !strings.Contains(got["w1"], "ORGANIZATION_OU_IDS") || !strings.Contains(got["p1"], "CLEANUP_QUEUE_URL") {
-		t.Errorf("invalid results %v, want the work item and the plan refused naming their settings", got)
+	rep := runRequests(ctx(t), t, d, []request.RawRequest{workItem("w1", request.ActionSweep, leaving, "eu-west-1")})
+	if len(rep.Results) != 1 || rep.Results[0].Outcome != request.OutcomeInvalid || !strings.Contains(rep.Results[0].Reason, "ORGANIZATION_OU_IDS") {
+		t.Errorf("results %+v, want the work item refused naming its settings", rep.Results)
 	}
 }

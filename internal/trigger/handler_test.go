@@ -762,10 +762,22 @@ func TestWhatAPlanRefusesIsInvalid(t *testing.T) {
 	}
 }
 
+// TestPlansWithoutAPlannerAreRefused: the plan is retried (and ends in the
+// DLQ), its summary names the setting that is missing, and the runner
+// never sees it.
 func TestPlansWithoutAPlannerAreRefused(t *testing.T) {
-	h := &trigger.Handler{Runner: &echoRunner{}}
+	runner, pub := &echoRunner{}, &recordingPublisher{}
+	h := &trigger.Handler{Runner: runner, Publisher: pub}
 	got := invokeSQS(t, h, sqsPayload(t, [2]string{"p", `{"action":"offboard","organizationalUnitIds":["ou-abcd-12345678"]}`}))
 	if diff := cmp.Diff([]string{"p"}, got); diff != "" {
 		t.Errorf("batch item failures (-want +got):\n%s", diff)
+	}
+	for _, reqs := range runner.requests() {
+		if len(reqs) > 0 {
+			t.Errorf("the runner was given %+v, want no request", reqs)
+		}
+	}
+	if len(pub.reports) != 1 || len(pub.reports[0].Plans) != 1 || !strings.Contains(pub.reports[0].Plans[0].Error, "CLEANUP_QUEUE_URL") {
+		t.Errorf("published %+v, want one plan summary whose error names CLEANUP_QUEUE_URL", pub.reports)
 	}
 }
