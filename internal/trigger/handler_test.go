@@ -768,7 +768,7 @@ func TestWhatAPlanRefusesIsInvalid(t *testing.T) {
 func TestPlansWithoutAPlannerAreRefused(t *testing.T) {
 	runner, pub := &echoRunner{}, &recordingPublisher{}
 	h := &trigger.Handler{Runner: runner, Publisher: pub}
-	got := invokeSQS(t, h, sqsPayload(t, [2]string{"p", `{"action":"offboard","organizationalUnitIds":["ou-abcd-12345678"]}`}))
+	got := invokeSQS(t, h, sqsPayload(t, [2]string{"p", `{"action":"sweep","organizationalUnitIds":["ou-abcd-12345678"]}`}))
 	if diff := cmp.Diff([]string{"p"}, got); diff != "" {
 		t.Errorf("batch item failures (-want +got):\n%s", diff)
 	}
@@ -778,6 +778,6 @@ func TestPlansWithoutAPlannerAreRefused(t *testing.T) {
 		}
 	}
 	if len(pub.reports) != 1 || len(pub.reports[0].Plans) != 1 || !strings.Contains(pub.reports[0].Plans[0].Error, "CLEANUP_QUEUE_URL") {
-		t.Errorf("published %+v, want one plan summary whose error names CLEANUP_QUEUE_URL", pub.reports)
+		t.Errorf("published %+v, want one plan summary whose error names CLEANUP_QUEUE_URL", pub.reports[0])
 	}
 }
