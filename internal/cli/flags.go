@@ -71,12 +71,12 @@ type options struct {
 	args             []string
 }
 
-// ageValue is a duration flag that takes days too (function.ParseAge).
+// ageValue is a duration flag that takes days too (request.ParseAge).
 type ageValue time.Duration
 
 func (a *ageValue) String() string { return time.Duration(*a).String() }
 func (a *ageValue) Set(s string) error {
-	d, err := function.ParseAge(s)
+	d, err := request.ParseAge(s)
 	if err != nil {
 		return err
 	}

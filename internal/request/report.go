@@ -176,6 +176,19 @@ type PlanSummary struct {
 	Error string `json:"error,omitempty"`
 }
 
+// RefusedResults are the plan's refusals as results of its request: each
+// invalid, as a connection of another account named in a request is, so
+// that the request is retried and then kept in the dead-letter queue,
+// where a person sees it. Re-planning only repeats idempotent work items.
+func (p PlanSummary) RefusedResults() []Result {
+	out := make([]Result, 0, len(p.Refused))
+	for _, r := range p.Refused {
+		out = append(out, Result{ConnectionARN: r.Subject, Outcome: OutcomeInvalid,
+			Reason: "not planned: " + r.Reason, RequestIDs: []string{p.RequestID}, PlanID: p.PlanID})
+	}
+	return out
+}
+
 // WorkItemRun is what one run of a work item decided.
 type WorkItemRun struct {
 	// RequestID is the work item's request ID (its SQS message ID).

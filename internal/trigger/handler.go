@@ -96,15 +96,8 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		rep.Reject(inv.Rejections...)
 		rep.Origins = inv.Origins()
 		rep.Plans = plans
-		// What a plan refused is invalid, as a connection of another
-		// account named in a request is: reported, and its request
-		// retried and then kept in the dead-letter queue, where a person
-		// sees it. Re-planning only repeats idempotent work items.
 		for _, p := range plans {
-			for _, r := range p.Refused {
-				rep.Add(request.Result{ConnectionARN: r.Subject, Outcome: request.OutcomeInvalid,
-					Reason: "not planned: " + r.Reason, RequestIDs: []string{p.RequestID}, PlanID: p.PlanID})
-			}
+			rep.Add(p.RefusedResults()...)
 		}
 	}
 	if h.Publisher != nil && rep != nil {
