@@ -157,3 +157,82 @@ func TestListConnectionsFilterByName(t *testing.T) {
 		t.Errorf("filtered list = %+v next %v, want conn-017 alone", out.ConnectionSummaryList, out.NextToken)
 	}
 }
+
+// TestTaggingAConnectionIsValidatedAsAppRunnerDoes: tags are added,
+// overwritten and removed; keys of aws:, keys and values too long, and a
+// 51st tag are refused with InvalidRequestException (the SDK checks
+// neither), and a deleted connection has no tags to change.
+func TestTaggingAConnectionIsValidatedAsAppRunnerDoes(t *testing.T) {
+	ctx := context.Background()
+	_, hs := newServer(t, apprunnerlocal.Options{})
+	client := newClient(t, hs.URL, "AKID", "us-east-1")
+	created, err := client.CreateConnection(ctx, &apprunner.CreateConnectionInput{ConnectionName: aws.String("tagged"), ProviderType: types.ProviderTypeGithub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := created.Connection.ConnectionArn
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	if _, err := client.TagResource(ctx, &apprunner.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("mark", "1"), tag("team", "web")}}); err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
+	if _, err := client.TagResource(ctx, &apprunner.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("mark", "2")}}); err != nil {
+		t.Fatalf("TagResource overwriting: %v", err)
+	}
+	if _, err := client.UntagResource(ctx, &apprunner.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"team"}}); err != nil {
+		t.Fatalf("UntagResource: %v", err)
+	}
+	tags, err := client.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"mark": "2"}, tagMap(tags.Tags)); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+
+	var many []types.Tag
+	for i := range 49 {
+		many = append(many, tag(fmt.Sprintf("k%02d", i), "v"))
+	}
+	if _, err := client.TagResource(ctx, &apprunner.TagResourceInput{ResourceArn: arn, Tags: many}); err != nil {
+		t.Fatalf("tagging up to 50: %v", err)
+	}
+	var invalid *types.InvalidRequestException
+	for name, tags := range map[string][]types.Tag{
+		"a 51st tag":         {tag("one-too-many", "v")},
+		"an aws: key":        {tag("aws:cloudformation:stack-name", "x")},
+		"a key of 129 runes": {tag(strings.Repeat("k", 129), "v")},
+		"a value of 257":     {tag("mark", strings.Repeat("v", 257))},
+	} {
+		if _, err := client.TagResource(ctx, &apprunner.TagResourceInput{ResourceArn: arn, Tags: tags}); !errors.As(err, &invalid) {
+			t.Errorf("%s: %v, want InvalidRequestException", name, err)
+		}
+	}
+	if _, err := client.UntagResource(ctx, &apprunner.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"aws:x"}}); !errors.As(err, &invalid) {
+		t.Errorf("untagging an aws: key: %v, want InvalidRequestException", err)
+	}
+
+	if _, err := client.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{ConnectionArn: arn}); err != nil {
+		t.Fatal(err)
+	}
+	var notFound *types.ResourceNotFoundException
+	if _, err := client.TagResource(ctx, &apprunner.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("mark", "3")}}); !errors.As(err, &notFound) {
+		t.Errorf("tagging a deleted connection: %v, want ResourceNotFoundException", err)
+	}
+}
+
+// TestAClockMovedForwardAgesWhatWasCreated: with a Clock as Options.Now,
+// a connection created now is a week old once the clock has moved a week.
+func TestAClockMovedForwardAgesWhatWasCreated(t *testing.T) {
+	ctx := context.Background()
+	clock := apprunnerlocal.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	_, hs := newServer(t, apprunnerlocal.Options{Now: clock.Now})
+	client := newClient(t, hs.URL, "AKID", "us-east-1")
+	created, err := client.CreateConnection(ctx, &apprunner.CreateConnectionInput{ConnectionName: aws.String("aging"), ProviderType: types.ProviderTypeGithub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := clock.Advance(7 * 24 * time.Hour)
+	if age := later.Sub(aws.ToTime(created.Connection.CreatedAt)); age != 7*24*time.Hour {
+		t.Errorf("age after a week = %s, want 168h", age)
+	}
+}

@@ -422,12 +422,26 @@ func (s *Server) taggable(c caller, arn string) (map[string]string, *apiError) {
 	return nil, errNotFound("resource %s not found", arn)
 }
 
+// maxTags is how many tags an App Runner resource may carry, as for every
+// AWS resource that takes tags.
+const maxTags = 50
+
 func (s *Server) tagResource(c caller, in *tagResourceInput) (any, *apiError) {
 	tags, err := s.taggable(c, *in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
-	maps.Copy(tags, tagMap(in.Tags))
+	add := tagMap(in.Tags)
+	n := len(tags)
+	for k := range add {
+		if _, ok := tags[k]; !ok {
+			n++
+		}
+	}
+	if n > maxTags {
+		return nil, errInvalid("resource %s would have %d tags: at most %d are allowed", *in.ResourceArn, n, maxTags)
+	}
+	maps.Copy(tags, add)
 	return struct{}{}, nil
 }
 

@@ -21,6 +21,8 @@ type API interface {
 	DescribeService(ctx context.Context, in *apprunner.DescribeServiceInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeServiceOutput, error)
 	DeleteConnection(ctx context.Context, in *apprunner.DeleteConnectionInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteConnectionOutput, error)
 	ListTagsForResource(ctx context.Context, in *apprunner.ListTagsForResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.ListTagsForResourceOutput, error)
+	TagResource(ctx context.Context, in *apprunner.TagResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.TagResourceOutput, error)
+	UntagResource(ctx context.Context, in *apprunner.UntagResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.UntagResourceOutput, error)
 }
 
 var _ API = (*apprunner.Client)(nil)
@@ -168,4 +170,12 @@ func (c *runAPI) DeleteConnection(ctx context.Context, in *apprunner.DeleteConne
 
 func (c *runAPI) ListTagsForResource(ctx context.Context, in *apprunner.ListTagsForResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.ListTagsForResourceOutput, error) {
 	return c.api.ListTagsForResource(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) TagResource(ctx context.Context, in *apprunner.TagResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.TagResourceOutput, error) {
+	return c.api.TagResource(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) UntagResource(ctx context.Context, in *apprunner.UntagResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.UntagResourceOutput, error) {
+	return c.api.UntagResource(ctx, in, append(optFns, c.middleware)...)
 }

@@ -32,6 +32,12 @@ type Config struct {
 	// ProtectTagKey names a tag whose presence protects a connection; a
 	// value of "false" does not protect. Empty disables the check.
 	ProtectTagKey string
+	// UnusedFor is the idle period of sweeps: a free connection is
+	// deleted only once it has stayed free this long, measured from the
+	// first sweep that found it free (which marks it with MarkTagKey).
+	// Zero deletes free connections at once. Requests that name
+	// connections wait only if they ask (Request.AfterUnusedFor).
+	UnusedFor time.Duration
 	// NameInclude, when not empty, limits deletion to connection names
 	// matching one of these globs (path.Match syntax); NameExclude protects
 	// names matching any of its globs.
@@ -62,6 +68,11 @@ type Config struct {
 	// is ignored.
 	Progress func(described, listed int)
 }
+
+// MarkTagKey is the tag with which a sweep marks a connection it found
+// free, its value the time (RFC 3339, UTC) it was first found so: the
+// start of its idle period.
+const MarkTagKey = "apprunner-cleanup:unused-since"
 
 const (
 	defaultMaxConcurrency = 8
@@ -97,6 +108,12 @@ func (c Config) Validate() error {
 	}
 	if c.MinAge < 0 {
 		errs = append(errs, fmt.Errorf("minimum age %s: must not be negative", c.MinAge))
+	}
+	if c.UnusedFor < 0 || c.UnusedFor > request.MaxUnusedFor {
+		errs = append(errs, fmt.Errorf("idle period %s: want 0 to %s (365d)", c.UnusedFor, request.MaxUnusedFor))
+	}
+	if c.ProtectTagKey == MarkTagKey {
+		errs = append(errs, fmt.Errorf("protection tag key %q: it is the idle period's mark, which this function writes itself", c.ProtectTagKey))
 	}
 	if c.MaxConcurrency < 0 || c.MaxConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("max concurrency %d: want 1 to 64", c.MaxConcurrency))

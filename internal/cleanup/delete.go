@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -13,22 +14,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 )
 
-// deleteCandidates takes each candidate from its protection tag straight
-// to its deletion (or would_delete in a dry run), each on one of the run's
-// slots.
+// deleteCandidates takes each candidate from its tags (the protection tag,
+// the idle period's mark) straight to its deletion (or would_delete in a
+// dry run), and removes the marks of targets in use again (see unmark),
+// each on one of the run's slots.
 func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
+	work := slices.Clone(candidates)
+	for _, t := range r.order {
+		if t.unmark {
+			work = append(work, t)
+		}
+	}
 	var stale sync.Once
-	forEach(ctx, r.api.slots, len(candidates), func(ctx context.Context, i int) {
-		t := candidates[i]
-		if r.protectedByTag(ctx, t) {
+	forEach(ctx, r.api.slots, len(work), func(ctx context.Context, i int) {
+		t := work[i]
+		if t.unmark {
+			r.unmarkUsed(ctx, t)
+			return
+		}
+		tags, ok := r.tagsOf(ctx, t)
+		if !ok || r.protectedByTag(t, tags) || r.waiting(ctx, t, tags) {
 			return
 		}
 		if t.dryRun {
-			why := "dry run requested"
-			if r.e.cfg.DryRun {
-				why = "dry run (" + cmp.Or(r.e.cfg.DryRunBy, "DRY_RUN is on") + ")"
-			}
-			t.conclude(request.OutcomeWouldDelete, why+": no service uses it and policy allows deletion", nil)
+			t.conclude(request.OutcomeWouldDelete, r.dryRunWhy(t)+": no service uses it and policy allows deletion"+t.idleNote, nil)
 			return
 		}
 		if ctx.Err() != nil {
@@ -37,7 +46,7 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 		}
 		out, err := r.api.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(t.arn)})
 		if err == nil {
-			reason := "no service uses it and policy allows deletion"
+			reason := "no service uses it and policy allows deletion" + t.idleNote
 			if out.Connection != nil {
 				reason += fmt.Sprintf("; App Runner reports status %s", out.Connection.Status)
 			}
@@ -55,20 +64,27 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 		default:
 			t.conclude(request.OutcomeFailed, failedReason(err, "delete connection: "+errText(err)), nil)
 		}
-	}, func(i int, reason string) { candidates[i].conclude(request.OutcomeFailed, reason, nil) })
+	}, func(i int, reason string) { work[i].conclude(request.OutcomeFailed, reason, nil) })
 }
 
-// protectedByTag reads a candidate's tags, one call, and concludes it when
-// the protection tag keeps it or the look-up fails. It reports whether the
-// candidate was concluded.
-func (r *run) protectedByTag(ctx context.Context, t *target) bool {
-	key := r.e.cfg.ProtectTagKey
-	if key == "" {
-		return false
+// dryRunWhy names what makes a candidate's decision a dry run.
+func (r *run) dryRunWhy(t *target) string {
+	if r.e.cfg.DryRun {
+		return "dry run (" + cmp.Or(r.e.cfg.DryRunBy, "DRY_RUN is on") + ")"
+	}
+	return "dry run requested"
+}
+
+// tagsOf reads a candidate's tags, one call, when the protection tag or
+// the idle period needs them (nil otherwise). A failed look-up concludes
+// the candidate, and ok is false.
+func (r *run) tagsOf(ctx context.Context, t *target) (tags map[string]string, ok bool) {
+	if r.e.cfg.ProtectTagKey == "" && t.wait == 0 {
+		return nil, true
 	}
 	if ctx.Err() != nil {
 		t.conclude(request.OutcomeFailed, stopReason(ctx.Err()), nil)
-		return true
+		return nil, false
 	}
 	out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(t.arn)})
 	if err != nil {
@@ -77,13 +93,22 @@ func (r *run) protectedByTag(ctx context.Context, t *target) bool {
 		} else {
 			t.conclude(request.OutcomeFailed, failedReason(err, "list tags: "+errText(err)), nil)
 		}
-		return true
+		return nil, false
 	}
+	tags = make(map[string]string, len(out.Tags))
 	for _, tag := range out.Tags {
-		if aws.ToString(tag.Key) == key && !strings.EqualFold(aws.ToString(tag.Value), "false") {
-			t.conclude(request.OutcomeProtected, fmt.Sprintf("protection tag %s=%s", key, aws.ToString(tag.Value)), nil)
-			return true
-		}
+		tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+	}
+	return tags, true
+}
+
+// protectedByTag concludes a candidate that the protection tag keeps, and
+// reports whether it did.
+func (r *run) protectedByTag(t *target, tags map[string]string) bool {
+	key := r.e.cfg.ProtectTagKey
+	if v, ok := tags[key]; key != "" && ok && !strings.EqualFold(v, "false") {
+		t.conclude(request.OutcomeProtected, fmt.Sprintf("protection tag %s=%s", key, v), nil)
+		return true
 	}
 	return false
 }

@@ -218,7 +218,7 @@ func sameEngine(byScope map[Scope][]request.Request, s Scope) Scope {
 // asSweep is the sweep an engine runs for an offboarding request or a work
 // item: whether without a minimum age is the scope's to say.
 func asSweep(req request.Request) request.Request {
-	return request.Request{ID: req.ID, Action: request.ActionSweep, DryRun: req.DryRun, WaitForServices: req.WaitForServices}
+	return request.Request{ID: req.ID, Action: request.ActionSweep, DryRun: req.DryRun, WaitForServices: req.WaitForServices, AfterUnusedFor: req.AfterUnusedFor}
 }
 
 // routed is where one work item goes: refused, to the home engine, or to

@@ -116,8 +116,18 @@ type target struct {
 	// deletion that the others would not have made on their own.
 	named, namedForReal bool
 	swept, sweptForReal bool
-	// dryRun is decided with the policy (see applyPolicy).
+	// The idle periods each kind asks for.
+	namedWaits, sweptWaits waits
+	// dryRun and wait (the idle period that applies) are decided with the
+	// policy (see applyPolicy).
 	dryRun bool
+	wait   time.Duration
+	// idleNote, for a candidate whose idle period is over, says since when
+	// it has been unused, for the reason of its deletion.
+	idleNote string
+	// unmark says that the target is in use and its mark, if it has one,
+	// is to be removed (see unmark).
+	unmark bool
 
 	// From App Runner's listing, when it was looked up.
 	found     bool

@@ -83,9 +83,7 @@ func (r *run) findConnections(ctx context.Context, full *sweep, byService map[st
 			if full == nil {
 				full = &sweep{}
 			}
-			for _, id := range byService[svcARN].ids {
-				full.merge(id, byService[svcARN].dryRun)
-			}
+			full.absorb(byService[svcARN])
 		}
 	}
 
@@ -137,7 +135,7 @@ func (r *run) connectionOfService(ctx context.Context, svcARN string, s *sweep) 
 		return true // not a connection this function may delete
 	}
 	a, _ := request.ParseConnectionARN(conn)
-	r.addTarget(a.String(), a.Name, s.ids, s.dryRun, false)
+	r.addTarget(a.String(), a.Name, s, false)
 	return true
 }
 
@@ -184,9 +182,9 @@ func (r *run) listAll(ctx context.Context, full *sweep) error {
 					})
 					continue
 				}
-				t = r.addTarget(arn, aws.ToString(c.ConnectionName), full.ids, full.dryRun, false)
+				t = r.addTarget(arn, aws.ToString(c.ConnectionName), full, false)
 			} else if full != nil {
-				r.addTarget(arn, t.connectionName, full.ids, full.dryRun, false)
+				r.addTarget(arn, t.connectionName, full, false)
 			}
 			t.found, t.status, t.createdAt = true, c.Status, c.CreatedAt
 		}

@@ -39,14 +39,48 @@ func (r *run) applyPolicy(idx *usageIndex, idxErr error) []*target {
 		case len(idx.users[t.arn]) > 0:
 			users := idx.users[t.arn]
 			t.conclude(request.OutcomeInUse, usedByReason(users), users)
+			// Used again: a mark from when it was free must not count
+			// when it is free next. Only a real requester that waits
+			// writes marks, so only one removes them.
+			t.unmark = (t.namedForReal && t.namedWaits.real > 0) || (t.sweptForReal && t.sweptWaits.real > 0)
 		default:
-			// Deleted for real only if a request that named it asked so,
-			// or a real sweep whose minimum age it passes.
-			t.dryRun = !(t.namedForReal || (t.sweptForReal && !young))
+			t.dryRun, t.wait = decideWait(t, young)
 			candidates = append(candidates, t)
 		}
 	}
 	return candidates
+}
+
+// decideWait says whether a free target is deleted for real and after
+// which idle period. Each requester decides alone: deleted for real only
+// if a request that named it asked so, or a real sweep whose minimum age
+// it passes; and then after the shortest wait among those, so that no
+// requester's idle period delays the others, and a dry-run requester's
+// shorter one deletes nothing. A dry run reports the shortest wait among
+// all.
+func decideWait(t *target, young bool) (dryRun bool, wait time.Duration) {
+	var have bool
+	take := func(d time.Duration) {
+		if !have || d < wait {
+			wait, have = d, true
+		}
+	}
+	if t.namedForReal {
+		take(t.namedWaits.real)
+	}
+	if t.sweptForReal && !young {
+		take(t.sweptWaits.real)
+	}
+	if have {
+		return false, wait
+	}
+	if t.named {
+		take(t.namedWaits.all)
+	}
+	if t.swept && !young {
+		take(t.sweptWaits.all)
+	}
+	return true, wait
 }
 
 func usedByReason(users []request.ServiceRef) string {

@@ -3,6 +3,7 @@ package cleanup
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
@@ -13,17 +14,59 @@ import (
 type sweep struct {
 	ids    []string
 	dryRun bool
+	waits  waits
 }
 
-func (s *sweep) merge(id string, dryRun bool) {
+// merge adds request id, which asks for dryRun and an idle period of wait.
+func (s *sweep) merge(id string, dryRun bool, wait time.Duration) {
+	s.absorb(&sweep{ids: []string{id}, dryRun: dryRun, waits: newWaits(dryRun, wait)})
+}
+
+// absorb adds the requests of o.
+func (s *sweep) absorb(o *sweep) {
 	if len(s.ids) == 0 {
-		s.dryRun = dryRun
+		s.dryRun = o.dryRun
 	} else {
-		s.dryRun = s.dryRun && dryRun
+		s.dryRun = s.dryRun && o.dryRun
 	}
-	if !slices.Contains(s.ids, id) {
-		s.ids = append(s.ids, id)
+	for _, id := range o.ids {
+		if !slices.Contains(s.ids, id) {
+			s.ids = append(s.ids, id)
+		}
 	}
+	s.waits.merge(o.waits)
+}
+
+// waits are the idle periods that some requesters of a connection ask for:
+// the shortest among those that ask for real, and among all. Each
+// requester's wait is its own (see the policy): the shortest stands, as a
+// connection is deleted when any real requester alone would delete it.
+type waits struct {
+	real, all     time.Duration
+	anyReal, some bool
+}
+
+func newWaits(dryRun bool, wait time.Duration) waits {
+	w := waits{all: wait, some: true}
+	if !dryRun {
+		w.real, w.anyReal = wait, true
+	}
+	return w
+}
+
+func (w *waits) merge(o waits) {
+	if o.anyReal && (!w.anyReal || o.real < w.real) {
+		w.real, w.anyReal = o.real, true
+	}
+	if o.some && (!w.some || o.all < w.all) {
+		w.all, w.some = o.all, true
+	}
+}
+
+// sweepWait is the idle period a sweep request waits: the configured one,
+// or longer if the request asks.
+func (r *run) sweepWait(req *request.Request) time.Duration {
+	return max(r.e.cfg.UnusedFor, req.AfterUnusedFor)
 }
 
 // collectTargets turns the requests into named targets, and says which
@@ -47,7 +90,7 @@ func (r *run) collectTargets(reqs []request.Request) (full *sweep, byService map
 				if full == nil {
 					full = &sweep{}
 				}
-				full.merge(req.ID, r.dryRun(req))
+				full.merge(req.ID, r.dryRun(req), r.sweepWait(req))
 				continue
 			}
 			if why := r.scopeProblem(*req.Service); why != "" {
@@ -58,14 +101,14 @@ func (r *run) collectTargets(reqs []request.Request) (full *sweep, byService map
 			if byService[key] == nil {
 				byService[key] = &sweep{}
 			}
-			byService[key].merge(req.ID, r.dryRun(req))
+			byService[key].merge(req.ID, r.dryRun(req), r.sweepWait(req))
 		case req.Action == request.ActionDelete:
 			for _, a := range req.Connections {
 				if why := r.scopeProblem(a); why != "" {
 					r.refuse(a.String(), why, req.ID)
 					continue
 				}
-				r.addTarget(a.String(), a.Name, []string{req.ID}, r.dryRun(req), true)
+				r.addTarget(a.String(), a.Name, &sweep{ids: []string{req.ID}, dryRun: r.dryRun(req), waits: newWaits(r.dryRun(req), req.AfterUnusedFor)}, true)
 			}
 		}
 	}
@@ -103,9 +146,10 @@ func (r *run) refuse(arn, reason, id string) {
 	r.refused = append(r.refused, request.Rejection{RequestID: id, Input: arn, Reason: reason}.Result())
 }
 
-// addTarget records a target once; a connection asked about twice keeps
-// every request's ID and what each kind of requester wants.
-func (r *run) addTarget(arn, connectionName string, ids []string, dryRun, named bool) *target {
+// addTarget records a target once, asked about by the requests of s: a
+// connection asked about twice keeps every request's ID and what each kind
+// of requester (named, or swept) wants.
+func (r *run) addTarget(arn, connectionName string, s *sweep, named bool) *target {
 	t, ok := r.targets[arn]
 	if !ok {
 		t = &target{arn: arn, connectionName: connectionName}
@@ -113,11 +157,13 @@ func (r *run) addTarget(arn, connectionName string, ids []string, dryRun, named 
 		r.order = append(r.order, t)
 	}
 	if named {
-		t.named, t.namedForReal = true, t.namedForReal || !dryRun
+		t.named, t.namedForReal = true, t.namedForReal || !s.dryRun
+		t.namedWaits.merge(s.waits)
 	} else {
-		t.swept, t.sweptForReal = true, t.sweptForReal || !dryRun
+		t.swept, t.sweptForReal = true, t.sweptForReal || !s.dryRun
+		t.sweptWaits.merge(s.waits)
 	}
-	for _, id := range ids {
+	for _, id := range s.ids {
 		if !slices.Contains(t.requestIDs, id) {
 			t.requestIDs = append(t.requestIDs, id)
 		}

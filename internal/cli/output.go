@@ -160,6 +160,7 @@ func (p palette) outcome(o request.Outcome) string {
 	code := map[request.Outcome]string{
 		request.OutcomeDeleted: "32", request.OutcomeWouldDelete: "33", request.OutcomeAlreadyDeleted: "2",
 		request.OutcomeInUse: "35", request.OutcomeProtected: "36", request.OutcomeTooYoung: "2",
+		request.OutcomeMarked:  "34",
 		request.OutcomeInvalid: "31", request.OutcomeFailed: "31",
 	}[o]
 	if code == "" {

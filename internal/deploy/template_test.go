@@ -353,6 +353,8 @@ func TestIAMScopesEachAppRunnerActionToItsResources(t *testing.T) {
 		{"apprunner:DescribeService", arnOf("service")},
 		{"apprunner:DeleteConnection", arnOf("connection")},
 		{"apprunner:ListTagsForResource", arnOf("connection")},
+		{"apprunner:TagResource", arnOf("connection")},
+		{"apprunner:UntagResource", arnOf("connection")},
 	}
 	stmts := policyStatements(t, loadTemplate(t))
 	for _, tt := range tests {
@@ -530,6 +532,8 @@ func TestEnvironmentComesFromParameters(t *testing.T) {
 	tests := map[string]string{
 		"DRY_RUN":             "DryRun",
 		"MIN_CONNECTION_AGE":  "MinConnectionAge",
+		"UNUSED_FOR":          "UnusedFor",
+		"OFFBOARD_DELAY":      "OffboardDelay",
 		"PROTECT_TAG_KEY":     "ProtectTagKey",
 		"NAME_INCLUDE":        "NameInclude",
 		"NAME_EXCLUDE":        "NameExclude",
@@ -586,5 +590,54 @@ func TestProtectTagKeyCannotBeEmpty(t *testing.T) {
 	tmpl := loadTemplate(t)
 	if got := number(t, at(t, tmpl, "Parameters", "ProtectTagKey", "MinLength")); got != 1 {
 		t.Errorf("Parameters.ProtectTagKey.MinLength = %d, want 1", got)
+	}
+}
+
+// markCondition is the condition that holds tagging to the idle period's
+// mark: no other tag key can be written or removed.
+func markCondition() any {
+	return map[string]any{"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []any{cleanup.MarkTagKey}}}
+}
+
+// TestTaggingIsHeldToTheIdleMark: in the function's role and the member
+// role, TagResource and UntagResource are granted in one statement of
+// their own, on connections only, with the mark's tag key as the only key.
+func TestTaggingIsHeldToTheIdleMark(t *testing.T) {
+	type grant struct {
+		sid       string
+		actions   []string
+		resource  any
+		condition any
+	}
+	var fn, member []grant
+	for _, s := range policyStatements(t, loadTemplate(t)) {
+		fn = append(fn, grant{s.Sid, s.Actions, s.Resource, s.IAMCondition})
+	}
+	for _, s := range memberPermissions(t, loadMemberRole(t)) {
+		if s.Effect == "Allow" {
+			member = append(member, grant{s.Sid, s.Actions, s.Resource, s.IAMCondition})
+		}
+	}
+	for name, grants := range map[string][]grant{"function role": fn, "member role": member} {
+		var found int
+		for _, g := range grants {
+			tags := slices.ContainsFunc(g.actions, func(a string) bool { return a == "apprunner:TagResource" || a == "apprunner:UntagResource" })
+			if !tags {
+				continue
+			}
+			found++
+			if diff := cmp.Diff([]string{"apprunner:TagResource", "apprunner:UntagResource"}, g.actions); diff != "" {
+				t.Errorf("%s %s: actions (-want +got):\n%s", name, g.sid, diff)
+			}
+			if diff := cmp.Diff(markCondition(), g.condition); diff != "" {
+				t.Errorf("%s %s: condition (-want +got):\n%s", name, g.sid, diff)
+			}
+			if res := fmt.Sprint(g.resource); !strings.Contains(res, ":connection/*/*") {
+				t.Errorf("%s %s: resource %s, want connections only", name, g.sid, res)
+			}
+		}
+		if found != 1 {
+			t.Errorf("%s: tagging granted in %d statements, want 1", name, found)
+		}
 	}
 }

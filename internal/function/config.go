@@ -25,7 +25,7 @@ import (
 // Config is the function's configuration, read from the environment.
 type Config struct {
 	// Policy is the engine's configuration: DRY_RUN, MIN_CONNECTION_AGE,
-	// PROTECT_TAG_KEY, NAME_INCLUDE and NAME_EXCLUDE (comma-separated
+	// UNUSED_FOR, PROTECT_TAG_KEY, NAME_INCLUDE and NAME_EXCLUDE (comma-separated
 	// globs), MAX_CONCURRENCY, USAGE_INDEX_TTL and ACCOUNT_ID (empty: the
 	// credentials' account). The region and partition come from the AWS
 	// configuration at start.
@@ -55,6 +55,11 @@ type Config struct {
 	// requested (OFFBOARD_QUEUE_ARN; empty: by direct invocation and the
 	// MoveAccount rule only).
 	OffboardQueueARN string
+	// OffboardDelay is how long the work items of an offboarding that a
+	// MoveAccount started wait before they run (OFFBOARD_DELAY; default
+	// 15m, at most 15m, SQS's longest delay), so that an account moved by
+	// mistake can be moved back first.
+	OffboardDelay time.Duration
 	// ProgressQuery names the stack's saved query of a plan's progress
 	// (PLAN_PROGRESS_QUERY), for plan summaries.
 	ProgressQuery string
@@ -68,8 +73,13 @@ type Config struct {
 // the way (a renamed parameter, a hand-made function) never turns a dry
 // run into a real one. The operator's command deletes on its own --delete.
 const (
-	DefaultDryRun         = true
-	DefaultMinAge         = 24 * time.Hour
+	DefaultDryRun = true
+	DefaultMinAge = 24 * time.Hour
+	// DefaultUnusedFor is the idle period of sweeps: a week, so that a
+	// connection freed for a redeploy is never deleted in that window.
+	DefaultUnusedFor      = 7 * 24 * time.Hour
+	DefaultOffboardDelay  = 15 * time.Minute
+	maxOffboardDelay      = 15 * time.Minute
 	DefaultProtectTagKey  = "apprunner-cleanup:protect"
 	DefaultMaxConcurrency = 8
 	DefaultIndexTTL       = time.Minute
@@ -92,6 +102,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		Policy: cleanup.Config{
 			DryRun:         DefaultDryRun,
 			MinAge:         DefaultMinAge,
+			UnusedFor:      DefaultUnusedFor,
 			ProtectTagKey:  DefaultProtectTagKey,
 			MaxConcurrency: DefaultMaxConcurrency,
 			IndexTTL:       DefaultIndexTTL,
@@ -145,6 +156,15 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		*dst = d
 	}
 	duration("MIN_CONNECTION_AGE", &policy.MinAge)
+	duration("UNUSED_FOR", &policy.UnusedFor)
+	if policy.UnusedFor > request.MaxUnusedFor {
+		errs = append(errs, fmt.Errorf("UNUSED_FOR=%q: at most 365d", get("UNUSED_FOR")))
+	}
+	cfg.OffboardDelay = DefaultOffboardDelay
+	duration("OFFBOARD_DELAY", &cfg.OffboardDelay)
+	if cfg.OffboardDelay > maxOffboardDelay {
+		errs = append(errs, fmt.Errorf("OFFBOARD_DELAY=%q: at most 15m, the longest delay SQS gives a message", get("OFFBOARD_DELAY")))
+	}
 	duration("USAGE_INDEX_TTL", &policy.IndexTTL)
 	if v, ok := lookup("PROTECT_TAG_KEY"); ok {
 		switch v = strings.TrimSpace(v); {
@@ -153,6 +173,8 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		case v == "":
 			errs = append(errs, fmt.Errorf("PROTECT_TAG_KEY is set but empty: a tag key cannot be empty; "+
 				"unset it for the default %q, or set it to %s to turn tag protection off", DefaultProtectTagKey, ProtectionOff))
+		case v == cleanup.MarkTagKey:
+			errs = append(errs, fmt.Errorf("PROTECT_TAG_KEY=%q: that is the idle period's mark, which this function writes itself; choose another key", v))
 		case len(v) > maxTagKeyLength || strings.HasPrefix(v, "aws:"):
 			errs = append(errs, fmt.Errorf("PROTECT_TAG_KEY=%q: want a tag key of 1 to %d characters not starting with aws: "+
 				"(that prefix is AWS's own, so no connection could carry it)", v, maxTagKeyLength))

@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, error) {
 		Runner:    runner,
 		Publisher: app.publisher,
 		Options: trigger.Options{
-			CustomEventSource: cfg.CustomEventSource, OffboardOUID: cfg.OffboardOU, ProgressQuery: cfg.ProgressQuery,
+			CustomEventSource: cfg.CustomEventSource, OffboardOUID: cfg.OffboardOU, OffboardDelay: cfg.OffboardDelay, ProgressQuery: cfg.ProgressQuery,
 			// Work items are the planner's, and the planner sends them
 			// with these credentials: SQS names their principal.
 			PlannerPrincipalID: caller.userID,

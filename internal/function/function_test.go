@@ -34,10 +34,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Policy: cleanup.Config{
 			DryRun:         true, // unset is a dry run
 			MinAge:         24 * time.Hour,
+			UnusedFor:      7 * 24 * time.Hour,
 			ProtectTagKey:  "apprunner-cleanup:protect",
 			MaxConcurrency: 8,
 			IndexTTL:       time.Minute,
 		},
+		OffboardDelay:     15 * time.Minute,
 		MetricsNamespace:  "AppRunnerConnectionCleanup",
 		CustomEventSource: "apprunner.connection-cleanup",
 		MemberRoleName:    "AppRunnerConnectionCleanup",
@@ -55,21 +57,21 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"OFFBOARD_ROLE_ARNS":  "arn:aws:iam::210987654321:role/Cleanup, arn:aws:iam::111122223333:role/Cleanup",
 		"ORGANIZATION_OU_IDS": "ou-abcd-11111111,ou-abcd-22222222", "OFFBOARD_OU_ID": "ou-abcd-offboard",
 		"MEMBER_ROLE_NAME": "Cleanup", "DEFAULT_REGIONS": "eu-west-1, us-east-1", "CLEANUP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
-		"PLAN_PROGRESS_QUERY": "cleanup/plan-progress",
+		"PLAN_PROGRESS_QUERY": "cleanup/plan-progress", "UNUSED_FOR": "2d", "OFFBOARD_DELAY": "90s",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := function.Config{
 		Policy: cleanup.Config{
-			DryRun: true, MinAge: 90 * time.Minute, ProtectTagKey: "", NameInclude: []string{"legacy-*", "old-?"},
+			DryRun: true, MinAge: 90 * time.Minute, UnusedFor: 48 * time.Hour, ProtectTagKey: "", NameInclude: []string{"legacy-*", "old-?"},
 			NameExclude: []string{"prod-*"}, MaxConcurrency: 3, IndexTTL: 0, Account: "123456789012",
 		},
 		MetricsNamespace: "Team/Cleanup", CustomEventSource: "com.example.pipeline", LogLevel: "WARN",
 		OffboardRoles:   []string{"arn:aws:iam::210987654321:role/Cleanup", "arn:aws:iam::111122223333:role/Cleanup"},
 		OrganizationOUs: []string{"ou-abcd-11111111", "ou-abcd-22222222"}, OffboardOU: "ou-abcd-offboard",
 		MemberRoleName: "Cleanup", DefaultRegions: []string{"eu-west-1", "us-east-1"}, QueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/q",
-		ProgressQuery: "cleanup/plan-progress",
+		ProgressQuery: "cleanup/plan-progress", OffboardDelay: 90 * time.Second,
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -81,13 +83,13 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"DRY_RUN": "yes please", "MIN_CONNECTION_AGE": "1 day", "MAX_CONCURRENCY": "0",
 		"USAGE_INDEX_TTL": "-1s", "ACCOUNT_ID": "12345", "NAME_EXCLUDE": "[oops",
 		"OFFBOARD_ROLE_ARNS": "arn:aws:iam::210987654321:user/bob", "ORGANIZATION_OU_IDS": "r-abcd",
-		"MEMBER_ROLE_NAME": "a/b", "DEFAULT_REGIONS": "sa-east-1",
+		"MEMBER_ROLE_NAME": "a/b", "DEFAULT_REGIONS": "sa-east-1", "UNUSED_FOR": "a while", "OFFBOARD_DELAY": "1h",
 	}))
 	if err == nil {
 		t.Fatal("no error for seven bad variables")
 	}
 	for _, v := range []string{"DRY_RUN", "MIN_CONNECTION_AGE", "MAX_CONCURRENCY", "USAGE_INDEX_TTL", "ACCOUNT_ID", "[oops", "OFFBOARD_ROLE_ARNS",
-		"ORGANIZATION_OU_IDS", "MEMBER_ROLE_NAME", "DEFAULT_REGIONS"} {
+		"ORGANIZATION_OU_IDS", "MEMBER_ROLE_NAME", "DEFAULT_REGIONS", "UNUSED_FOR", "OFFBOARD_DELAY"} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s:\n%v", v, err)
 		}
@@ -188,7 +190,8 @@ func TestNewRefusesCredentialsOfAnotherAccountOrPartition(t *testing.T) {
 // through AWS_ENDPOINT_URL_APPRUNNER.
 func TestHandlerCleansUpThroughTheRealSDKConfiguration(t *testing.T) {
 	emu := useEmulator(t, apprunnerlocal.Options{}, "us-east-1")
-	cfg, err := function.LoadConfig(lookup(map[string]string{"ACCOUNT_ID": "123456789012"}))
+	// No idle period: this test is about the wiring, not the marks.
+	cfg, err := function.LoadConfig(lookup(map[string]string{"ACCOUNT_ID": "123456789012", "UNUSED_FOR": "0s"}))
 	if err != nil {
 		t.Fatal(err)
 	}

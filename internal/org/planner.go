@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -74,6 +75,20 @@ type workItem struct {
 	PlanID          string         `json:"planId"`
 	DryRun          bool           `json:"dryRun"`
 	WaitForServices bool           `json:"waitForServices,omitempty"`
+	// AfterUnusedFor is the plan's idle period, if it asked for one.
+	AfterUnusedFor string `json:"afterUnusedFor,omitempty"`
+}
+
+// maxDelay is the longest delay SQS gives a message.
+const maxDelay = 15 * time.Minute
+
+// afterUnusedFor is the idle period a plan asked for, as its work items
+// carry it ("" if none): whole seconds, which request.ParseAge reads back.
+func afterUnusedFor(req request.Request) string {
+	if req.AfterUnusedFor <= 0 {
+		return ""
+	}
+	return req.AfterUnusedFor.Round(time.Second).String()
 }
 
 // Plan plans req, a request with a Plan: it resolves the accounts, takes
@@ -121,12 +136,16 @@ func (p *Planner) Plan(ctx context.Context, req request.Request) request.PlanSum
 	}
 	sum.Accounts = reach
 
+	delay := min(max(req.Delay, 0), maxDelay).Truncate(time.Second)
+	if delay > 0 {
+		sum.Delay = delay.String()
+	}
 	bodies := make([]string, 0, len(reach)*len(sum.Regions))
 	for _, account := range reach {
 		for _, region := range sum.Regions {
 			b, err := json.Marshal(workItem{
 				Action: req.Action, AccountID: account, Region: region, PlanID: sum.PlanID,
-				DryRun: sum.DryRun, WaitForServices: req.WaitForServices,
+				DryRun: sum.DryRun, WaitForServices: req.WaitForServices, AfterUnusedFor: afterUnusedFor(req),
 			})
 			if err != nil { // strings and booleans always marshal
 				panic(err)
@@ -134,7 +153,7 @@ func (p *Planner) Plan(ctx context.Context, req request.Request) request.PlanSum
 			bodies = append(bodies, string(b))
 		}
 	}
-	sent, reasons := p.send(ctx, bodies)
+	sent, reasons := p.send(ctx, bodies, int32(delay/time.Second))
 	sum.WorkItems = sent
 	if sent < len(bodies) {
 		sum.Error = fmt.Sprintf("%d of %d work items were not sent (%s): retry the plan (a work item sent twice only repeats idempotent work)",
@@ -152,7 +171,7 @@ type batchResult struct {
 // send sends the bodies in batches, at most sendParallelism at a time, and
 // returns how many were sent and the distinct reasons of those that were
 // not.
-func (p *Planner) send(ctx context.Context, bodies []string) (sent int, reasons []string) {
+func (p *Planner) send(ctx context.Context, bodies []string, delaySeconds int32) (sent int, reasons []string) {
 	results := make([]batchResult, (len(bodies)+batchSize-1)/batchSize)
 	slots := make(chan struct{}, sendParallelism)
 	var wg sync.WaitGroup
@@ -166,7 +185,7 @@ func (p *Planner) send(ctx context.Context, bodies []string) (sent int, reasons 
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			results[i] = p.sendBatch(ctx, batch)
+			results[i] = p.sendBatch(ctx, batch, delaySeconds)
 		})
 	}
 	wg.Wait()
@@ -182,13 +201,17 @@ func (p *Planner) send(ctx context.Context, bodies []string) (sent int, reasons 
 	return sent, reasons
 }
 
-// sendBatch sends one batch of at most batchSize bodies; the entries the
-// queue reports as failed are sent once more.
-func (p *Planner) sendBatch(ctx context.Context, bodies []string) batchResult {
+// sendBatch sends one batch of at most batchSize bodies, each delayed by
+// delaySeconds; the entries the queue reports as failed are sent once
+// more.
+func (p *Planner) sendBatch(ctx context.Context, bodies []string, delaySeconds int32) batchResult {
 	entries := make([]types.SendMessageBatchRequestEntry, len(bodies))
 	for i, b := range bodies {
 		// IDs need only be unique within the batch.
 		entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(b)}
+		if delaySeconds > 0 {
+			entries[i].DelaySeconds = delaySeconds
+		}
 	}
 	var reasons []string
 	for attempt := 0; attempt < 2 && len(entries) > 0; attempt++ {

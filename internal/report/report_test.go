@@ -143,7 +143,7 @@ func TestPublishLogsSummaryAndColdStartOnce(t *testing.T) {
 	quiet := &request.Report{Action: request.ActionSweep, DryRun: true, Results: []request.Result{
 		{ConnectionARN: connA, Outcome: request.OutcomeWouldDelete, Reason: "dry run"},
 	}, Counts: map[request.Outcome]int{request.OutcomeWouldDelete: 1}, Duration: 1500 * time.Microsecond}
-	zero := map[string]int{"deleted": 0, "would_delete": 0, "already_deleted": 0, "in_use": 0, "protected": 0, "too_young": 0, "invalid": 0, "failed": 0}
+	zero := map[string]int{"deleted": 0, "would_delete": 0, "already_deleted": 0, "in_use": 0, "protected": 0, "too_young": 0, "marked": 0, "invalid": 0, "failed": 0}
 	counts := func(nonZero map[string]int) map[string]int {
 		m := map[string]int{}
 		for k, v := range zero {
@@ -199,7 +199,7 @@ func TestMetricsRecordFollowsEMFSpecification(t *testing.T) {
 			name: "a run with results",
 			inv:  Invocation{Trigger: "sqs", Report: sampleReport()},
 			wantValues: map[string]float64{
-				"Deleted": 1, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 1, "Protected": 0, "TooYoung": 0,
+				"Deleted": 1, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 1, "Protected": 0, "TooYoung": 0, "Marked": 0,
 				"Invalid": 1, "Failed": 1, "APICalls": 7, "APIRetries": 2, "Duration": 1234.567, "ColdStart": 1,
 			},
 		},
@@ -207,7 +207,7 @@ func TestMetricsRecordFollowsEMFSpecification(t *testing.T) {
 			name: "no report and no trigger still counts every outcome",
 			inv:  Invocation{},
 			wantValues: map[string]float64{
-				"Deleted": 0, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 0, "Protected": 0, "TooYoung": 0,
+				"Deleted": 0, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 0, "Protected": 0, "TooYoung": 0, "Marked": 0,
 				"Invalid": 0, "Failed": 0, "APICalls": 0, "APIRetries": 0, "Duration": 0, "ColdStart": 1,
 			},
 		},
@@ -219,7 +219,7 @@ func TestMetricsRecordFollowsEMFSpecification(t *testing.T) {
 				return rep
 			}()},
 			wantValues: map[string]float64{
-				"Deleted": 0, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 0, "Protected": 0, "TooYoung": 2,
+				"Deleted": 0, "WouldDelete": 0, "AlreadyDeleted": 0, "InUse": 0, "Protected": 0, "TooYoung": 2, "Marked": 0,
 				"Invalid": 0, "Failed": 0, "APICalls": 0, "APIRetries": 0, "Duration": 0, "ColdStart": 1,
 			},
 		},
@@ -328,7 +328,7 @@ func TestOutcomeMetric(t *testing.T) {
 	want := map[request.Outcome]string{
 		request.OutcomeDeleted: "Deleted", request.OutcomeWouldDelete: "WouldDelete",
 		request.OutcomeAlreadyDeleted: "AlreadyDeleted", request.OutcomeInUse: "InUse",
-		request.OutcomeProtected: "Protected", request.OutcomeTooYoung: "TooYoung",
+		request.OutcomeProtected: "Protected", request.OutcomeTooYoung: "TooYoung", request.OutcomeMarked: "Marked",
 		request.OutcomeInvalid: "Invalid", request.OutcomeFailed: "Failed",
 	}
 	for _, o := range request.Outcomes() {

@@ -11,7 +11,7 @@ import (
 // retried, then what kept it.
 var mergePrecedence = map[Outcome]int{
 	OutcomeDeleted: 0, OutcomeAlreadyDeleted: 1, OutcomeFailed: 2, OutcomeInUse: 3,
-	OutcomeProtected: 4, OutcomeTooYoung: 5, OutcomeWouldDelete: 6,
+	OutcomeProtected: 4, OutcomeTooYoung: 5, OutcomeMarked: 6, OutcomeWouldDelete: 7,
 }
 
 // Merge combines the reports of one dispatch into a report of reqs, one

@@ -13,15 +13,19 @@ const (
 	OutcomeInUse          Outcome = "in_use"
 	OutcomeProtected      Outcome = "protected"
 	OutcomeTooYoung       Outcome = "too_young"
-	OutcomeInvalid        Outcome = "invalid"
-	OutcomeFailed         Outcome = "failed"
+	// OutcomeMarked: free, but not unused for long enough yet (the idle
+	// period): marked with the time it was first seen free, or, in a dry
+	// run, would be.
+	OutcomeMarked  Outcome = "marked"
+	OutcomeInvalid Outcome = "invalid"
+	OutcomeFailed  Outcome = "failed"
 )
 
 // Outcomes lists every outcome in a stable order, for reports and metrics.
 func Outcomes() []Outcome {
 	return []Outcome{
 		OutcomeDeleted, OutcomeWouldDelete, OutcomeAlreadyDeleted, OutcomeInUse,
-		OutcomeProtected, OutcomeTooYoung, OutcomeInvalid, OutcomeFailed,
+		OutcomeProtected, OutcomeTooYoung, OutcomeMarked, OutcomeInvalid, OutcomeFailed,
 	}
 }
 
@@ -166,8 +170,11 @@ type PlanSummary struct {
 	Accounts []string `json:"accounts"`
 	Regions  []string `json:"regions"`
 	// WorkItems is how many work items were sent.
-	WorkItems int       `json:"workItems"`
-	Refused   []Refusal `json:"refused"`
+	WorkItems int `json:"workItems"`
+	// Delay is how long the work items wait in the queue before they run
+	// ("15m0s"), if they do.
+	Delay   string    `json:"delay,omitempty"`
+	Refused []Refusal `json:"refused"`
 	// Progress says how to follow the plan's work items.
 	Progress string `json:"progress,omitempty"`
 	// Error says why the plan could not be made, or its work items not all

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -28,6 +29,8 @@ const (
 	// MaxRegions bounds the regions one offboarding request may name; App
 	// Runner is offered in fewer.
 	MaxRegions = 30
+	// MaxUnusedFor bounds the idle period a request may ask for.
+	MaxUnusedFor = 365 * 24 * time.Hour
 )
 
 // Request is one unit of work the engine runs: an SQS message, an
@@ -48,6 +51,11 @@ type Request struct {
 	// WaitForServices asks that in_use connections be retried later
 	// (an SQS message is then reported as a batch item failure).
 	WaitForServices bool
+	// AfterUnusedFor asks that a connection be deleted only once it has
+	// stayed unused this long (the idle period), 0 if not asked. A sweep
+	// waits at least the configured period whatever it asks; a deletion
+	// or an offboarding waits only if it asks.
+	AfterUnusedFor time.Duration
 
 	// Service, for a sweep started by a completed service deletion,
 	// narrows the sweep to the connection that service used, when it can
@@ -66,6 +74,11 @@ type Request struct {
 	// WorkItem, for a sweep or offboarding of one account and region of a
 	// plan, says which.
 	WorkItem *WorkItem
+	// Delay, for a plan, is how long its work items wait in the queue
+	// before they run (at most 15 minutes, SQS's longest delay). Only the
+	// function sets it (OFFBOARD_DELAY, for an offboarding that a
+	// MoveAccount started); no request field does.
+	Delay time.Duration
 }
 
 // Plan names the accounts of an organization a request is about: those
@@ -98,6 +111,7 @@ type RawRequest struct {
 	// was not stamped, and may not delete on its own authority.
 	DryRunOmitted   bool
 	WaitForServices bool
+	AfterUnusedFor  *string
 	ServiceARN      string
 	AccountID       *string
 	RoleARN         *string
@@ -165,6 +179,9 @@ func (raw RawRequest) Check() (*Request, []Rejection, error) {
 		return nil, nil, errors.New(why)
 	}
 	req := &Request{ID: raw.ID, Action: raw.Action, DryRun: raw.DryRun, WaitForServices: raw.WaitForServices}
+	if raw.AfterUnusedFor != nil {
+		req.AfterUnusedFor, _ = ParseAge(*raw.AfterUnusedFor) // rule checked it
+	}
 	var rejected []Rejection
 	switch req.Action {
 	case ActionDelete:
@@ -236,6 +253,15 @@ func (raw RawRequest) isWorkItem() bool {
 
 // rule says which rule of a request raw breaks, or "".
 func (raw RawRequest) rule() string {
+	if raw.AfterUnusedFor != nil {
+		d, err := ParseAge(*raw.AfterUnusedFor)
+		switch {
+		case err != nil:
+			return fmt.Sprintf(`field "afterUnusedFor" %q: %v`, Excerpt(*raw.AfterUnusedFor, 40), err)
+		case d > MaxUnusedFor:
+			return fmt.Sprintf(`field "afterUnusedFor" %q: at most %s (365d)`, *raw.AfterUnusedFor, MaxUnusedFor)
+		}
+	}
 	switch raw.Action {
 	case ActionDelete:
 		if f := raw.present("accountId", "roleArn", "regions"); f != "" {

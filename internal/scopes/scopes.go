@@ -93,8 +93,10 @@ func (s *Engines) Engine(_ context.Context, sc cleanup.Scope) (cleanup.Runner, e
 	policy := s.policy
 	policy.Account, policy.Region, policy.Partition = sc.Account, sc.Region, ""
 	if sc.Offboard {
-		// The account is leaving App Runner: no connection is too young to go.
-		policy.MinAge = 0
+		// The account is leaving App Runner: no connection is too young to
+		// go, nor waits to be unused for long, unless the offboarding asks
+		// (Request.AfterUnusedFor).
+		policy.MinAge, policy.UnusedFor = 0, 0
 	}
 	e, err := cleanup.New(apprunner.NewFromConfig(cfg), policy, s.tracer)
 	if err != nil {

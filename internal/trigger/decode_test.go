@@ -253,7 +253,7 @@ func TestDecodeTestdata(t *testing.T) {
 			{Action: request.ActionSweep, WaitForServices: true}}},
 		{file: "direct-offboard.json", kind: KindDirect, inputs: []input{
 			{Action: request.ActionOffboard, Role: offboardRole, Regions: []string{"eu-west-1"}, WaitForServices: true}}},
-		{file: "direct-unknown-field.json", errorPart: `unknown field "dry_run"; accepted fields are action, connectionArns, dryRun, waitForServices, accountId, roleArn, regions`},
+		{file: "direct-unknown-field.json", errorPart: `unknown field "dry_run"; accepted fields are action, connectionArns, dryRun, waitForServices, afterUnusedFor, accountId, roleArn, regions`},
 		{file: "direct-delete-no-arns.json", errorPart: `action "delete" needs at least one ARN`},
 		{file: "direct-sweep-with-arns.json", errorPart: `action "sweep" takes no "connectionArns"`},
 		{file: "direct-unknown-action.json", errorPart: `unknown action "purge": use "sweep", "delete" or "offboard"`},

@@ -229,6 +229,8 @@ func decodeMoveAccount(ev events.EventBridgeEvent, opts Options) (decoded, error
 	}
 	// The move is a hint, not an authority: the planner offboards the
 	// account only if AWS Organizations says it is below the offboarding
-	// OU, and each work item asks again when it runs.
+	// OU, and each work item asks again when it runs, after the delay in
+	// which a mistaken move can be undone.
+	req.Delay = opts.OffboardDelay
 	return decoded{kind: KindOrganizations, req: req, origin: origin}, nil
 }

@@ -14,7 +14,7 @@ import (
 
 // requestFields lists the JSON request's fields, exact case: the key
 // check reads them, and error messages name them.
-const requestFields = "action, connectionArns, dryRun, waitForServices, accountId, roleArn, regions, " +
+const requestFields = "action, connectionArns, dryRun, waitForServices, afterUnusedFor, accountId, roleArn, regions, " +
 	"organizationalUnitIds, accountIds, region, planId"
 
 // wireRequest is the JSON request as callers write it. It is decoded
@@ -27,12 +27,14 @@ const requestFields = "action, connectionArns, dryRun, waitForServices, accountI
 //	{"action":"offboard","organizationalUnitIds":["ou-abcd-12345678"],"regions":["eu-west-1"]}
 //	{"action":"sweep","accountId":"210987654321","region":"eu-west-1","planId":"plan-..."}
 //
-// each with optional "dryRun" and "waitForServices".
+// each with optional "dryRun", "waitForServices" and "afterUnusedFor" (an
+// idle period such as "24h" or "7d").
 type wireRequest struct {
 	Action          *string  `json:"action"`
 	ConnectionARNs  []string `json:"connectionArns"`
 	DryRun          *bool    `json:"dryRun"`
 	WaitForServices bool     `json:"waitForServices"`
+	AfterUnusedFor  *string  `json:"afterUnusedFor"`
 	AccountID       *string  `json:"accountId"`
 	RoleARN         *string  `json:"roleArn"`
 	Regions         []string `json:"regions"`
@@ -70,6 +72,7 @@ func decodeRequest(id string, b []byte) (*request.Request, []request.Rejection, 
 		DryRun:          w.DryRun != nil && *w.DryRun,
 		DryRunOmitted:   w.DryRun == nil,
 		WaitForServices: w.WaitForServices,
+		AfterUnusedFor:  w.AfterUnusedFor,
 		AccountID:       w.AccountID,
 		RoleARN:         w.RoleARN,
 		Regions:         w.Regions,

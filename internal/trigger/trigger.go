@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
@@ -79,7 +80,7 @@ const acceptedForms = "accepted: an SQS event (Records with eventSource aws:sqs)
 	"an EventBridge event (source aws.events or aws.scheduler with detail-type \"Scheduled Event\", " +
 	"detail-type \"" + CustomDetailType + "\" from the configured source, " +
 	"or source aws.apprunner with detail-type \"" + appRunnerDetailType + "\"); " +
-	"or a JSON request {\"action\":\"sweep\"|\"delete\"|\"offboard\",\"connectionArns\":[...],\"dryRun\":bool,\"waitForServices\":bool} " +
+	"or a JSON request {\"action\":\"sweep\"|\"delete\"|\"offboard\",\"connectionArns\":[...],\"dryRun\":bool,\"waitForServices\":bool,\"afterUnusedFor\":\"7d\"} " +
 	"(offboard names \"roleArn\" and \"regions\":[...], optionally \"accountId\", and no connectionArns; " +
 	"a plan of sweep or offboard names \"organizationalUnitIds\" or \"accountIds\" and optionally \"regions\"; " +
 	"a work item names \"accountId\", \"region\" and \"planId\")"
@@ -92,6 +93,10 @@ type Options struct {
 	// OffboardOUID is the OU an account is moved into to be offboarded
 	// (OFFBOARD_OU_ID); empty ignores Organizations' MoveAccount events.
 	OffboardOUID string
+	// OffboardDelay is how long the work items of an offboarding that a
+	// MoveAccount plans wait before they run (OFFBOARD_DELAY): time to
+	// move an account back that was moved by mistake.
+	OffboardDelay time.Duration
 	// ProgressQuery names the saved Logs Insights query that follows a
 	// plan (PLAN_PROGRESS_QUERY); plan summaries say to run it.
 	ProgressQuery string
