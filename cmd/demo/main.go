@@ -140,6 +140,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			"CLEANUP_QUEUE_URL=" + queueURL,
 			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
 			"DRY_RUN=false", "MIN_CONNECTION_AGE=24h",
+			// The idle period stays the default (a week), so the sweeps
+			// mark what they find free; the demo does not wait 15 minutes
+			// for 08's work items.
+			"OFFBOARD_DELAY=0s",
 		},
 		Output: out,
 	})
@@ -149,7 +153,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("run the function under the Lambda Runtime Interface Emulator: %w", err)
 	}
 	defer rt.Close()
-	fmt.Fprintf(stdout, "  function             %s under the runtime emulator; policy: minimum age 24h, protection tag apprunner-cleanup:protect, dry run off unless the event asks\n",
+	fmt.Fprintf(stdout, "  function             %s under the runtime emulator; policy: minimum age 24h, idle period 168h (sweeps mark what they find free, and delete it a week later), protection tag apprunner-cleanup:protect, dry run off unless the event asks\n",
 		filepath.Join(*binDir, "bootstrap"))
 
 	// The totals add up each invocation's own counts (its summary line).

@@ -43,8 +43,13 @@ func TestDemoRunsEverySampleAndSummarises(t *testing.T) {
 		// The messages handed back are named.
 		"batch item failures (retried, then moved to the DLQ): 4e8a1c2b-7d5f-4e9a-b3c6-d0f1e2a3b534,",
 		"Summary over 9 invocations (8 sample events, 1 SQS batch of work items relayed from the cleanup queue)",
-		"decisions            deleted 9, would_delete 1, in_use 9, protected 2, too_young 2, invalid 4",
-		"123456789012/us-east-1: platform-protected, storefront-github, billing-github, fresh-github",
+		// Sweeps wait for the idle period: the first marks what it finds
+		// free, the next says how long is left; named deletions do not.
+		"decisions            deleted 6, would_delete 1, in_use 9, protected 2, too_young 2, marked 7, invalid 4",
+		"marked     legacy-github          free: marked apprunner-cleanup:unused-since=",
+		"marked     legacy-github          free, and unused since ",
+		"deleted  teardown-target",
+		"123456789012/us-east-1: platform-protected, retired-worker-github, storefront-github, billing-github, legacy-github, orphan-bitbucket, fresh-github",
 		"210987654321/eu-west-1 (offboarded): legacy-api-github",
 		"SQS 1)",
 		// Invalid rows show their input and reason whole, the reason wrapped.

@@ -100,6 +100,10 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
 			// Unset is a dry run: the samples' deletions need it said.
 			"DRY_RUN=false",
+			// Each sample's decision at once: the idle period has its own
+			// tests (internal/cleanup), and 08's work items run without
+			// the offboarding delay.
+			"UNUSED_FOR=0s", "OFFBOARD_DELAY=0s",
 		},
 		Output: &output,
 	})

@@ -23,6 +23,7 @@ func commandEnv(t *testing.T) *apprunnerlocal.Server {
 	t.Cleanup(hs.Close)
 	env := apprunnerlocal.SDKEnv(hs.URL, "us-east-1")
 	env["AWS_LAMBDA_RUNTIME_API"], env["ACCOUNT_ID"], env["DRY_RUN"] = "", "", ""
+	env["UNUSED_FOR"] = "0s" // the sample sweep's decisions at once
 	for k, v := range env {
 		t.Setenv(k, v)
 	}

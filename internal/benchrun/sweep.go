@@ -158,6 +158,9 @@ func FunctionEnv(url string) []string {
 		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL_APPRUNNER=" + url, "AWS_ENDPOINT_URL_STS=" + url, "ACCOUNT_ID=",
 		"AWS_CA_BUNDLE=", "DRY_RUN=true",
+		// The idle period off: every free connection is decided
+		// would_delete, with the calls of the bound.
+		"UNUSED_FOR=0s",
 	}
 }
 
