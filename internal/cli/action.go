@@ -131,7 +131,12 @@ func runAction(ctx context.Context, cmd string, args []string, env Env) int {
 	default:
 		dry := x.run(ctx, reqs, true)
 		if dry.Counts[request.OutcomeWouldDelete] == 0 {
+			// Nothing to delete, so nothing to ask; the idle period's
+			// marks the dry run did not write are written.
 			rep = dry
+			if len(toMark(dry)) > 0 && cmd != "offboard" {
+				rep = x.deleteShown(ctx, reqs, dry)
+			}
 			break
 		}
 		if !confirm(ctx, env, stderr, dry) {
@@ -170,7 +175,7 @@ func (o *options) requests(cfg *function.Config) ([]request.Request, error) {
 		if len(o.args) == 0 {
 			return nil, errors.New("delete needs at least one connection ARN")
 		}
-		raws = append(raws, request.RawRequest{Action: request.ActionDelete, ConnectionARNs: o.args})
+		raws = append(raws, request.RawRequest{Action: request.ActionDelete, ConnectionARNs: o.args, AfterUnusedFor: o.afterUnusedFor()})
 	case "offboard":
 		if len(o.args) > 0 {
 			return nil, fmt.Errorf("offboard takes no arguments (got %q): name the account with --account and the regions with --regions", o.args)
@@ -189,7 +194,7 @@ func (o *options) requests(cfg *function.Config) ([]request.Request, error) {
 		if !slices.Contains(cfg.OffboardRoles, arn) {
 			cfg.OffboardRoles = append(cfg.OffboardRoles, arn)
 		}
-		raws = append(raws, request.RawRequest{Action: request.ActionOffboard, RoleARN: &arn, Regions: regions})
+		raws = append(raws, request.RawRequest{Action: request.ActionOffboard, RoleARN: &arn, Regions: regions, AfterUnusedFor: o.afterUnusedFor()})
 	}
 	var reqs []request.Request
 	for _, raw := range raws {
@@ -288,8 +293,19 @@ func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry 
 		real = x.run(ctx, again, false)
 	} else {
 		var dels []request.Request
+		// What the dry run would have marked is marked now: named with the
+		// same idle period, each is marked, never deleted, as no mark of
+		// it was believed a moment ago.
+		if marks := toMark(dry); len(marks) > 0 {
+			wait := x.o.unusedFor.String()
+			for chunk := range slices.Chunk(marks, request.MaxConnectionARNs) {
+				if req, _, err := (request.RawRequest{Action: request.ActionDelete, ConnectionARNs: chunk, AfterUnusedFor: &wait}).Check(); err == nil && req != nil {
+					dels = append(dels, *req)
+				}
+			}
+		}
 		for chunk := range slices.Chunk(arns, request.MaxConnectionARNs) {
-			req, _, err := request.RawRequest{Action: request.ActionDelete, ConnectionARNs: chunk}.Check()
+			req, _, err := request.RawRequest{Action: request.ActionDelete, ConnectionARNs: chunk, AfterUnusedFor: x.o.afterUnusedFor()}.Check()
 			if err == nil && req != nil {
 				dels = append(dels, *req)
 			}
@@ -380,4 +396,26 @@ func (p *scopeProgress) done() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.n
+}
+
+// afterUnusedFor is the idle period a delete or an offboard asks for with
+// --unused-for, nil when none.
+func (o *options) afterUnusedFor() *string {
+	if o.unusedFor <= 0 || o.cmd == "sweep" {
+		return nil
+	}
+	d := o.unusedFor.String()
+	return &d
+}
+
+// toMark lists the connections a dry run reports marked without a tag
+// written: those a real run marks.
+func toMark(dry *request.Report) []string {
+	var arns []string
+	for _, r := range dry.Results {
+		if r.Outcome == request.OutcomeMarked && strings.Contains(r.Reason, "no tag written") {
+			arns = append(arns, r.ConnectionARN)
+		}
+	}
+	return arns
 }

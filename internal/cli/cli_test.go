@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
+	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/cli"
 	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
@@ -38,6 +39,8 @@ func useEmulator(t *testing.T) *apprunnerlocal.Server {
 	t.Cleanup(hs.Close)
 	env := apprunnerlocal.SDKEnv(hs.URL, "us-east-1")
 	env["DRY_RUN"], env["ACCOUNT_ID"], env["NO_COLOR"], env["TERM"] = "", "", "", "xterm"
+	// Each decision at once, but where a test asks for the idle period.
+	env["UNUSED_FOR"] = "0s"
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
@@ -540,5 +543,30 @@ func TestSweepShowsServicesDescribedOnATerminal(t *testing.T) {
 				t.Errorf("progress line not cleared at the end:\n%q", r.stderr)
 			}
 		})
+	}
+}
+
+// TestSweepWaitsForTheIdlePeriod: with --unused-for, a dry run writes no
+// mark; --delete on a terminal asks nothing when nothing is to be deleted,
+// and marks the free connections instead of deleting them; a named
+// deletion with --unused-for marks too, and without it deletes at once.
+func TestSweepWaitsForTheIdlePeriod(t *testing.T) {
+	emu := useEmulator(t)
+	mark := func(arn string) string {
+		c, _ := emu.Connection(arn)
+		return c.Tags[cleanup.MarkTagKey]
+	}
+	if r := run(t, terminal{}, "sweep", "--unused-for", "7d"); r.code != 0 || !strings.Contains(r.stdout, "marked") || mark(orphanARN) != "" {
+		t.Fatalf("dry run: exit %d, mark %q\n%s%s", r.code, mark(orphanARN), r.stdout, r.stderr)
+	}
+	r := run(t, terminal{stdin: true, stdout: true, stderr: true}, "sweep", "--delete", "--unused-for", "7d")
+	if r.code != 0 || gone(t, emu, orphanARN) || mark(orphanARN) == "" || strings.Contains(r.stderr, "Type the account ID") {
+		t.Fatalf("sweep --delete: exit %d, deleted %v, mark %q\n%s%s", r.code, gone(t, emu, orphanARN), mark(orphanARN), r.stdout, r.stderr)
+	}
+	if r := run(t, terminal{}, "sweep", "--delete", "--yes", "--unused-for", "7d"); r.code != 0 || gone(t, emu, orphanARN) {
+		t.Fatalf("a second sweep within the week deleted it: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, terminal{}, "delete", "--delete", "--yes", orphanARN); r.code != 0 || !gone(t, emu, orphanARN) {
+		t.Errorf("a named deletion without --unused-for: exit %d, deleted %v\n%s%s", r.code, gone(t, emu, orphanARN), r.stdout, r.stderr)
 	}
 }

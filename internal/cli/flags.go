@@ -64,6 +64,7 @@ type options struct {
 	output           string
 	verbose          verbosity
 	minAge           time.Duration
+	unusedFor        time.Duration
 	protectTag       string
 	include, exclude string
 	concurrency      int
@@ -120,6 +121,12 @@ func flagSet(cmd string, cfg function.Config) (*flag.FlagSet, *options) {
 	if cmd != "offboard" {
 		o.minAge = cfg.Policy.MinAge
 		fs.Var((*ageValue)(&o.minAge), "min-age", "keep connections younger than this `duration`: 48h, 90m, 7d (sweeps; MIN_CONNECTION_AGE)")
+	}
+	if cmd == "sweep" {
+		o.unusedFor = cfg.Policy.UnusedFor
+		fs.Var((*ageValue)(&o.unusedFor), "unused-for", "delete a free connection only once it has stayed free this `duration` since a sweep first marked it: 168h, 7d; 0s at once (UNUSED_FOR)")
+	} else {
+		fs.Var((*ageValue)(&o.unusedFor), "unused-for", "delete a named connection only once it has stayed free this `duration` since it was first marked (default: at once)")
 	}
 	tag := cfg.Policy.ProtectTagKey
 	if tag == "" {
@@ -200,6 +207,12 @@ func (o *options) apply(cfg *function.Config) error {
 			errs = append(errs, fmt.Errorf("--min-age %s: must not be negative", o.minAge))
 		}
 		p.MinAge = o.minAge
+	}
+	if o.unusedFor > request.MaxUnusedFor {
+		errs = append(errs, fmt.Errorf("--unused-for %s: at most 365d", o.unusedFor))
+	}
+	if o.cmd == "sweep" {
+		p.UnusedFor = o.unusedFor
 	}
 	switch tag := strings.TrimSpace(o.protectTag); {
 	case tag == function.ProtectionOff:
