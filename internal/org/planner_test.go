@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -31,6 +32,7 @@ type recordingQueue struct {
 	calls    [][]string // the bodies of each call
 	accepted []string   // every body accepted
 	sent     map[string]int
+	delays   []int32 // every entry's DelaySeconds
 
 	// fail says whether the entry with body fails the nth time (from 0)
 	// it is sent.
@@ -54,6 +56,7 @@ func (q *recordingQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessa
 	ids := map[string]bool{}
 	for _, e := range in.Entries {
 		bodies = append(bodies, aws.ToString(e.MessageBody))
+		q.delays = append(q.delays, e.DelaySeconds)
 		ids[aws.ToString(e.Id)] = true
 	}
 	q.calls = append(q.calls, bodies)
@@ -419,5 +422,40 @@ func TestPlanNeedsAPlan(t *testing.T) {
 	sum := newPlanner(t, q, []string{"us-east-1"}).Plan(context.Background(), request.Request{ID: "request-1", Action: request.ActionSweep})
 	if sum.Error == "" || sum.WorkItems != 0 || len(q.calls) != 0 {
 		t.Errorf("Plan of a request without a plan = error %q, %d work items, %d calls; want an error and nothing sent", sum.Error, sum.WorkItems, len(q.calls))
+	}
+}
+
+// TestPlanDelaysItsWorkItemsAndCarriesTheIdlePeriod: a plan with a delay
+// (an offboarding a MoveAccount started) sends every work item with it,
+// at most SQS's 15 minutes, and says so; its idle period goes into every
+// work item, which the trigger reads back.
+func TestPlanDelaysItsWorkItemsAndCarriesTheIdlePeriod(t *testing.T) {
+	for _, tt := range []struct {
+		delay     time.Duration
+		want      int32
+		wantDelay string
+	}{{15 * time.Minute, 900, "15m0s"}, {time.Hour, 900, "15m0s"}, {90 * time.Second, 90, "1m30s"}, {0, 0, ""}} {
+		q := &recordingQueue{}
+		p := newPlanner(t, q, nil)
+		req := planRequest(request.ActionSweep, nil, []string{active}, []string{"us-east-1", "eu-west-1"})
+		req.Delay, req.AfterUnusedFor = tt.delay, 36*time.Hour
+		sum := p.Plan(context.Background(), req)
+		if sum.Error != "" || sum.Delay != tt.wantDelay {
+			t.Errorf("delay %s: summary delay %q, error %q; want %q", tt.delay, sum.Delay, sum.Error, tt.wantDelay)
+		}
+		if diff := cmp.Diff([]int32{tt.want, tt.want}, q.delays); diff != "" {
+			t.Errorf("delay %s: DelaySeconds (-want +got):\n%s", tt.delay, diff)
+		}
+		for _, b := range q.accepted {
+			var w struct {
+				AfterUnusedFor *string `json:"afterUnusedFor"`
+			}
+			if err := json.Unmarshal([]byte(b), &w); err != nil || w.AfterUnusedFor == nil {
+				t.Fatalf("work item %s carries no afterUnusedFor", b)
+			}
+			if d, err := request.ParseAge(*w.AfterUnusedFor); err != nil || d != 36*time.Hour {
+				t.Errorf("work item's afterUnusedFor %q reads back as %s, %v; want 36h", *w.AfterUnusedFor, d, err)
+			}
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -677,7 +678,7 @@ func TestMoveIntoTheOffboardingOUPlansTheAccountsOffboarding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			planner := &recordingPlanner{}
-			h := &trigger.Handler{Runner: &echoRunner{}, Planner: planner, Options: trigger.Options{OffboardOUID: offboardOU, ProgressQuery: "cleanup/plan-progress"}}
+			h := &trigger.Handler{Runner: &echoRunner{}, Planner: planner, Options: trigger.Options{OffboardOUID: offboardOU, OffboardDelay: 15 * time.Minute, ProgressQuery: "cleanup/plan-progress"}}
 
 			out, err := h.Invoke(context.Background(), tt.payload)
 
@@ -690,7 +691,9 @@ func TestMoveIntoTheOffboardingOUPlansTheAccountsOffboarding(t *testing.T) {
 				}
 				return
 			}
-			want := []request.Request{{ID: "mv-1", Action: request.ActionOffboard, Plan: &request.Plan{AccountIDs: []string{"210987654321"}}}}
+			// The work items wait OFFBOARD_DELAY: time to move a mistaken
+			// move back.
+			want := []request.Request{{ID: "mv-1", Action: request.ActionOffboard, Plan: &request.Plan{AccountIDs: []string{"210987654321"}}, Delay: 15 * time.Minute}}
 			if diff := cmp.Diff(want, planner.plans); diff != "" {
 				t.Errorf("plans (-want +got):\n%s", diff)
 			}
