@@ -242,6 +242,15 @@ func (w *rndWorld) addConn(t testing.TB, d rndDice, sc rndScope, minAge time.Dur
 	if rndChance(d, 1, 4) {
 		c.Tags["team"] = "platform"
 	}
+	if rndChance(d, 1, 3) {
+		// An idle mark: honest (old or recent), or one this function
+		// never writes (not a time, in the future, before the creation).
+		now := w.clock.now()
+		c.Tags[cleanup.MarkTagKey] = rndPick(d,
+			now.Add(-8*24*time.Hour).Format(time.RFC3339), now.Add(-2*time.Hour).Format(time.RFC3339),
+			now.Add(-25*time.Hour).Format(time.RFC3339), "soon", "", now.Add(48*time.Hour).Format(time.RFC3339),
+			c.CreatedAt.Add(-10*24*time.Hour).Format(time.RFC3339))
+	}
 	arn, err := w.emu.AddConnection(sc.account, sc.region, c)
 	if err != nil {
 		t.Fatalf("seed connection: %v", err)
@@ -464,6 +473,8 @@ func rndRunCase(t *testing.T, d rndDice, opts rndCaseOptions) {
 		IndexTTL:       rndPick(d, time.Duration(0), 0, time.Minute, time.Hour),
 		Now:            clock.now,
 	}
+	// The idle period last, so that the earlier choices of a seed stay.
+	cfg.UnusedFor = rndPick(d, time.Duration(0), 0, time.Hour, 24*time.Hour, 7*24*time.Hour)
 	for range d.intn(3) {
 		cfg.NameExclude = append(cfg.NameExclude, rndPick(d, rndExcludeGlobs...))
 	}
@@ -1207,6 +1218,25 @@ func (c *rndCase) check(b int, reqs []request.RawRequest, infos []rndInfo, ran r
 	}
 	now := c.w.clock.now()
 	young := func(s apprunnerlocal.ConnectionState) bool { return now.Sub(s.CreatedAt) < cfg.MinAge }
+	// idle says whether a connection's mark, as it was before the run, is
+	// one to believe and at least the idle period old: only then may a
+	// sweep alone delete it.
+	idle := func(s apprunnerlocal.ConnectionState) bool {
+		if cfg.UnusedFor == 0 {
+			return true
+		}
+		v, ok := s.Tags[cleanup.MarkTagKey]
+		at, err := time.Parse(time.RFC3339, v)
+		return ok && err == nil && !at.After(now.Add(time.Minute)) && !at.Before(s.CreatedAt.Add(-time.Minute)) && now.Sub(at) >= cfg.UnusedFor
+	}
+	// No dry run writes or removes a mark.
+	if cfg.DryRun || onlyDry {
+		for arn, s := range before.live {
+			if a, ok := after.live[arn]; ok && a.Tags[cleanup.MarkTagKey] != s.Tags[cleanup.MarkTagKey] {
+				fail("a dry run changed the idle mark of %s from %q to %q", arn, s.Tags[cleanup.MarkTagKey], a.Tags[cleanup.MarkTagKey])
+			}
+		}
+	}
 
 	// What App Runner really deleted during the run.
 	var deleted []string
@@ -1247,6 +1277,9 @@ func (c *rndCase) check(b int, reqs []request.RawRequest, infos []rndInfo, ran r
 			}
 			if young(s) {
 				fail("deleted %s by a sweep alone, created %s ago, under the minimum age %s", arn, now.Sub(s.CreatedAt), cfg.MinAge)
+			}
+			if !idle(s) {
+				fail("deleted %s by a sweep alone before its idle period %s: its mark was %q", arn, cfg.UnusedFor, s.Tags[cleanup.MarkTagKey])
 			}
 		}
 	}
@@ -1400,11 +1433,20 @@ func (c *rndCase) check(b int, reqs []request.RawRequest, infos []rndInfo, ran r
 				continue
 			}
 			switch {
-			case !cfg.DryRun && (namedReal[arn] || realPlainSweep && !young(s)):
+			case !cfg.DryRun && (namedReal[arn] || realPlainSweep && !young(s) && idle(s)):
 				if _, ok := after.live[arn]; ok {
 					fail("%s is free, allowed and asked for, but was not deleted: %s", arn, outcome[arn])
 				}
-			case cfg.DryRun && (namedAny[arn] || plainSweep && !young(s)):
+			case !cfg.DryRun && realPlainSweep && !young(s):
+				// Free but within its idle period: marked, the mark one
+				// to believe afterwards.
+				a, ok := after.live[arn]
+				if outcome[arn] != request.OutcomeMarked || !ok {
+					fail("%s is free, allowed and swept within its idle period; it should be marked and kept, not %q", arn, outcome[arn])
+				} else if at, err := time.Parse(time.RFC3339, a.Tags[cleanup.MarkTagKey]); err != nil || at.After(now.Add(time.Minute)) || at.Before(s.CreatedAt.Add(-time.Minute)) {
+					fail("%s was marked, but its mark %q is not one to believe", arn, a.Tags[cleanup.MarkTagKey])
+				}
+			case cfg.DryRun && (namedAny[arn] || plainSweep && !young(s) && idle(s)):
 				if outcome[arn] != request.OutcomeWouldDelete {
 					fail("%s is free and allowed; in a dry run it should be would_delete, not %q", arn, outcome[arn])
 				}
