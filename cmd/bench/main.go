@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		coldStarts   = fs.Int("cold-starts", 7, "cold starts of each function for INIT")
 		memory       = fs.String("memory", "5000:15000", "population of the sweep whose peak RSS is measured: CONNECTIONS:SERVICES")
 		memLatency   = fs.Duration("memory-latency", 0, "latency the emulator adds to every call of that sweep")
+		markSize     = fs.String("mark", "1000:3000", "population of the idle period's first sweep, which tags every free connection: CONNECTIONS:SERVICES (\"\" leaves it out)")
 		planAccounts = fs.Int("plan-accounts", 1000, "member accounts below the top OU of the organization plan; 0 leaves the plan out")
 		planOUs      = fs.String("plan-ous", "5x4", "OUs below the top OU: the child OUs of each level, AxB...; the accounts are spread over the last level (\"\" keeps them in the top OU)")
 		planRegions  = fs.String("plan-regions", "us-east-1,us-east-2,us-west-2,eu-west-1", "the plan's regions, comma-separated")
@@ -87,6 +88,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil || len(mem) != 1 {
 		return fmt.Errorf("-memory %q: want one CONNECTIONS:SERVICES", *memory)
 	}
+	var mark benchrun.Population
+	if *markSize != "" {
+		m, err := parseSizes(*markSize)
+		if err != nil || len(m) != 1 {
+			return fmt.Errorf("-mark %q: want one CONNECTIONS:SERVICES", *markSize)
+		}
+		mark = m[0]
+	}
 	plan, err := parsePlan(*planAccounts, *planOUs, *planRegions, *planPop, *planSample, *planM)
 	if err != nil {
 		return err
@@ -111,6 +120,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Sizes: pops, Latency: *latency, Concurrency: *concurrency, Runs: *runs,
 		ColdStarts: *coldStarts,
 		Memory:     mem[0], MemoryLatency: *memLatency,
+		Mark:       mark,
 		Plan:     plan,
 		Progress: stderr,
 	})

@@ -111,6 +111,35 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	}
 	p("")
 
+	if m := r.Marking; m != nil {
+		bd, med := m.Bound, m.Median
+		p("## The idle period's first sweep: marking")
+		p("")
+		p("A real sweep (`DRY_RUN=false`, `UNUSED_FOR=168h`) over connections never marked: every")
+		p("free one gets its tag look-up, then a TagResource (`apprunner-cleanup:unused-since`), and")
+		p("none is deleted; every one in use gets a tag look-up too, for a mark to remove (it is")
+		p("used again). Its bound is a real sweep's, the TagResource in the deletion's place, with")
+		p("those look-ups added: after the index, at least ⌈(2F + U)/K⌉ steps. Later sweeps within")
+		p("the period make the same look-ups and write no tag but for newly free connections.")
+		p("")
+		p("| connections | services | marked | wall | lower bound | wall ÷ bound | App Runner calls (emulator) | `apiCalls` (report) | calls in the bound | TagResource |")
+		p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |",
+			thousands(bd.Connections), thousands(bd.Services), thousands(med.Counts["marked"]),
+			duration(med.Run), duration(bd.Wall), ratio(med.Run, bd.Wall),
+			thousands(Total(med.EmulatorCalls)), thousands(Total(med.ReportCalls)), thousands(bd.TotalCalls()), thousands(med.EmulatorCalls["TagResource"]))
+		p("")
+		var runs []time.Duration
+		for _, s := range m.Runs {
+			runs = append(runs, s.Run)
+		}
+		lo, hi := minMax(runs)
+		p("The median of %s (from %s to %s). Here P_C = %d, P_S = %d, index = %d steps, decisions %d",
+			plural(len(m.Runs), "sweep"), duration(lo), duration(hi), bd.ConnectionPages, bd.ServicePages, bd.IndexSteps, bd.DecideSteps)
+		p("steps (⌈(2·%d + %d)/%d⌉): %d × %s = %s.", bd.Free, bd.Calls["ListTagsForResource"]-bd.Free, bd.Concurrency, bd.Steps, exact(bd.Latency), duration(bd.Wall))
+		p("")
+	}
+
 	p("## Start-up (INIT) under the Lambda Runtime Interface Emulator")
 	p("")
 	p("| function | binary | INIT median | min | max |")

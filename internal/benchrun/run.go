@@ -35,6 +35,9 @@ type Config struct {
 	// at MemoryLatency.
 	Memory        Population
 	MemoryLatency time.Duration
+	// Mark is the population of the idle period's first sweep, which tags
+	// every free connection, at Latency; no connections leave it out.
+	Mark Population
 	// Plan is the organization plan, at Latency and Concurrency; a
 	// shape of no accounts leaves it out.
 	Plan PlanConfig
@@ -80,6 +83,9 @@ type Results struct {
 	// Memory is the large sweep, and MemoryBound its bound.
 	Memory      SweepResult
 	MemoryBound Bound
+	// Marking is the idle period's first sweep, nil when left out; its
+	// bound is a real sweep's with TagResource for DeleteConnection.
+	Marking *SizeResult
 	// Plan is the organization plan, nil when left out; PlanElapsed is
 	// how long all of it took (seeding, planning, the sample).
 	Plan        *PlanResult
@@ -131,6 +137,27 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		res.Sizes = append(res.Sizes, sr)
 	}
 
+	if p := cfg.Mark; p.Connections > 0 {
+		b, err := markBound(Sweep{Connections: p.Connections, Services: p.Services, Free: p.Free, Concurrency: cfg.Concurrency, Latency: cfg.Latency, Delete: true}, p.InUse)
+		if err != nil {
+			return nil, err
+		}
+		sr := &SizeResult{Bound: b}
+		for i := range cfg.Runs {
+			fmt.Fprintf(progress, "marking sweep %d of %d: %d connections, %d services (bound %s)\n", i+1, cfg.Runs, p.Connections, p.Services, duration(b.Wall))
+			r, err := RunSweep(ctx, SweepOptions{Bootstrap: bins.Bootstrap, Population: p, Concurrency: cfg.Concurrency, Latency: cfg.Latency, Mark: true})
+			if err != nil {
+				return nil, fmt.Errorf("marking sweep: %w", err)
+			}
+			fmt.Fprintf(progress, "  %s, %d App Runner calls\n", duration(r.Run), Total(r.EmulatorCalls))
+			sr.Runs = append(sr.Runs, r)
+		}
+		sorted := slices.Clone(sr.Runs)
+		slices.SortStableFunc(sorted, func(a, b SweepResult) int { return int(a.Run - b.Run) })
+		sr.Median = sorted[(len(sorted)-1)/2]
+		res.Marking = sr
+	}
+
 	fmt.Fprintf(progress, "INIT: %d cold starts of each function under the runtime interface emulator\n", cfg.ColdStarts)
 	if res.Hello, res.Bootstrap, err = MeasureInit(ctx, bins, cfg.ColdStarts); err != nil {
 		return nil, err
@@ -172,4 +199,24 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 	}
 	return res, nil
+}
+
+// markBound is the bound of the idle period's first sweep: a real sweep's,
+// each free connection's deletion a TagResource instead (one call after
+// its tag look-up, as a deletion is), and one tag look-up more for each of
+// the inUse connections in use, whose marks a sweep that waits must remove
+// if they have one. Those look-ups too can only start once the index is
+// complete, so the decisions take at least ⌈(2F+U)/K⌉ steps after it.
+func markBound(s Sweep, inUse int) (Bound, error) {
+	b, err := LowerBound(s)
+	if err != nil {
+		return b, err
+	}
+	b.Calls["TagResource"] = b.Calls["DeleteConnection"]
+	delete(b.Calls, "DeleteConnection")
+	b.Calls["ListTagsForResource"] += inUse
+	b.DecideSteps = max(b.DecideSteps, ceilDiv(2*s.Free+inUse, s.Concurrency))
+	b.Steps = b.IndexSteps + b.DecideSteps
+	b.Wall = time.Duration(b.Steps) * s.Latency
+	return b, nil
 }

@@ -75,9 +75,13 @@ func TestCheckOutcomes(t *testing.T) {
 		{map[string]int{"in_use": 11, "would_delete": 9}, false},
 		{map[string]int{"in_use": 10}, false},
 		{map[string]int{}, false},
+		{map[string]int{"in_use": 10, "marked": 10}, false}, // a dry run marks nothing
 	} {
-		if err := checkOutcomes(p, tt.counts); (err == nil) != tt.ok {
+		if err := checkOutcomes(p, tt.counts, "would_delete"); (err == nil) != tt.ok {
 			t.Errorf("checkOutcomes(%v) = %v, want ok %v", tt.counts, err, tt.ok)
 		}
+	}
+	if err := checkOutcomes(p, map[string]int{"in_use": 10, "marked": 10}, "marked"); err != nil {
+		t.Errorf("a marking sweep's outcomes: %v", err)
 	}
 }

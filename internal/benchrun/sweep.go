@@ -37,7 +37,15 @@ type SweepOptions struct {
 	// Latency is what the emulator adds to every App Runner call, with no
 	// jitter.
 	Latency time.Duration
+	// Mark runs the idle period's first sweep instead of a dry run: for
+	// real (DRY_RUN=false) with UNUSED_FOR=168h, over connections never
+	// marked, so that every free one is tagged (TagResource) and none
+	// deleted.
+	Mark bool
 }
+
+// MarkEvent is the request of a marking sweep: a real sweep.
+const MarkEvent = `{"action":"sweep"}`
 
 // SweepResult is what one sweep measured.
 type SweepResult struct {
@@ -94,7 +102,13 @@ func RunSweep(ctx context.Context, opts SweepOptions) (SweepResult, error) {
 
 	cmd := exec.CommandContext(ctx, opts.Bootstrap)
 	cmd.Env = append(FunctionEnv(url), "MAX_CONCURRENCY="+strconv.Itoa(opts.Concurrency))
-	cmd.Stdin = strings.NewReader(SweepEvent)
+	event, want := SweepEvent, "would_delete"
+	if opts.Mark {
+		// Later variables win: the real sweep with the idle period on.
+		cmd.Env = append(cmd.Env, "DRY_RUN=false", "UNUSED_FOR=168h")
+		event, want = MarkEvent, "marked"
+	}
+	cmd.Stdin = strings.NewReader(event)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
@@ -124,19 +138,20 @@ func RunSweep(ctx context.Context, opts SweepOptions) (SweepResult, error) {
 			res.EmulatorCalls[op] = n
 		}
 	}
-	return res, checkOutcomes(opts.Population, res.Counts)
+	return res, checkOutcomes(opts.Population, res.Counts, want)
 }
 
 // checkOutcomes fails unless a sweep of p decided what its seed implies:
-// its connections in use in_use, the free ones would_delete, nothing else.
-func checkOutcomes(p Population, counts map[string]int) error {
-	want := map[string]int{"in_use": p.InUse, "would_delete": p.Free}
+// its connections in use in_use, the free ones free (would_delete, or
+// marked), nothing else.
+func checkOutcomes(p Population, counts map[string]int, free string) error {
+	want := map[string]int{"in_use": p.InUse, free: p.Free}
 	got := 0
 	for o, n := range counts {
 		got += n
 		if n != want[o] {
-			return fmt.Errorf("the sweep of %d connections and %d services decided %s; want in_use %d and would_delete %d",
-				p.Connections, p.Services, nonZero(counts), p.InUse, p.Free)
+			return fmt.Errorf("the sweep of %d connections and %d services decided %s; want in_use %d and %s %d",
+				p.Connections, p.Services, nonZero(counts), p.InUse, free, p.Free)
 		}
 	}
 	if got != p.Connections {
