@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Sizes: pops, Latency: *latency, Concurrency: *concurrency, Runs: *runs,
 		ColdStarts: *coldStarts,
 		Memory:     mem[0], MemoryLatency: *memLatency,
-		Mark:       mark,
+		Mark:     mark,
 		Plan:     plan,
 		Progress: stderr,
 	})
