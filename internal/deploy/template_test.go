@@ -593,6 +593,21 @@ func TestProtectTagKeyCannotBeEmpty(t *testing.T) {
 	}
 }
 
+// TestProtectTagKeyCannotBeTheIdleMark: the stack refuses the mark's key
+// as the protection key, as the function does at start: the function
+// writes and removes that tag itself.
+func TestProtectTagKeyCannotBeTheIdleMark(t *testing.T) {
+	want := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "ProtectTagKey"}, cleanup.MarkTagKey}}}}
+	got := at(t, loadTemplate(t), "Rules", "ProtectionIsNotTheIdleMark", "Assertions")
+	list, ok := got.([]any)
+	if !ok || len(list) != 1 {
+		t.Fatalf("Rules.ProtectionIsNotTheIdleMark.Assertions = %v, want one assertion", got)
+	}
+	if diff := cmp.Diff(want, at(t, list[0], "Assert")); diff != "" {
+		t.Errorf("the assertion (-want +got):\n%s", diff)
+	}
+}
+
 // markCondition is the condition that holds tagging to the idle period's
 // mark: no other tag key can be written or removed.
 func markCondition() any {
