@@ -8,9 +8,12 @@
 // requests are about, and which of them are outside its account, region
 // and partition), lookup (the connections' state), index (which services
 // still reference which connection, built once per run or reused while
-// fresh), policy (name globs, minimum age, dry run), delete (the
-// protection tag, read just before deleting, then DeleteConnection), and
-// the report (engine.go). Every connection ends in exactly one
+// fresh), policy (name globs, minimum age, dry run, the idle period that
+// applies), delete (the tags, read just before deleting: the protection
+// tag, then the idle period's mark, in mark.go, which marks a connection
+// first found free and removes the mark of one used again; then
+// DeleteConnection), and the report (engine.go). All the run's calls
+// share its MaxConcurrency slots (pool.go, api.go). Every connection ends in exactly one
 // request.Outcome with a reason. The Dispatcher (dispatch.go) sends
 // offboarding requests and the work items of plans to engines of other
 // accounts and regions, and merges their reports with request.Merge.
