@@ -17,9 +17,15 @@ type sweep struct {
 	waits  waits
 }
 
+// asked is what one request, id, asks for: dryRun and an idle period of
+// wait.
+func asked(id string, dryRun bool, wait time.Duration) *sweep {
+	return &sweep{ids: []string{id}, dryRun: dryRun, waits: newWaits(dryRun, wait)}
+}
+
 // merge adds request id, which asks for dryRun and an idle period of wait.
 func (s *sweep) merge(id string, dryRun bool, wait time.Duration) {
-	s.absorb(&sweep{ids: []string{id}, dryRun: dryRun, waits: newWaits(dryRun, wait)})
+	s.absorb(asked(id, dryRun, wait))
 }
 
 // absorb adds the requests of o.
@@ -108,7 +114,7 @@ func (r *run) collectTargets(reqs []request.Request) (full *sweep, byService map
 					r.refuse(a.String(), why, req.ID)
 					continue
 				}
-				r.addTarget(a.String(), a.Name, &sweep{ids: []string{req.ID}, dryRun: r.dryRun(req), waits: newWaits(r.dryRun(req), req.AfterUnusedFor)}, true)
+				r.addTarget(a.String(), a.Name, asked(req.ID, r.dryRun(req), req.AfterUnusedFor), true)
 			}
 		}
 	}
