@@ -37,7 +37,7 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 			return
 		}
 		if t.dryRun {
-			t.conclude(request.OutcomeWouldDelete, r.dryRunWhy(t)+": no service uses it and policy allows deletion"+t.idleNote, nil)
+			t.conclude(request.OutcomeWouldDelete, r.dryRunWhy()+": no service uses it and policy allows deletion"+t.idleNote, nil)
 			return
 		}
 		if ctx.Err() != nil {
@@ -68,7 +68,7 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 }
 
 // dryRunWhy names what makes a candidate's decision a dry run.
-func (r *run) dryRunWhy(t *target) string {
+func (r *run) dryRunWhy() string {
 	if r.e.cfg.DryRun {
 		return "dry run (" + cmp.Or(r.e.cfg.DryRunBy, "DRY_RUN is on") + ")"
 	}
@@ -86,7 +86,7 @@ func (r *run) tagsOf(ctx context.Context, t *target) (tags map[string]string, ok
 		t.conclude(request.OutcomeFailed, stopReason(ctx.Err()), nil)
 		return nil, false
 	}
-	out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(t.arn)})
+	tags, err := r.readTags(ctx, t.arn)
 	if err != nil {
 		if classify(err) == errNotFound {
 			t.conclude(request.OutcomeAlreadyDeleted, "not found: already deleted", nil)
@@ -95,11 +95,20 @@ func (r *run) tagsOf(ctx context.Context, t *target) (tags map[string]string, ok
 		}
 		return nil, false
 	}
-	tags = make(map[string]string, len(out.Tags))
+	return tags, true
+}
+
+// readTags reads a connection's tags, one call.
+func (r *run) readTags(ctx context.Context, arn string) (map[string]string, error) {
+	out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+	if err != nil {
+		return nil, err
+	}
+	tags := make(map[string]string, len(out.Tags))
 	for _, tag := range out.Tags {
 		tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
 	}
-	return tags, true
+	return tags, nil
 }
 
 // protectedByTag concludes a candidate that the protection tag keeps, and

@@ -29,7 +29,7 @@ func (r *run) waiting(ctx context.Context, t *target, tags map[string]string) bo
 		return false
 	}
 	now := r.e.cfg.Now().UTC().Truncate(time.Second)
-	since, distrust := r.readMark(t, tags, now)
+	since, distrust := readMark(t, tags, now)
 	if !since.IsZero() {
 		if unused := now.Sub(since); unused >= t.wait {
 			t.idleNote = fmt.Sprintf("; unused since %s (%s, idle period %s)", since.Format(time.RFC3339), roundAge(unused), t.wait)
@@ -47,7 +47,7 @@ func (r *run) waiting(ctx context.Context, t *target, tags map[string]string) bo
 	until := now.Add(t.wait).Format(time.RFC3339)
 	if t.dryRun {
 		t.conclude(request.OutcomeMarked, fmt.Sprintf("%s%s: no tag written; a real run would mark it unused since now, to be deleted from %s if it stays unused (idle period %s)",
-			prefix, r.dryRunWhy(t), until, t.wait), nil)
+			prefix, r.dryRunWhy(), until, t.wait), nil)
 		return true
 	}
 	if ctx.Err() != nil {
@@ -73,7 +73,7 @@ func (r *run) waiting(ctx context.Context, t *target, tags map[string]string) bo
 // readMark returns the time a connection's mark says it was first found
 // free, or, when the mark is not to be believed, the zero time and why.
 // No mark is the zero time and "".
-func (r *run) readMark(t *target, tags map[string]string, now time.Time) (since time.Time, distrust string) {
+func readMark(t *target, tags map[string]string, now time.Time) (since time.Time, distrust string) {
 	v, ok := tags[MarkTagKey]
 	if !ok {
 		return time.Time{}, ""
@@ -104,20 +104,15 @@ func (r *run) unmarkUsed(ctx context.Context, t *target) {
 		fail(ctx.Err(), "could not check")
 		return
 	}
-	out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(t.arn)})
+	tags, err := r.readTags(ctx, t.arn)
 	if err != nil {
 		if classify(err) != errNotFound {
 			fail(err, "could not check")
 		}
 		return
 	}
-	var mark *string
-	for _, tag := range out.Tags {
-		if aws.ToString(tag.Key) == MarkTagKey {
-			mark = tag.Value
-		}
-	}
-	if mark == nil {
+	mark, marked := tags[MarkTagKey]
+	if !marked {
 		return
 	}
 	_, err = r.api.UntagResource(ctx, &apprunner.UntagResourceInput{ResourceArn: aws.String(t.arn), TagKeys: []string{MarkTagKey}})
@@ -126,7 +121,7 @@ func (r *run) unmarkUsed(ctx context.Context, t *target) {
 		return
 	}
 	t.conclude(request.OutcomeInUse, fmt.Sprintf("%s; its unused mark (%s) removed: the idle period starts again when it is next free",
-		used.Reason, request.Excerpt(aws.ToString(mark), 40)), used.UsedBy)
+		used.Reason, request.Excerpt(mark, 40)), used.UsedBy)
 }
 
 // roundAge is a duration as a reason shows it: to the second, or the
