@@ -46,7 +46,7 @@ func (r *run) waiting(ctx context.Context, t *target, tags map[string]string) bo
 	}
 	until := now.Add(t.wait).Format(time.RFC3339)
 	if t.dryRun {
-		t.conclude(request.OutcomeMarked, fmt.Sprintf("%s%s: no tag written; a real run would mark it unused since now, to be deleted from %s if it stays unused (idle period %s)",
+		t.conclude(request.OutcomeMarked, fmt.Sprintf("%s%s: "+request.NotMarkedYet+"; a real run would mark it unused since now, to be deleted from %s if it stays unused (idle period %s)",
 			prefix, r.dryRunWhy(), until, t.wait), nil)
 		return true
 	}

@@ -413,7 +413,7 @@ func (o *options) afterUnusedFor() *string {
 func toMark(dry *request.Report) []string {
 	var arns []string
 	for _, r := range dry.Results {
-		if r.Outcome == request.OutcomeMarked && strings.Contains(r.Reason, "no tag written") {
+		if r.Outcome == request.OutcomeMarked && strings.Contains(r.Reason, request.NotMarkedYet) {
 			arns = append(arns, r.ConnectionARN)
 		}
 	}

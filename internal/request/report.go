@@ -21,6 +21,12 @@ const (
 	OutcomeFailed  Outcome = "failed"
 )
 
+// NotMarkedYet is in the reason of a marked result that a dry run gave a
+// connection it did not tag: a real run would mark it now. The operator's
+// command reads it to write, after a confirmed dry run, the marks the dry
+// run left out.
+const NotMarkedYet = "no tag written"
+
 // Outcomes lists every outcome in a stable order, for reports and metrics.
 func Outcomes() []Outcome {
 	return []Outcome{
