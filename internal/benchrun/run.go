@@ -131,9 +131,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			fmt.Fprintf(progress, "  %s, %d App Runner calls\n", duration(r.Run), Total(r.EmulatorCalls))
 			sr.Runs = append(sr.Runs, r)
 		}
-		sorted := slices.Clone(sr.Runs)
-		slices.SortStableFunc(sorted, func(a, b SweepResult) int { return int(a.Run - b.Run) })
-		sr.Median = sorted[(len(sorted)-1)/2]
+		sr.Median = medianRun(sr.Runs)
 		res.Sizes = append(res.Sizes, sr)
 	}
 
@@ -152,9 +150,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			fmt.Fprintf(progress, "  %s, %d App Runner calls\n", duration(r.Run), Total(r.EmulatorCalls))
 			sr.Runs = append(sr.Runs, r)
 		}
-		sorted := slices.Clone(sr.Runs)
-		slices.SortStableFunc(sorted, func(a, b SweepResult) int { return int(a.Run - b.Run) })
-		sr.Median = sorted[(len(sorted)-1)/2]
+		sr.Median = medianRun(sr.Runs)
 		res.Marking = sr
 	}
 
@@ -219,4 +215,12 @@ func markBound(s Sweep, inUse int) (Bound, error) {
 	b.Steps = b.IndexSteps + b.DecideSteps
 	b.Wall = time.Duration(b.Steps) * s.Latency
 	return b, nil
+}
+
+// medianRun is the sweep of the median wall time (the lower middle of an
+// even number).
+func medianRun(runs []SweepResult) SweepResult {
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b SweepResult) int { return int(a.Run - b.Run) })
+	return sorted[(len(sorted)-1)/2]
 }
