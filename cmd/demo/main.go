@@ -284,8 +284,8 @@ func countServices(emu *apprunnerlocal.Server) int {
 // logLine is the part of the function's log lines the demo shows.
 type logLine struct {
 	Message  string         `json:"message"`
-	ARN      string         `json:"connectionArn"`
-	Name     string         `json:"connectionName"`
+	ARN      string         `json:"resourceArn"`
+	Name     string         `json:"resourceName"`
 	Outcome  string         `json:"outcome"`
 	Reason   string         `json:"reason"`
 	Trigger  string         `json:"trigger"`

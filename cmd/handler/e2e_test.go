@@ -24,8 +24,8 @@ import (
 
 // decision is the part of a decision log line the test checks.
 type decision struct {
-	Name    string `json:"connectionName"`
-	ARN     string `json:"connectionArn"`
+	Name    string `json:"resourceName"`
+	ARN     string `json:"resourceArn"`
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason"`
 }

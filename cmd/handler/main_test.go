@@ -34,7 +34,7 @@ type commandReport struct {
 	DryRun  bool           `json:"dryRun"`
 	Counts  map[string]int `json:"counts"`
 	Results []struct {
-		Name    string `json:"connectionName"`
+		Name    string `json:"resourceName"`
 		Outcome string `json:"outcome"`
 		Reason  string `json:"reason"`
 	} `json:"results"`

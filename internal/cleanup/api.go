@@ -23,6 +23,18 @@ type API interface {
 	ListTagsForResource(ctx context.Context, in *apprunner.ListTagsForResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.ListTagsForResourceOutput, error)
 	TagResource(ctx context.Context, in *apprunner.TagResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.TagResourceOutput, error)
 	UntagResource(ctx context.Context, in *apprunner.UntagResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.UntagResourceOutput, error)
+
+	// The other kinds of leftovers (see request.Kinds).
+	ListVpcConnectors(ctx context.Context, in *apprunner.ListVpcConnectorsInput, optFns ...func(*apprunner.Options)) (*apprunner.ListVpcConnectorsOutput, error)
+	DescribeVpcConnector(ctx context.Context, in *apprunner.DescribeVpcConnectorInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeVpcConnectorOutput, error)
+	DeleteVpcConnector(ctx context.Context, in *apprunner.DeleteVpcConnectorInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteVpcConnectorOutput, error)
+	ListAutoScalingConfigurations(ctx context.Context, in *apprunner.ListAutoScalingConfigurationsInput, optFns ...func(*apprunner.Options)) (*apprunner.ListAutoScalingConfigurationsOutput, error)
+	DescribeAutoScalingConfiguration(ctx context.Context, in *apprunner.DescribeAutoScalingConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeAutoScalingConfigurationOutput, error)
+	ListServicesForAutoScalingConfiguration(ctx context.Context, in *apprunner.ListServicesForAutoScalingConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.ListServicesForAutoScalingConfigurationOutput, error)
+	DeleteAutoScalingConfiguration(ctx context.Context, in *apprunner.DeleteAutoScalingConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteAutoScalingConfigurationOutput, error)
+	ListObservabilityConfigurations(ctx context.Context, in *apprunner.ListObservabilityConfigurationsInput, optFns ...func(*apprunner.Options)) (*apprunner.ListObservabilityConfigurationsOutput, error)
+	DescribeObservabilityConfiguration(ctx context.Context, in *apprunner.DescribeObservabilityConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeObservabilityConfigurationOutput, error)
+	DeleteObservabilityConfiguration(ctx context.Context, in *apprunner.DeleteObservabilityConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteObservabilityConfigurationOutput, error)
 }
 
 var _ API = (*apprunner.Client)(nil)
@@ -178,4 +190,44 @@ func (c *runAPI) TagResource(ctx context.Context, in *apprunner.TagResourceInput
 
 func (c *runAPI) UntagResource(ctx context.Context, in *apprunner.UntagResourceInput, optFns ...func(*apprunner.Options)) (*apprunner.UntagResourceOutput, error) {
 	return c.api.UntagResource(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) ListVpcConnectors(ctx context.Context, in *apprunner.ListVpcConnectorsInput, optFns ...func(*apprunner.Options)) (*apprunner.ListVpcConnectorsOutput, error) {
+	return c.api.ListVpcConnectors(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) DescribeVpcConnector(ctx context.Context, in *apprunner.DescribeVpcConnectorInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeVpcConnectorOutput, error) {
+	return c.api.DescribeVpcConnector(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) DeleteVpcConnector(ctx context.Context, in *apprunner.DeleteVpcConnectorInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteVpcConnectorOutput, error) {
+	return c.api.DeleteVpcConnector(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) ListAutoScalingConfigurations(ctx context.Context, in *apprunner.ListAutoScalingConfigurationsInput, optFns ...func(*apprunner.Options)) (*apprunner.ListAutoScalingConfigurationsOutput, error) {
+	return c.api.ListAutoScalingConfigurations(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) DescribeAutoScalingConfiguration(ctx context.Context, in *apprunner.DescribeAutoScalingConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeAutoScalingConfigurationOutput, error) {
+	return c.api.DescribeAutoScalingConfiguration(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) ListServicesForAutoScalingConfiguration(ctx context.Context, in *apprunner.ListServicesForAutoScalingConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.ListServicesForAutoScalingConfigurationOutput, error) {
+	return c.api.ListServicesForAutoScalingConfiguration(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) DeleteAutoScalingConfiguration(ctx context.Context, in *apprunner.DeleteAutoScalingConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteAutoScalingConfigurationOutput, error) {
+	return c.api.DeleteAutoScalingConfiguration(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) ListObservabilityConfigurations(ctx context.Context, in *apprunner.ListObservabilityConfigurationsInput, optFns ...func(*apprunner.Options)) (*apprunner.ListObservabilityConfigurationsOutput, error) {
+	return c.api.ListObservabilityConfigurations(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) DescribeObservabilityConfiguration(ctx context.Context, in *apprunner.DescribeObservabilityConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.DescribeObservabilityConfigurationOutput, error) {
+	return c.api.DescribeObservabilityConfiguration(ctx, in, append(optFns, c.middleware)...)
+}
+
+func (c *runAPI) DeleteObservabilityConfiguration(ctx context.Context, in *apprunner.DeleteObservabilityConfigurationInput, optFns ...func(*apprunner.Options)) (*apprunner.DeleteObservabilityConfigurationOutput, error) {
+	return c.api.DeleteObservabilityConfiguration(ctx, in, append(optFns, c.middleware)...)
 }

@@ -251,10 +251,10 @@ func (d *Dispatcher) management(ctx context.Context, req request.Request) *reque
 // account could not be checked with AWS Organizations: it is retried.
 func orgFailed(subject, account, id string, err error) *request.Result {
 	return &request.Result{
-		ConnectionARN: subject,
-		Outcome:       request.OutcomeFailed,
-		Reason:        failedReason(err, fmt.Sprintf("check account %s with AWS Organizations: %s", account, errText(err))),
-		RequestIDs:    []string{id},
+		ARN:        subject,
+		Outcome:    request.OutcomeFailed,
+		Reason:     failedReason(err, fmt.Sprintf("check account %s with AWS Organizations: %s", account, errText(err))),
+		RequestIDs: []string{id},
 	}
 }
 
@@ -401,10 +401,10 @@ func scopeFailed(s Scope, reqs []request.Request, reason string) *request.Report
 		ids = append(ids, r.ID)
 	}
 	rep.Add(request.Result{
-		ConnectionARN: everyConnection(request.PartitionOf(s.Region), s.Region, s.Account),
-		Outcome:       request.OutcomeFailed,
-		Reason:        reason,
-		RequestIDs:    ids,
+		ARN:        everyConnection(request.PartitionOf(s.Region), s.Region, s.Account),
+		Outcome:    request.OutcomeFailed,
+		Reason:     reason,
+		RequestIDs: ids,
 	})
 	return rep
 }

@@ -162,7 +162,7 @@ func TestTwoRolesIntoOneAccountShareOneEngine(t *testing.T) {
 		{ID: "b", Action: request.ActionOffboard, RoleARN: ptr(roleARN2), Regions: []string{"eu-west-1"}},
 	})
 
-	if made.Load() != 1 || len(rep.Results) != 1 || rep.Results[0].ConnectionARN != c || len(rep.Results[0].RequestIDs) != 2 {
+	if made.Load() != 1 || len(rep.Results) != 1 || rep.Results[0].ARN != c || len(rep.Results[0].RequestIDs) != 2 {
 		t.Errorf("%d engines, results %+v; want one engine deciding %s once for both requests", made.Load(), rep.Results, c)
 	}
 }

@@ -140,12 +140,12 @@ type target struct {
 // conclude records the target's one outcome.
 func (t *target) conclude(o request.Outcome, reason string, usedBy []request.ServiceRef) {
 	t.result = &request.Result{
-		ConnectionARN:  t.arn,
-		ConnectionName: t.connectionName,
-		Outcome:        o,
-		Reason:         reason,
-		UsedBy:         usedBy,
-		RequestIDs:     t.requestIDs,
+		ARN:        t.arn,
+		Name:       t.connectionName,
+		Outcome:    o,
+		Reason:     reason,
+		UsedBy:     usedBy,
+		RequestIDs: t.requestIDs,
 	}
 }
 

@@ -231,7 +231,7 @@ func TestInvalidInputIsReportedAndDoesNotStopOthers(t *testing.T) {
 	invalid := map[string]request.Result{}
 	for _, r := range rep.Results {
 		if r.Outcome == request.OutcomeInvalid {
-			invalid[r.ConnectionARN] = r
+			invalid[r.ARN] = r
 		}
 	}
 	if len(invalid) != len(tests) {
@@ -249,8 +249,8 @@ func TestInvalidInputIsReportedAndDoesNotStopOthers(t *testing.T) {
 		if !strings.Contains(r.Reason, tt.reason) {
 			t.Errorf("%s: reason %q does not mention %q", tt.name, r.Reason, tt.reason)
 		}
-		if len(r.ConnectionARN) > 210 {
-			t.Errorf("%s: echoed input is %d bytes; want an excerpt", tt.name, len(r.ConnectionARN))
+		if len(r.ARN) > 210 {
+			t.Errorf("%s: echoed input is %d bytes; want an excerpt", tt.name, len(r.ARN))
 		}
 		if !slices.Equal(r.RequestIDs, []string{"m1"}) {
 			t.Errorf("%s: request IDs %v, want [m1]", tt.name, r.RequestIDs)

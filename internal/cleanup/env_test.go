@@ -99,10 +99,10 @@ func byARN(t *testing.T, rep *request.Report) map[string]request.Result {
 	t.Helper()
 	m := make(map[string]request.Result, len(rep.Results))
 	for _, r := range rep.Results {
-		if _, dup := m[r.ConnectionARN]; dup {
-			t.Errorf("connection %s decided twice", r.ConnectionARN)
+		if _, dup := m[r.ARN]; dup {
+			t.Errorf("connection %s decided twice", r.ARN)
 		}
-		m[r.ConnectionARN] = r
+		m[r.ARN] = r
 	}
 	return m
 }

@@ -95,10 +95,10 @@ func (r *run) findConnections(ctx context.Context, full *sweep, byService map[st
 		reason := "list connections: " + errText(err)
 		if full != nil {
 			r.refused = append(r.refused, request.Result{
-				ConnectionARN: everyConnection(r.e.cfg.Partition, r.e.cfg.Region, r.e.cfg.Account),
-				Outcome:       request.OutcomeFailed,
-				Reason:        failedReason(err, reason),
-				RequestIDs:    full.ids,
+				ARN:        everyConnection(r.e.cfg.Partition, r.e.cfg.Region, r.e.cfg.Account),
+				Outcome:    request.OutcomeFailed,
+				Reason:     failedReason(err, reason),
+				RequestIDs: full.ids,
 			})
 		}
 		for _, t := range r.order {
@@ -120,10 +120,10 @@ func (r *run) connectionOfService(ctx context.Context, svcARN string, s *sweep) 
 			return false
 		}
 		r.refused = append(r.refused, request.Result{
-			ConnectionARN: svcARN,
-			Outcome:       request.OutcomeFailed,
-			Reason:        failedReason(err, "find the connection of service "+svcARN+": "+errText(err)),
-			RequestIDs:    s.ids,
+			ARN:        svcARN,
+			Outcome:    request.OutcomeFailed,
+			Reason:     failedReason(err, "find the connection of service "+svcARN+": "+errText(err)),
+			RequestIDs: s.ids,
 		})
 		return true
 	}
@@ -174,11 +174,11 @@ func (r *run) listAll(ctx context.Context, full *sweep) error {
 				// configured must not make its connections fair game.
 				if why := r.outOfScope(arn); why != "" {
 					r.refused = append(r.refused, request.Result{
-						ConnectionARN:  arn,
-						ConnectionName: aws.ToString(c.ConnectionName),
-						Outcome:        request.OutcomeInvalid,
-						Reason:         "listed by App Runner, but " + why + "; not deleted: check that the credentials are the configured account's",
-						RequestIDs:     full.ids,
+						ARN:        arn,
+						Name:       aws.ToString(c.ConnectionName),
+						Outcome:    request.OutcomeInvalid,
+						Reason:     "listed by App Runner, but " + why + "; not deleted: check that the credentials are the configured account's",
+						RequestIDs: full.ids,
 					})
 					continue
 				}

@@ -64,10 +64,10 @@ func TestFailedListingFailsEveryConnectionItWasToFind(t *testing.T) {
 		}
 		for _, r := range rep.Results {
 			if !strings.Contains(r.Reason, "list connections: InternalServiceErrorException") {
-				t.Errorf("%s: reason %q, want the listing's failure", r.ConnectionARN, r.Reason)
+				t.Errorf("%s: reason %q, want the listing's failure", r.ARN, r.Reason)
 			}
 		}
-		if r := rep.Results[named]; r.ConnectionARN != "arn:aws:apprunner:us-east-1:123456789012:connection/*" || r.RequestIDs[0] != "sweep" {
+		if r := rep.Results[named]; r.ARN != "arn:aws:apprunner:us-east-1:123456789012:connection/*" || r.RequestIDs[0] != "sweep" {
 			t.Errorf("sweep result %+v, want every connection of the account failed for the sweep", r)
 		}
 		if n := w.srv.Stats().Calls["DeleteConnection"]; n != 0 {
@@ -91,7 +91,7 @@ func TestDeletedServiceThatCannotBeDescribedFailsForRetry(t *testing.T) {
 		t.Fatalf("results %+v, want one failed result for the service", rep.Results)
 	}
 	r := rep.Results[0]
-	if r.ConnectionARN != svc || r.Outcome != request.OutcomeFailed || !strings.Contains(r.Reason, "find the connection of service") || r.RequestIDs[0] != "ev" {
+	if r.ARN != svc || r.Outcome != request.OutcomeFailed || !strings.Contains(r.Reason, "find the connection of service") || r.RequestIDs[0] != "ev" {
 		t.Errorf("result %+v, want the service's look-up failed for ev", r)
 	}
 	if !w.exists(free) {

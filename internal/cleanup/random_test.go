@@ -1298,23 +1298,23 @@ func (c *rndCase) check(b int, reqs []request.RawRequest, infos []rndInfo, ran r
 	for _, r := range rep.Results {
 		total++
 		if r.Outcome != request.OutcomeInvalid {
-			seen[r.ConnectionARN]++
+			seen[r.ARN]++
 		}
 		if r.Outcome == request.OutcomeDeleted {
-			reportedDeleted = append(reportedDeleted, r.ConnectionARN)
+			reportedDeleted = append(reportedDeleted, r.ARN)
 		}
-		if r.Outcome == request.OutcomeFailed && strings.HasSuffix(r.ConnectionARN, ":connection/*") {
+		if r.Outcome == request.OutcomeFailed && strings.HasSuffix(r.ARN, ":connection/*") {
 			listFailed = true
 		}
 		if len(r.RequestIDs) == 0 {
-			fail("result %s (%s) carries no request ID", r.ConnectionARN, r.Outcome)
+			fail("result %s (%s) carries no request ID", r.ARN, r.Outcome)
 		}
 		if r.Reason == "" {
-			fail("result %s (%s) has no reason", r.ConnectionARN, r.Outcome)
+			fail("result %s (%s) has no reason", r.ARN, r.Outcome)
 		}
 		for _, id := range r.RequestIDs {
 			if !ids[id] {
-				fail("result %s carries request ID %q, which is in no request", r.ConnectionARN, id)
+				fail("result %s carries request ID %q, which is in no request", r.ARN, id)
 			}
 			appeared[id] = true
 			if r.Outcome == request.OutcomeInvalid {
@@ -1376,7 +1376,7 @@ func (c *rndCase) check(b int, reqs []request.RawRequest, infos []rndInfo, ran r
 			// Rejected whole: one invalid result, and nothing was done.
 			for _, res := range rep.Results {
 				if slices.Contains(res.RequestIDs, r.ID) && res.Outcome != request.OutcomeInvalid {
-					fail("request %s was rejected whole, yet %s is %s for it", r.ID, res.ConnectionARN, res.Outcome)
+					fail("request %s was rejected whole, yet %s is %s for it", r.ID, res.ARN, res.Outcome)
 				}
 			}
 		}
@@ -1384,14 +1384,14 @@ func (c *rndCase) check(b int, reqs []request.RawRequest, infos []rndInfo, ran r
 			// An ARN outside the engine's scope is refused by name (whole,
 			// or excerpted as rejected input is).
 			if !slices.ContainsFunc(rep.Results, func(res request.Result) bool {
-				return res.Outcome == request.OutcomeInvalid && (res.ConnectionARN == s || res.ConnectionARN == request.Excerpt(s, request.InputExcerpt)) && slices.Contains(res.RequestIDs, r.ID)
+				return res.Outcome == request.OutcomeInvalid && (res.ARN == s || res.ARN == request.Excerpt(s, request.InputExcerpt)) && slices.Contains(res.RequestIDs, r.ID)
 			}) {
 				fail("request %s named %s, outside the engine's scope: no invalid result for it carries the request's ID", r.ID, s)
 			}
 		}
 		for _, s := range info.other {
 			for _, res := range rep.Results {
-				if res.ConnectionARN == s && (res.Outcome == request.OutcomeDeleted || res.Outcome == request.OutcomeWouldDelete) {
+				if res.ARN == s && (res.Outcome == request.OutcomeDeleted || res.Outcome == request.OutcomeWouldDelete) {
 					fail("request %s: %s, of another partition, is %s", r.ID, s, res.Outcome)
 				}
 			}
@@ -1405,7 +1405,7 @@ func (c *rndCase) check(b int, reqs []request.RawRequest, infos []rndInfo, ran r
 				continue
 			}
 			for _, res := range rep.Results {
-				if res.Outcome != request.OutcomeInvalid && res.ConnectionARN == s && !slices.Contains(res.RequestIDs, r.ID) {
+				if res.Outcome != request.OutcomeInvalid && res.ARN == s && !slices.Contains(res.RequestIDs, r.ID) {
 					fail("request %s named %s, whose result carries IDs %v only", r.ID, s, res.RequestIDs)
 				}
 			}
@@ -1424,7 +1424,7 @@ func (c *rndCase) check(b int, reqs []request.RawRequest, infos []rndInfo, ran r
 		outcome := map[string]request.Outcome{}
 		for _, r := range rep.Results {
 			if r.Outcome != request.OutcomeInvalid {
-				outcome[r.ConnectionARN] = r.Outcome
+				outcome[r.ARN] = r.Outcome
 			}
 		}
 		for _, arn := range homeLive {
@@ -1499,7 +1499,7 @@ func (c *rndCase) describe(reqs []request.RawRequest, infos []rndInfo, ran rndRa
 	if rep != nil {
 		fmt.Fprintf(&sb, "report: action=%s dryRun=%v counts=%v calls=%v\n", rep.Action, rep.DryRun, rep.Counts, rep.APICalls)
 		for _, r := range rep.Results {
-			fmt.Fprintf(&sb, "  %-9s %s ids=%v: %s\n", r.Outcome, rndExcerpt(r.ConnectionARN), r.RequestIDs, r.Reason)
+			fmt.Fprintf(&sb, "  %-9s %s ids=%v: %s\n", r.Outcome, rndExcerpt(r.ARN), r.RequestIDs, r.Reason)
 		}
 	}
 	return sb.String()

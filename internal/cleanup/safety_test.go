@@ -38,11 +38,11 @@ func TestSweepDeletesNothingOutsideTheConfiguredAccount(t *testing.T) {
 	}
 	var invalid int
 	for _, r := range rep.Results {
-		if r.ConnectionARN != free {
+		if r.ARN != free {
 			continue
 		}
 		if r.Outcome != request.OutcomeInvalid || !strings.Contains(r.Reason, "this function cleans up account 999999999999") {
-			t.Errorf("%s: %s (%s), want invalid naming the configured account", r.ConnectionARN, r.Outcome, r.Reason)
+			t.Errorf("%s: %s (%s), want invalid naming the configured account", r.ARN, r.Outcome, r.Reason)
 		}
 		invalid++
 	}

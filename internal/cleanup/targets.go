@@ -141,7 +141,7 @@ func (r *run) scopeProblem(a request.ARN) string {
 func (r *run) outOfScope(s string) string {
 	a, err := request.ParseConnectionARN(s)
 	if err != nil {
-		return fmt.Sprintf("not an App Runner connection ARN: %v", err)
+		return fmt.Sprintf("not an App Runner resource ARN: %v", err)
 	}
 	return r.scopeProblem(a)
 }

@@ -274,8 +274,8 @@ func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry 
 	var arns []string
 	for _, r := range dry.Results {
 		if r.Outcome == request.OutcomeWouldDelete {
-			shown[r.ConnectionARN] = true
-			arns = append(arns, r.ConnectionARN)
+			shown[r.ARN] = true
+			arns = append(arns, r.ARN)
 		}
 	}
 	var real *request.Report
@@ -316,7 +316,7 @@ func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry 
 	// its real decision, and an offboarded region's are the real run's.
 	byARN := map[string]request.Result{}
 	for _, r := range real.Results {
-		byARN[r.ConnectionARN] = r
+		byARN[r.ARN] = r
 	}
 	out := request.NewReport(nil, false)
 	out.Action = real.Action
@@ -324,9 +324,9 @@ func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry 
 	out.AddCalls(dry)
 	used := map[string]bool{}
 	for _, r := range dry.Results {
-		if nr, ok := byARN[r.ConnectionARN]; ok {
+		if nr, ok := byARN[r.ARN]; ok {
 			out.Add(nr)
-			used[r.ConnectionARN] = true
+			used[r.ARN] = true
 			continue
 		}
 		if r.Outcome == request.OutcomeWouldDelete {
@@ -335,7 +335,7 @@ func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry 
 		out.Add(r)
 	}
 	for _, r := range real.Results {
-		if !used[r.ConnectionARN] {
+		if !used[r.ARN] {
 			out.Add(r)
 			if r.Outcome == request.OutcomeDeleted {
 				x.unshown++
@@ -414,7 +414,7 @@ func toMark(dry *request.Report) []string {
 	var arns []string
 	for _, r := range dry.Results {
 		if r.Outcome == request.OutcomeMarked && strings.Contains(r.Reason, request.NotMarkedYet) {
-			arns = append(arns, r.ConnectionARN)
+			arns = append(arns, r.ARN)
 		}
 	}
 	return arns

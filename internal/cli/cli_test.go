@@ -386,7 +386,7 @@ func TestMinAgeTakesDays(t *testing.T) {
 			}
 			seen := false
 			for _, res := range rep.Results {
-				if res.ConnectionName == "fresh-github" {
+				if res.Name == "fresh-github" {
 					seen = true
 					if (res.Outcome == request.OutcomeTooYoung) != tt.wouldKeep {
 						t.Errorf("--min-age %s: fresh-github %s (%s)", tt.age, res.Outcome, res.Reason)

@@ -62,9 +62,9 @@ func writeTable(w io.Writer, p palette, withRegion bool, rep *request.Report) {
 	}
 	rows := [][]string{header}
 	for _, r := range rep.Results {
-		conn := r.ConnectionName
+		conn := r.Name
 		if conn == "" {
-			conn = r.ConnectionARN
+			conn = r.ARN
 		}
 		var users []string
 		for _, u := range r.UsedBy {
@@ -79,7 +79,7 @@ func writeTable(w io.Writer, p palette, withRegion bool, rep *request.Report) {
 		row := []string{conn, string(r.Outcome), reason, usedBy}
 		if withRegion {
 			region := "-"
-			if a, err := request.ParseConnectionARN(r.ConnectionARN); err == nil {
+			if a, err := request.ParseConnectionARN(r.ARN); err == nil {
 				region = a.Region
 			}
 			row = append([]string{region}, row...)
@@ -187,8 +187,8 @@ func confirm(ctx context.Context, env Env, stderr io.Writer, dry *request.Report
 			continue
 		}
 		shown = append(shown, r)
-		width = max(width, utf8.RuneCountInString(r.ConnectionName))
-		if a, err := request.ParseConnectionARN(r.ConnectionARN); err == nil {
+		width = max(width, utf8.RuneCountInString(r.Name))
+		if a, err := request.ParseConnectionARN(r.ARN); err == nil {
 			if !slices.Contains(accounts, a.Account) {
 				accounts = append(accounts, a.Account)
 			}
@@ -204,7 +204,7 @@ func confirm(ctx context.Context, env Env, stderr io.Writer, dry *request.Report
 	account := accounts[0]
 	lines := make([]string, 0, len(shown))
 	for _, r := range shown {
-		lines = append(lines, fmt.Sprintf("  %s  %s", pad(r.ConnectionName, width), r.ConnectionARN))
+		lines = append(lines, fmt.Sprintf("  %s  %s", pad(r.Name, width), r.ARN))
 	}
 	fmt.Fprintf(stderr, "Will delete %s in account %s, %s %s:\n%s\n",
 		plural(len(shown), "connection"), account, pluralWord(len(regions), "region"), strings.Join(regions, ", "), strings.Join(lines, "\n"))

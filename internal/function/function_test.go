@@ -251,7 +251,7 @@ func TestOffboardingAssumesTheRoleThroughSTS(t *testing.T) {
 		t.Fatal(err)
 	}
 	type result struct {
-		Name    string `json:"connectionName"`
+		Name    string `json:"resourceName"`
 		Outcome string `json:"outcome"`
 		Reason  string `json:"reason"`
 	}

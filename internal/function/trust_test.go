@@ -139,8 +139,8 @@ type trustReport struct {
 }
 
 type trustResult struct {
-	ARN     string `json:"connectionArn"`
-	Name    string `json:"connectionName"`
+	ARN     string `json:"resourceArn"`
+	Name    string `json:"resourceName"`
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason"`
 }

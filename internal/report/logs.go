@@ -31,8 +31,9 @@ func (p *Publisher) logDecisions(ctx context.Context, trigger string, rep *reque
 			usedBy = append(usedBy, s.ServiceARN)
 		}
 		attrs := []slog.Attr{
-			slog.String("connectionArn", r.ConnectionARN),
-			slog.String("connectionName", r.ConnectionName),
+			slog.String("resourceType", string(r.ResourceType)),
+			slog.String("resourceArn", r.ARN),
+			slog.String("resourceName", r.Name),
 			slog.String("outcome", string(r.Outcome)),
 			slog.String("reason", r.Reason),
 			slog.Any("usedBy", usedBy),

@@ -37,13 +37,13 @@ func sampleReport() *request.Report {
 		Action: request.ActionDelete,
 		DryRun: false,
 		Results: []request.Result{
-			{ConnectionARN: connA, ConnectionName: "old-github", Outcome: request.OutcomeDeleted, Reason: "no service uses it", RequestIDs: []string{"msg-1"}},
-			{ConnectionARN: connB, ConnectionName: "shared", Outcome: request.OutcomeInUse, Reason: "2 services use it", UsedBy: []request.ServiceRef{
+			{ARN: connA, Name: "old-github", Outcome: request.OutcomeDeleted, Reason: "no service uses it", RequestIDs: []string{"msg-1"}},
+			{ARN: connB, Name: "shared", Outcome: request.OutcomeInUse, Reason: "2 services use it", UsedBy: []request.ServiceRef{
 				{ServiceARN: svc1, ServiceName: "web", Status: "RUNNING"},
 				{ServiceARN: svc2, ServiceName: "api", Status: "PAUSED"},
 			}},
-			{ConnectionARN: connC, ConnectionName: "flaky", Outcome: request.OutcomeFailed, Reason: "DeleteConnection kept failing: throttled"},
-			{ConnectionARN: "not-an-arn", Outcome: request.OutcomeInvalid, Reason: "not an App Runner connection ARN"},
+			{ARN: connC, Name: "flaky", Outcome: request.OutcomeFailed, Reason: "DeleteConnection kept failing: throttled"},
+			{ARN: "not-an-arn", Outcome: request.OutcomeInvalid, Reason: "not an App Runner connection ARN"},
 		},
 		Counts: map[request.Outcome]int{
 			request.OutcomeDeleted: 1, request.OutcomeInUse: 1, request.OutcomeFailed: 1, request.OutcomeInvalid: 1,
@@ -72,8 +72,8 @@ func newTestPublisher(t *testing.T, level slog.Level, appLogLevel string) (*Publ
 type decisionLine struct {
 	Level          string   `json:"level"`
 	Message        string   `json:"message"`
-	ConnectionARN  string   `json:"connectionArn"`
-	ConnectionName string   `json:"connectionName"`
+	ConnectionARN  string   `json:"resourceArn"`
+	ConnectionName string   `json:"resourceName"`
 	Outcome        string   `json:"outcome"`
 	Reason         string   `json:"reason"`
 	UsedBy         []string `json:"usedBy"`
@@ -141,7 +141,7 @@ type summaryLine struct {
 
 func TestPublishLogsSummaryAndColdStartOnce(t *testing.T) {
 	quiet := &request.Report{Action: request.ActionSweep, DryRun: true, Results: []request.Result{
-		{ConnectionARN: connA, Outcome: request.OutcomeWouldDelete, Reason: "dry run"},
+		{ARN: connA, Outcome: request.OutcomeWouldDelete, Reason: "dry run"},
 	}, Counts: map[request.Outcome]int{request.OutcomeWouldDelete: 1}, Duration: 1500 * time.Microsecond}
 	zero := map[string]int{"deleted": 0, "would_delete": 0, "already_deleted": 0, "in_use": 0, "protected": 0, "too_young": 0, "marked": 0, "invalid": 0, "failed": 0}
 	counts := func(nonZero map[string]int) map[string]int {
@@ -215,7 +215,7 @@ func TestMetricsRecordFollowsEMFSpecification(t *testing.T) {
 			name: "counts are those the report keeps as results are added",
 			inv: Invocation{Trigger: "direct", Report: func() *request.Report {
 				rep := request.NewReport(nil, false)
-				rep.Add(request.Result{ConnectionARN: connA, Outcome: request.OutcomeTooYoung}, request.Result{ConnectionARN: connB, Outcome: request.OutcomeTooYoung})
+				rep.Add(request.Result{ARN: connA, Outcome: request.OutcomeTooYoung}, request.Result{ARN: connB, Outcome: request.OutcomeTooYoung})
 				return rep
 			}()},
 			wantValues: map[string]float64{
@@ -452,7 +452,7 @@ func TestPublishSaysWhenTheMetricsRecordCannotBeWritten(t *testing.T) {
 	var logs bytes.Buffer
 	p := New(Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: failingWriter{}})
 	rep := request.NewReport(nil, false)
-	rep.Add(request.Result{ConnectionARN: connA, Outcome: request.OutcomeDeleted})
+	rep.Add(request.Result{ARN: connA, Outcome: request.OutcomeDeleted})
 
 	err := p.Publish(context.Background(), Invocation{Trigger: "direct", Report: rep})
 
@@ -483,7 +483,7 @@ func TestPublishedRecordUsesTheDefaultNamespace(t *testing.T) {
 func TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems(t *testing.T) {
 	p, logs, _ := newTestPublisher(t, slog.LevelInfo, "")
 	rep := request.NewReport(nil, false)
-	rep.Add(request.Result{ConnectionARN: connA, Outcome: request.OutcomeDeleted, PlanID: "plan-1"})
+	rep.Add(request.Result{ARN: connA, Outcome: request.OutcomeDeleted, PlanID: "plan-1"})
 	rep.WorkItems = []request.WorkItemRun{{PlanID: "plan-1", Account: "210987654321", Region: "eu-west-1", Counts: map[request.Outcome]int{request.OutcomeDeleted: 1}}}
 	rep.Plans = []request.PlanSummary{{PlanID: "plan-2", Action: request.ActionOffboard, Accounts: []string{"210987654321"},
 		Regions: []string{"eu-west-1"}, WorkItems: 1, Refused: []request.Refusal{{Subject: "111111111111", Reason: "not under ORGANIZATION_OU_IDS"}}}}

@@ -13,37 +13,86 @@ import (
 const MaxARNLength = 1011
 
 // ARN is a parsed App Runner resource ARN:
-// arn:PARTITION:apprunner:REGION:ACCOUNT:RESOURCE/NAME/ID.
+// arn:PARTITION:apprunner:REGION:ACCOUNT:RESOURCE/NAME/ID, or
+// RESOURCE/NAME/REVISION/ID for the kinds that have revisions (VPC
+// connectors, auto scaling and observability configurations).
 type ARN struct {
 	Partition, Region, Account string
-	Resource                   string // "connection" or "service"
-	Name, ID                   string
+	// Resource is the ARN's resource type: "connection", "service",
+	// "vpcconnector", "autoscalingconfiguration" or
+	// "observabilityconfiguration".
+	Resource string
+	Name     string
+	// Revision is the revision's number, for the kinds that have them.
+	Revision string
+	ID       string
 }
 
 // String returns the ARN in its canonical form.
 func (a ARN) String() string {
-	return fmt.Sprintf("arn:%s:apprunner:%s:%s:%s/%s/%s", a.Partition, a.Region, a.Account, a.Resource, a.Name, a.ID)
+	rev := ""
+	if a.Revision != "" {
+		rev = a.Revision + "/"
+	}
+	return fmt.Sprintf("arn:%s:apprunner:%s:%s:%s/%s/%s%s", a.Partition, a.Region, a.Account, a.Resource, a.Name, rev, a.ID)
 }
 
-// Name lengths of the API model's ConnectionName and ServiceName.
-const (
-	maxConnectionNameLength = 32
-	maxServiceNameLength    = 40
-)
+// Kind is the kind of leftover the ARN names, or "" for a service's.
+func (a ARN) Kind() Kind {
+	for _, k := range Kinds() {
+		if k.ARNResource() == a.Resource {
+			return k
+		}
+	}
+	return ""
+}
+
+// maxServiceNameLength is the API model's ServiceName length.
+const maxServiceNameLength = 40
 
 // ParseConnectionARN checks that s is an App Runner connection ARN and
 // returns its parts. The error says what is wrong in words a person can act on.
 func ParseConnectionARN(s string) (ARN, error) {
-	return parseAppRunnerARN(s, "connection", maxConnectionNameLength)
+	return ParseKindARN(s, KindConnection)
+}
+
+// ParseKindARN checks that s is the ARN of an App Runner resource of kind
+// k.
+func ParseKindARN(s string, k Kind) (ARN, error) {
+	return parseAppRunnerARN(s, k.ARNResource(), k.maxNameLength(), k.revised())
+}
+
+// ParseResourceARN checks that s is the ARN of a kind of leftover the
+// function cleans up (see Kinds); the ARN says which.
+func ParseResourceARN(s string) (ARN, error) {
+	a, err := arn.Parse(s)
+	if err == nil {
+		resource, _, _ := strings.Cut(a.Resource, "/")
+		for _, k := range Kinds() {
+			if k.ARNResource() == resource {
+				return ParseKindARN(s, k)
+			}
+		}
+		if a.Service == "apprunner" {
+			return ARN{}, fmt.Errorf("ARN of an App Runner %s, not a connection, VPC connector, auto scaling or observability configuration", resource)
+		}
+	}
+	// Not an ARN, or another service's: the connection's error says
+	// what is wrong, in the words every caller has known.
+	return ParseConnectionARN(s)
 }
 
 // ParseServiceARN checks that s is an App Runner service ARN.
 func ParseServiceARN(s string) (ARN, error) {
-	return parseAppRunnerARN(s, "service", maxServiceNameLength)
+	return parseAppRunnerARN(s, "service", maxServiceNameLength, false)
 }
 
-func parseAppRunnerARN(s, resource string, maxName int) (ARN, error) {
-	want := "arn:aws:apprunner:REGION:ACCOUNT:" + resource + "/NAME/ID"
+func parseAppRunnerARN(s, resource string, maxName int, revised bool) (ARN, error) {
+	form := resource + "/NAME/ID"
+	if revised {
+		form = resource + "/NAME/REVISION/ID"
+	}
+	want := "arn:aws:apprunner:REGION:ACCOUNT:" + form
 	a, err := parseARN(s, resource, want)
 	if err != nil {
 		return ARN{}, err
@@ -58,10 +107,20 @@ func parseAppRunnerARN(s, resource string, maxName int) (ARN, error) {
 	if fields[0] != resource {
 		return ARN{}, fmt.Errorf("ARN of an App Runner %s, not a %s", fields[0], resource)
 	}
-	if len(fields) != 3 {
-		return ARN{}, fmt.Errorf("%s resource %q: want %s/NAME/ID", resource, a.Resource, resource)
+	n := 3
+	if revised {
+		n = 4
 	}
-	out := ARN{Partition: a.Partition, Region: a.Region, Account: a.AccountID, Resource: resource, Name: fields[1], ID: fields[2]}
+	if len(fields) != n {
+		return ARN{}, fmt.Errorf("%s resource %q: want %s", resource, a.Resource, form)
+	}
+	out := ARN{Partition: a.Partition, Region: a.Region, Account: a.AccountID, Resource: resource, Name: fields[1], ID: fields[n-1]}
+	if revised {
+		out.Revision = fields[2]
+		if !isRevision(out.Revision) {
+			return ARN{}, fmt.Errorf("invalid %s revision %q: want a number from 1", resource, out.Revision)
+		}
+	}
 	if !isResourceName(out.Name, maxName) {
 		return ARN{}, fmt.Errorf("invalid %s name %q", resource, out.Name)
 	}
@@ -69,6 +128,14 @@ func parseAppRunnerARN(s, resource string, maxName int) (ARN, error) {
 		return ARN{}, fmt.Errorf("invalid %s ID %q: want 32 hexadecimal characters", resource, out.ID)
 	}
 	return out, nil
+}
+
+// isRevision accepts a revision number as App Runner writes it: 1, 2, ...
+func isRevision(s string) bool {
+	if s == "" || len(s) > 6 || s[0] == '0' || strings.Trim(s, digits) != "" {
+		return false
+	}
+	return true
 }
 
 // RoleARN is a parsed IAM role ARN: arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.

@@ -29,10 +29,10 @@ func Merge(reqs []Request, reports []*Report, took time.Duration) *Report {
 		out.DryRun = out.DryRun && r.DryRun
 		out.AddCalls(r)
 		for _, res := range r.Results {
-			i, seen := at[res.ConnectionARN]
+			i, seen := at[res.ARN]
 			if res.Outcome == OutcomeInvalid || !seen {
 				if res.Outcome != OutcomeInvalid {
-					at[res.ConnectionARN] = len(results)
+					at[res.ARN] = len(results)
 				}
 				results = append(results, res)
 				continue

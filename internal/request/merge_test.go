@@ -33,12 +33,12 @@ func TestMergeKeepsOneResultPerConnectionTheGoalFirst(t *testing.T) {
 		for _, order := range [][2]request.Outcome{{tt.a, tt.b}, {tt.b, tt.a}} {
 			t.Run(string(order[0])+"+"+string(order[1]), func(t *testing.T) {
 				one := request.NewReport(nil, false)
-				one.Add(request.Result{ConnectionARN: arn, Outcome: order[0], RequestIDs: []string{"m1"}},
-					request.Result{ConnectionARN: "input", Outcome: request.OutcomeInvalid, RequestIDs: []string{"m1"}})
+				one.Add(request.Result{ARN: arn, Outcome: order[0], RequestIDs: []string{"m1"}},
+					request.Result{ARN: "input", Outcome: request.OutcomeInvalid, RequestIDs: []string{"m1"}})
 				one.APICalls = map[string]int{"DeleteConnection": 1}
 				two := request.NewReport(nil, false)
-				two.Add(request.Result{ConnectionARN: arn, Outcome: order[1], RequestIDs: []string{"m2", "m1"}},
-					request.Result{ConnectionARN: "input", Outcome: request.OutcomeInvalid, RequestIDs: []string{"m2"}})
+				two.Add(request.Result{ARN: arn, Outcome: order[1], RequestIDs: []string{"m2", "m1"}},
+					request.Result{ARN: "input", Outcome: request.OutcomeInvalid, RequestIDs: []string{"m2"}})
 				two.APICalls, two.APIRetries = map[string]int{"DeleteConnection": 2, "ListConnections": 1}, 1
 
 				got := request.Merge(nil, []*request.Report{one, two}, time.Second)

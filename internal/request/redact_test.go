@@ -34,7 +34,7 @@ func TestRedactReplacesWhatLooksLikeACredential(t *testing.T) {
 
 func TestRejectionResultsAreRedacted(t *testing.T) {
 	res := request.Reject("m-1", `{"action":"sweep","token":"ghp_0123456789abcdefABCDEF"}`, `unknown field "ghp_0123456789abcdefABCDEF"`).Result()
-	if res.ConnectionARN != `{"action":"sweep","token":"[redacted]"}` || res.Reason != `unknown field "[redacted]"` {
-		t.Errorf("result input %q, reason %q; want both redacted", res.ConnectionARN, res.Reason)
+	if res.ARN != `{"action":"sweep","token":"[redacted]"}` || res.Reason != `unknown field "[redacted]"` {
+		t.Errorf("result input %q, reason %q; want both redacted", res.ARN, res.Reason)
 	}
 }

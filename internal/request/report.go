@@ -44,11 +44,12 @@ type ServiceRef struct {
 
 // Result is the decision taken for one connection (or one rejected input).
 type Result struct {
-	ConnectionARN  string       `json:"connectionArn"`
-	ConnectionName string       `json:"connectionName,omitempty"`
-	Outcome        Outcome      `json:"outcome"`
-	Reason         string       `json:"reason"`
-	UsedBy         []ServiceRef `json:"usedBy,omitempty"`
+	ResourceType Kind         `json:"resourceType,omitempty"`
+	ARN          string       `json:"resourceArn"`
+	Name         string       `json:"resourceName,omitempty"`
+	Outcome      Outcome      `json:"outcome"`
+	Reason       string       `json:"reason"`
+	UsedBy       []ServiceRef `json:"usedBy,omitempty"`
 
 	// RequestIDs are the IDs of the requests that asked about this
 	// connection; a connection named twice in a batch is decided once.
@@ -196,7 +197,7 @@ type PlanSummary struct {
 func (p PlanSummary) RefusedResults() []Result {
 	out := make([]Result, 0, len(p.Refused))
 	for _, r := range p.Refused {
-		out = append(out, Result{ConnectionARN: r.Subject, Outcome: OutcomeInvalid,
+		out = append(out, Result{ARN: r.Subject, Outcome: OutcomeInvalid,
 			Reason: "not planned: " + r.Reason, RequestIDs: []string{p.RequestID}, PlanID: p.PlanID})
 	}
 	return out

@@ -15,7 +15,7 @@ type Action string
 const (
 	// ActionSweep looks at every connection of the account and region.
 	ActionSweep Action = "sweep"
-	// ActionDelete looks only at the connections named in the request.
+	// ActionDelete looks only at the resources named in the request.
 	ActionDelete Action = "delete"
 	// ActionOffboard looks at every connection of an account in the named
 	// regions, without the minimum age: the account is leaving App Runner.
@@ -24,7 +24,7 @@ const (
 
 // Limits of one request.
 const (
-	// MaxConnectionARNs bounds the connection ARNs one request may name.
+	// MaxConnectionARNs bounds the resource ARNs one request may name.
 	MaxConnectionARNs = 1000
 	// MaxRegions bounds the regions one offboarding request may name; App
 	// Runner is offered in fewer.
@@ -42,8 +42,12 @@ type Request struct {
 	ID string
 
 	Action Action
-	// Connections are the connections an ActionDelete names, each once.
+	// Connections are the resources an ActionDelete names, each once: any
+	// kind's ARN (see Kinds), which says its kind.
 	Connections []ARN
+	// Kinds, for a sweep or offboarding, are the kinds of resource it
+	// covers; nil means the function's configured kinds.
+	Kinds []Kind
 
 	// DryRun asks for a dry run. It cannot lift the dry run the function
 	// is configured with: false means "as configured".
@@ -112,10 +116,13 @@ type RawRequest struct {
 	DryRunOmitted   bool
 	WaitForServices bool
 	AfterUnusedFor  *string
-	ServiceARN      string
-	AccountID       *string
-	RoleARN         *string
-	Regions         []string
+	// ResourceTypes names the kinds a sweep or offboarding covers (see
+	// ParseKinds), nil if not given.
+	ResourceTypes []string
+	ServiceARN    string
+	AccountID     *string
+	RoleARN       *string
+	Regions       []string
 
 	// A plan's OUs and accounts, and a work item's region and plan.
 	OrganizationalUnitIDs []string
@@ -143,7 +150,7 @@ func Reject(id, input, reason string) Rejection {
 // like a credential in the input, or in a reason quoting it, is redacted:
 // the result is logged and returned to the sender.
 func (r Rejection) Result() Result {
-	res := Result{ConnectionARN: Redact(r.Input), Outcome: OutcomeInvalid, Reason: Redact(r.Reason)}
+	res := Result{ARN: Redact(r.Input), Outcome: OutcomeInvalid, Reason: Redact(r.Reason)}
 	if r.RequestID != "" {
 		res.RequestIDs = []string{r.RequestID}
 	}
@@ -182,16 +189,19 @@ func (raw RawRequest) Check() (*Request, []Rejection, error) {
 	if raw.AfterUnusedFor != nil {
 		req.AfterUnusedFor, _ = ParseAge(*raw.AfterUnusedFor) // rule checked it
 	}
+	if raw.ResourceTypes != nil {
+		req.Kinds, _ = KindsOf(raw.ResourceTypes) // rule checked it
+	}
 	var rejected []Rejection
 	switch req.Action {
 	case ActionDelete:
 		for _, s := range raw.ConnectionARNs {
 			s = strings.TrimSpace(s)
-			a, err := ParseConnectionARN(s)
+			a, err := ParseResourceARN(s)
 			if err != nil {
-				// Named twice, refused once, as a connection named twice
+				// Named twice, refused once, as a resource named twice
 				// is decided once.
-				rej := Reject(raw.ID, s, fmt.Sprintf("not an App Runner connection ARN: %v", err))
+				rej := Reject(raw.ID, s, fmt.Sprintf("not an App Runner resource ARN: %v", err))
 				if !slices.Contains(rejected, rej) {
 					rejected = append(rejected, rej)
 				}
@@ -262,6 +272,14 @@ func (raw RawRequest) rule() string {
 			return fmt.Sprintf(`field "afterUnusedFor" %q: at most %s (365d)`, *raw.AfterUnusedFor, MaxUnusedFor)
 		}
 	}
+	if raw.ResourceTypes != nil {
+		if raw.Action == ActionDelete {
+			return `field "resourceTypes" applies to actions "sweep" and "offboard" only: the ARNs of a deletion say their kinds`
+		}
+		if _, err := KindsOf(raw.ResourceTypes); err != nil {
+			return `field "resourceTypes": ` + err.Error()
+		}
+	}
 	switch raw.Action {
 	case ActionDelete:
 		if f := raw.present("accountId", "roleArn", "regions"); f != "" {
@@ -271,7 +289,7 @@ func (raw RawRequest) rule() string {
 			return fmt.Sprintf(`field %q applies to plans and work items of actions "sweep" and "offboard" only`, f)
 		}
 		if len(raw.ConnectionARNs) == 0 {
-			return `action "delete" needs at least one ARN in "connectionArns"`
+			return `action "delete" needs at least one ARN in "connectionArns" (of a connection, VPC connector, auto scaling or observability configuration)`
 		}
 		if len(raw.ConnectionARNs) > MaxConnectionARNs {
 			return fmt.Sprintf(`"connectionArns" names %d ARNs, more than the %d one request may name: split the request`,
@@ -323,7 +341,7 @@ func (raw RawRequest) sweepRule() string {
 		return fmt.Sprintf(`field %q applies to action "offboard" only`, f)
 	}
 	if len(raw.ConnectionARNs) > 0 {
-		return fmt.Sprintf(`action "sweep" takes no "connectionArns" (got %d): use action "delete" to name connections`, len(raw.ConnectionARNs))
+		return fmt.Sprintf(`action "sweep" takes no "connectionArns" (got %d): use action "delete" to name resources`, len(raw.ConnectionARNs))
 	}
 	if raw.ServiceARN != "" {
 		// A bad one must not widen into a sweep of everything.
@@ -422,7 +440,7 @@ func regionRule(partition, r string) string {
 
 func (raw RawRequest) offboardRule() string {
 	if len(raw.ConnectionARNs) > 0 {
-		return fmt.Sprintf(`action "offboard" takes no "connectionArns" (got %d): it covers every connection of the account in "regions"`, len(raw.ConnectionARNs))
+		return fmt.Sprintf(`action "offboard" takes no "connectionArns" (got %d): it covers every resource of the account in "regions"`, len(raw.ConnectionARNs))
 	}
 	if len(raw.Regions) == 0 {
 		return `action "offboard" needs at least one region in "regions", e.g. ["us-east-1","eu-west-1"]`

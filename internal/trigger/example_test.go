@@ -30,7 +30,7 @@ func ExampleDecode() {
 
 	// What the engine would decide for these requests, and the rejections.
 	rep := request.NewReport(inv.Requests, false)
-	rep.Add(request.Result{ConnectionARN: inv.Requests[0].Connections[0].String(), Outcome: request.OutcomeDeleted, RequestIDs: []string{"m-1"}})
+	rep.Add(request.Result{ARN: inv.Requests[0].Connections[0].String(), Outcome: request.OutcomeDeleted, RequestIDs: []string{"m-1"}})
 	rep.Reject(inv.Rejections...)
 	resp, _ := inv.Respond(rep)
 	out, _ := json.Marshal(resp)

@@ -86,7 +86,7 @@ func (r *echoRunner) Run(_ context.Context, reqs []request.Request) *request.Rep
 				o = request.OutcomeDeleted
 			}
 			byARN[a] = len(rep.Results)
-			rep.Add(request.Result{ConnectionARN: a, Outcome: o, RequestIDs: []string{q.ID}})
+			rep.Add(request.Result{ARN: a, Outcome: o, RequestIDs: []string{q.ID}})
 		}
 	}
 	if r.anonymous {
@@ -200,7 +200,7 @@ func TestSQSBatchResponseListsExactlyTheFailingMessages(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("no result for message %s in %+v", id(5), rep.Results)
 	}
-	if r := rep.Results[i]; r.ConnectionARN != request.Excerpt(svcStore, request.InputExcerpt) || r.Outcome != request.OutcomeInvalid ||
+	if r := rep.Results[i]; r.ARN != request.Excerpt(svcStore, request.InputExcerpt) || r.Outcome != request.OutcomeInvalid ||
 		!strings.Contains(r.Reason, "ARN of an App Runner service, not a connection") {
 		t.Errorf("result of message %s = %+v, want the service ARN invalid, with the decoder's reason", id(5), r)
 	}
@@ -309,8 +309,8 @@ func TestDirectInvocationRejectionsCarryTheLambdaRequestID(t *testing.T) {
 		t.Fatalf("response %s: %v", out, err)
 	}
 	want := []request.Result{
-		{ConnectionARN: legacy, Outcome: request.OutcomeDeleted},
-		{ConnectionARN: request.Excerpt(svcStore, request.InputExcerpt), Outcome: request.OutcomeInvalid,
+		{ARN: legacy, Outcome: request.OutcomeDeleted},
+		{ARN: request.Excerpt(svcStore, request.InputExcerpt), Outcome: request.OutcomeInvalid,
 			Reason: "not an App Runner connection ARN: ARN of an App Runner service, not a connection"},
 	}
 	if d := cmp.Diff(want, rep.Results); d != "" {
@@ -325,7 +325,7 @@ func TestDirectInvocationRejectionsCarryTheLambdaRequestID(t *testing.T) {
 	}
 	for _, res := range pub.reports[0].Results {
 		if !cmp.Equal([]string{"req-42"}, res.RequestIDs) {
-			t.Errorf("result %s has request IDs %q, want the Lambda request ID", res.ConnectionARN, res.RequestIDs)
+			t.Errorf("result %s has request IDs %q, want the Lambda request ID", res.ARN, res.RequestIDs)
 		}
 	}
 }
@@ -582,8 +582,8 @@ func TestRejectedPayloadIsPublishedAsOneInvalidResultAndReturnedWithTheError(t *
 			if res.Outcome != request.OutcomeInvalid || res.Reason != pe.Error() || !cmp.Equal(wantIDs, res.RequestIDs) {
 				t.Errorf("result = %+v, want invalid, the payload error as reason and request IDs %v", res, wantIDs)
 			}
-			if len(res.ConnectionARN) > 200 {
-				t.Errorf("connectionArn holds %d bytes, want a short excerpt of the payload", len(res.ConnectionARN))
+			if len(res.ARN) > 200 {
+				t.Errorf("connectionArn holds %d bytes, want a short excerpt of the payload", len(res.ARN))
 			}
 			wantCounts := map[request.Outcome]int{}
 			for _, o := range request.Outcomes() {
@@ -609,7 +609,7 @@ func TestResponseListsAtMostMaxResponseResults(t *testing.T) {
 	runner := runnerFunc(func(context.Context, []request.Request) *request.Report {
 		rep := request.NewReport(nil, true)
 		for i := range n {
-			rep.Add(request.Result{ConnectionARN: fmt.Sprintf("%sconn-%05d/%032x", "arn:aws:apprunner:us-east-1:123456789012:connection/", i, i), Outcome: request.OutcomeWouldDelete})
+			rep.Add(request.Result{ARN: fmt.Sprintf("%sconn-%05d/%032x", "arn:aws:apprunner:us-east-1:123456789012:connection/", i, i), Outcome: request.OutcomeWouldDelete})
 		}
 		return rep
 	})
@@ -760,7 +760,7 @@ func TestWhatAPlanRefusesIsInvalid(t *testing.T) {
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 1 || rep.Results[0].ConnectionARN != "111111111111" || rep.Results[0].PlanID != "plan-9" || len(rep.Plans) != 1 {
+	if len(rep.Results) != 1 || rep.Results[0].ARN != "111111111111" || rep.Results[0].PlanID != "plan-9" || len(rep.Plans) != 1 {
 		t.Errorf("report %+v, want the refusal as plan-9's invalid result beside the plan", rep)
 	}
 }

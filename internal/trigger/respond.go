@@ -87,8 +87,8 @@ func (inv Invocation) Respond(rep *request.Report) (any, error) {
 		if len(e.Examples) == maxExamples {
 			break
 		}
-		if res.Outcome == request.OutcomeFailed || res.Outcome == request.OutcomeInvalid || slices.Contains(waiting, res.ConnectionARN) {
-			e.Examples = append(e.Examples, fmt.Sprintf("%s %s: %s", res.ConnectionARN, res.Outcome, res.Reason))
+		if res.Outcome == request.OutcomeFailed || res.Outcome == request.OutcomeInvalid || slices.Contains(waiting, res.ARN) {
+			e.Examples = append(e.Examples, fmt.Sprintf("%s %s: %s", res.ARN, res.Outcome, res.Reason))
 		}
 	}
 	if e.Failed+e.Invalid+e.Waiting+e.Unplanned > 0 {
@@ -117,7 +117,7 @@ func (inv Invocation) waiting(rep *request.Report) []string {
 			continue
 		}
 		if sole || slices.ContainsFunc(res.RequestIDs, func(id string) bool { return waits[id] }) {
-			arns = append(arns, res.ConnectionARN)
+			arns = append(arns, res.ARN)
 		}
 	}
 	return arns

@@ -196,12 +196,12 @@ func TestRejectedBodiesAreQuotedWithoutCredentials(t *testing.T) {
 			}
 			res := inv.Rejections[0].Result()
 			for _, secret := range []string{token, "AKIAABCDEFGHIJKLMNOP", "eyJhbGciOiJIUzI1NiJ9"} {
-				if strings.Contains(res.ConnectionARN+res.Reason, secret) {
-					t.Errorf("result quotes a credential: input %q, reason %q", res.ConnectionARN, res.Reason)
+				if strings.Contains(res.ARN+res.Reason, secret) {
+					t.Errorf("result quotes a credential: input %q, reason %q", res.ARN, res.Reason)
 				}
 			}
-			if !strings.Contains(res.ConnectionARN+res.Reason, request.Redacted) {
-				t.Errorf("result %q / %q does not say what was redacted", res.ConnectionARN, res.Reason)
+			if !strings.Contains(res.ARN+res.Reason, request.Redacted) {
+				t.Errorf("result %q / %q does not say what was redacted", res.ARN, res.Reason)
 			}
 		})
 	}
