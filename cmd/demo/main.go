@@ -335,7 +335,7 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, title 
 			continue
 		}
 		switch ll.Message {
-		case "connection decision":
+		case "decision":
 			if ll.Outcome == string(request.OutcomeInvalid) || ll.Outcome == string(request.OutcomeFailed) {
 				writeInputAndReason(tw, ll)
 				continue

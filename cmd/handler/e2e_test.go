@@ -359,7 +359,7 @@ func decisions(t *testing.T, lines []string) (byName map[string]string, invalid 
 			Message string `json:"message"`
 			decision
 		}
-		if json.Unmarshal([]byte(l), &d) != nil || d.Message != "connection decision" {
+		if json.Unmarshal([]byte(l), &d) != nil || d.Message != "decision" {
 			continue
 		}
 		if d.Outcome == "invalid" {

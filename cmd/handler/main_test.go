@@ -88,7 +88,7 @@ func TestCommandHandlesOneEventAndPrintsTheReport(t *testing.T) {
 				t.Errorf("counts %v over %d results, want 7 deleted or would_delete and 2 in_use of 11", rep.Counts, len(rep.Results))
 			}
 			// Logs and metrics go to stderr, so that stdout pipes.
-			if !strings.Contains(stderr.String(), `"connection decision"`) || !strings.Contains(stderr.String(), `"CloudWatchMetrics"`) {
+			if !strings.Contains(stderr.String(), `"decision"`) || !strings.Contains(stderr.String(), `"CloudWatchMetrics"`) {
 				t.Errorf("stderr lacks the decision logs or the metrics record:\n%s", stderr.String())
 			}
 		})

@@ -306,7 +306,7 @@ func invokeBatch(ctx context.Context, rt *lambdarun.Runtime, msgs []apprunnerloc
 		switch {
 		case line.Message == "work item summary" && countsEqual(line.Counts, want):
 			decided++
-		case line.Message == "connection decision" && line.Outcome == "failed":
+		case line.Message == "decision" && line.Outcome == "failed":
 			reasons = append(reasons, line.Reason)
 		}
 	}

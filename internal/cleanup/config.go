@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,7 +39,11 @@ type Config struct {
 	// Zero deletes free connections at once. Requests that name
 	// connections wait only if they ask (Request.AfterUnusedFor).
 	UnusedFor time.Duration
-	// NameInclude, when not empty, limits deletion to connection names
+	// Kinds are the kinds of resource the engine cleans up: what sweeps
+	// cover unless a request names fewer, and the only kinds a request may
+	// name. Empty means connections only.
+	Kinds []request.Kind
+	// NameInclude, when not empty, limits deletion to names
 	// matching one of these globs (path.Match syntax); NameExclude protects
 	// names matching any of its globs.
 	NameInclude, NameExclude []string
@@ -92,6 +97,9 @@ func (c *Config) setDefaults() {
 	if c.Partition == "" {
 		c.Partition = request.PartitionOf(c.Region)
 	}
+	if len(c.Kinds) == 0 {
+		c.Kinds = []request.Kind{request.KindConnection}
+	}
 }
 
 // Validate reports every problem with the configuration at once.
@@ -123,6 +131,11 @@ func (c Config) Validate() error {
 	}
 	if c.IndexTTL < 0 {
 		errs = append(errs, fmt.Errorf("index TTL %s: must not be negative", c.IndexTTL))
+	}
+	for _, k := range c.Kinds {
+		if !slices.Contains(request.Kinds(), k) {
+			errs = append(errs, fmt.Errorf("resource type %q: want %v", k, request.Kinds()))
+		}
 	}
 	for _, g := range append(append([]string(nil), c.NameInclude...), c.NameExclude...) {
 		if _, err := path.Match(g, ""); err != nil {

@@ -14,10 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 )
 
-// deleteCandidates takes each candidate from its tags (the protection tag,
-// the idle period's mark) straight to its deletion (or would_delete in a
-// dry run), and removes the marks of targets in use again (see unmark),
-// each on one of the run's slots.
+// deleteCandidates takes each candidate from its cross-check (an auto
+// scaling configuration's services, asked of App Runner) and its tags (the
+// protection tag, the idle period's mark) straight to its deletion (or
+// would_delete in a dry run), and removes the marks of targets in use
+// again (see unmark), each on one of the run's slots.
 func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 	work := slices.Clone(candidates)
 	for _, t := range r.order {
@@ -32,6 +33,9 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 			r.unmarkUsed(ctx, t)
 			return
 		}
+		if !r.crossCheck(ctx, t) {
+			return
+		}
 		tags, ok := r.tagsOf(ctx, t)
 		if !ok || r.protectedByTag(t, tags) || r.waiting(ctx, t, tags) {
 			return
@@ -44,11 +48,11 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 			t.conclude(request.OutcomeFailed, stopReason(ctx.Err()), nil)
 			return
 		}
-		out, err := r.api.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(t.arn)})
+		status, err := deleteKind(ctx, r.api, t.kind, t.arn)
 		if err == nil {
 			reason := "no service uses it and policy allows deletion" + t.idleNote
-			if out.Connection != nil {
-				reason += fmt.Sprintf("; App Runner reports status %s", out.Connection.Status)
+			if status != "" {
+				reason += fmt.Sprintf("; App Runner reports status %s", status)
 			}
 			t.conclude(request.OutcomeDeleted, reason, nil)
 			return
@@ -62,9 +66,44 @@ func (r *run) deleteCandidates(ctx context.Context, candidates []*target) {
 			stale.Do(r.e.cache.invalidate)
 			t.conclude(request.OutcomeInUse, "App Runner refused the deletion: "+errText(err), nil)
 		default:
-			t.conclude(request.OutcomeFailed, failedReason(err, "delete connection: "+errText(err)), nil)
+			t.conclude(request.OutcomeFailed, failedReason(err, "delete "+t.kind.Noun()+": "+errText(err)), nil)
 		}
 	}, func(i int, reason string) { work[i].conclude(request.OutcomeFailed, reason, nil) })
+}
+
+// crossCheck asks App Runner which services use a candidate auto scaling
+// configuration (one call; other kinds have no such question), and
+// concludes it in_use when any does: the index found none, so the two
+// disagree, and a disagreement never deletes. It reports whether the
+// candidate is still one.
+func (r *run) crossCheck(ctx context.Context, t *target) bool {
+	if t.kind != request.KindAutoScaling {
+		return true
+	}
+	if ctx.Err() != nil {
+		t.conclude(request.OutcomeFailed, stopReason(ctx.Err()), nil)
+		return false
+	}
+	services, err := servicesOfAutoScaling(ctx, r.api, t.arn)
+	switch {
+	case err != nil && classify(err) == errNotFound:
+		t.conclude(request.OutcomeAlreadyDeleted, "not found when listing its services: already deleted", nil)
+		return false
+	case err != nil:
+		t.conclude(request.OutcomeFailed, failedReason(err, "list services for auto scaling configuration: "+errText(err)), nil)
+		return false
+	case len(services) > 0:
+		users := make([]request.ServiceRef, len(services))
+		for i, s := range services {
+			users[i] = request.ServiceRef{ServiceARN: s}
+			if a, err := request.ParseServiceARN(s); err == nil {
+				users[i].ServiceName = a.Name
+			}
+		}
+		t.conclude(request.OutcomeInUse, fmt.Sprintf("App Runner lists %d service(s) using it (ListServicesForAutoScalingConfiguration), though the usage index found none: kept", len(services)), users)
+		return false
+	}
+	return true
 }
 
 // dryRunWhy names what makes a candidate's decision a dry run.
@@ -98,7 +137,7 @@ func (r *run) tagsOf(ctx context.Context, t *target) (tags map[string]string, ok
 	return tags, true
 }
 
-// readTags reads a connection's tags, one call.
+// readTags reads a resource's tags, one call.
 func (r *run) readTags(ctx context.Context, arn string) (map[string]string, error) {
 	out, err := r.api.ListTagsForResource(ctx, &apprunner.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
 	if err != nil {

@@ -218,7 +218,8 @@ func sameEngine(byScope map[Scope][]request.Request, s Scope) Scope {
 // asSweep is the sweep an engine runs for an offboarding request or a work
 // item: whether without a minimum age is the scope's to say.
 func asSweep(req request.Request) request.Request {
-	return request.Request{ID: req.ID, Action: request.ActionSweep, DryRun: req.DryRun, WaitForServices: req.WaitForServices, AfterUnusedFor: req.AfterUnusedFor}
+	return request.Request{ID: req.ID, Action: request.ActionSweep, DryRun: req.DryRun, WaitForServices: req.WaitForServices,
+		AfterUnusedFor: req.AfterUnusedFor, Kinds: req.Kinds}
 }
 
 // routed is where one work item goes: refused, to the home engine, or to
@@ -318,7 +319,7 @@ func (d *Dispatcher) route(ctx context.Context, items []request.Request) []route
 		w, v := req.WorkItem, verdicts[asks[need[i]]]
 		switch {
 		case v.err != nil:
-			out[i].refused = orgFailed(everyConnection(request.PartitionOf(w.Region), w.Region, w.AccountID), w.AccountID, req.ID, v.err)
+			out[i].refused = orgFailed(everyResource(request.PartitionOf(w.Region), w.Region, w.AccountID), w.AccountID, req.ID, v.err)
 		case v.why != "":
 			out[i].refused = ptrTo(request.Reject(req.ID, describeWorkItem(req), v.why).Result())
 		}
@@ -401,7 +402,7 @@ func scopeFailed(s Scope, reqs []request.Request, reason string) *request.Report
 		ids = append(ids, r.ID)
 	}
 	rep.Add(request.Result{
-		ARN:        everyConnection(request.PartitionOf(s.Region), s.Region, s.Account),
+		ARN:        everyResource(request.PartitionOf(s.Region), s.Region, s.Account),
 		Outcome:    request.OutcomeFailed,
 		Reason:     reason,
 		RequestIDs: ids,

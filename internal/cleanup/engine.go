@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/request"
-
-	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 )
 
 // Engine decides and deletes. It is safe for concurrent use; a warm Lambda
@@ -105,11 +103,13 @@ type run struct {
 	refused []request.Result
 }
 
-// target is one connection the run looks at.
+// target is one resource the run looks at: a connection, or another kind
+// of leftover (see request.Kinds).
 type target struct {
-	arn            string
-	connectionName string
-	requestIDs     []string
+	kind       request.Kind
+	arn        string
+	name       string
+	requestIDs []string
 	// Who asked about the connection, and whether any of them for real:
 	// requests that named it, and sweeps that found it. Only sweeps are
 	// held to the minimum age, and a dry-run request never causes a
@@ -129,23 +129,35 @@ type target struct {
 	// is to be removed (see unmark).
 	unmark bool
 
-	// From App Runner's listing, when it was looked up.
+	// From App Runner's listing or description, when it was looked up.
 	found     bool
-	status    types.ConnectionStatus
+	gone      bool
 	createdAt *time.Time
+	// Of an auto scaling configuration: the account's default, and
+	// whether App Runner counts a service using it (when known).
+	isDefault, hasAssociatedService, associationKnown bool
 
 	result *request.Result
+}
+
+// see records what App Runner says of the target.
+func (t *target) see(s state) {
+	t.found, t.gone, t.createdAt = true, s.gone, s.createdAt
+	if s.known {
+		t.isDefault, t.hasAssociatedService, t.associationKnown = s.isDefault, s.hasAssociatedService, true
+	}
 }
 
 // conclude records the target's one outcome.
 func (t *target) conclude(o request.Outcome, reason string, usedBy []request.ServiceRef) {
 	t.result = &request.Result{
-		ARN:        t.arn,
-		Name:       t.connectionName,
-		Outcome:    o,
-		Reason:     reason,
-		UsedBy:     usedBy,
-		RequestIDs: t.requestIDs,
+		ResourceType: t.kind,
+		ARN:          t.arn,
+		Name:         t.name,
+		Outcome:      o,
+		Reason:       reason,
+		UsedBy:       usedBy,
+		RequestIDs:   t.requestIDs,
 	}
 }
 

@@ -212,9 +212,9 @@ func TestInvalidInputIsReportedAndDoesNotStopOthers(t *testing.T) {
 		{"service ARN", svc, "not a connection"},
 		{"other account", "arn:aws:apprunner:us-east-1:210987654321:connection/foreign/0123456789abcdef0123456789abcdef", "account 210987654321"},
 		{"other region", "arn:aws:apprunner:eu-west-1:123456789012:connection/elsewhere/0123456789abcdef0123456789abcdef", "in eu-west-1"},
-		{"other AWS service", "arn:aws:s3:::my-bucket", "not an App Runner connection ARN"},
+		{"other AWS service", "arn:aws:s3:::my-bucket", "not an App Runner resource ARN"},
 		{"bad ID", "arn:aws:apprunner:us-east-1:123456789012:connection/short/123", "32 hexadecimal"},
-		{"garbage", garbage, "not an App Runner connection ARN"},
+		{"garbage", garbage, "not an App Runner resource ARN"},
 		{"empty", "", "empty"},
 	}
 	var arns []string

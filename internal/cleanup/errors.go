@@ -98,12 +98,12 @@ func deadlineReason(err error) string {
 	if errors.Is(err, context.Canceled) {
 		why, cause = "cancelled", "the run was stopped"
 	}
-	if op.OperationName != "DeleteConnection" {
+	if !isDelete(op.OperationName) {
 		// A read cut off changed nothing.
 		return fmt.Sprintf("%s: %s was under way when %s and did not finish; it will be retried", why, op.OperationName, cause)
 	}
-	return fmt.Sprintf("%s: DeleteConnection was under way when %s; its result is unknown, and it will be retried "+
-		"(App Runner may have deleted the connection already: a retry then reports it already_deleted)", why, cause)
+	return fmt.Sprintf("%s: %s was under way when %s; its result is unknown, and it will be retried "+
+		"(App Runner may have deleted it already: a retry then reports it already_deleted)", why, op.OperationName, cause)
 }
 
 // errText is the App Runner error code and message without the SDK's

@@ -16,9 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 )
 
-// usageIndex maps a connection ARN to the services that use it. Every
-// service status but DELETED counts as a user: a paused service needs its
-// connection to resume, and one mid-operation or DELETE_FAILED may hold it.
+// usageIndex maps the ARN of a resource (a connection, VPC connector, auto
+// scaling or observability configuration) to the services that use it.
+// Every service status but DELETED counts as a user: a paused service
+// needs its connection to resume, and one mid-operation or DELETE_FAILED
+// may hold it.
 type usageIndex struct {
 	users map[string][]request.ServiceRef
 	// described holds what DescribeService said of each live service, so
@@ -29,9 +31,15 @@ type usageIndex struct {
 }
 
 type describedService struct {
-	updatedAt  time.Time
-	connection string
-	ref        request.ServiceRef
+	updatedAt time.Time
+	uses      []use
+	ref       request.ServiceRef
+}
+
+// use is one resource a service uses.
+type use struct {
+	kind request.Kind
+	arn  string
 }
 
 // size is the number of live services the index describes.
@@ -144,8 +152,9 @@ func buildIndex(ctx context.Context, api API, s slots, now time.Time, prev *usag
 		return nil, fmt.Errorf("build usage index: %w", err)
 	}
 	for _, arn := range slices.Sorted(maps.Keys(idx.described)) {
-		if d := idx.described[arn]; d.connection != "" {
-			idx.users[d.connection] = append(idx.users[d.connection], d.ref)
+		d := idx.described[arn]
+		for _, u := range d.uses {
+			idx.users[u.arn] = append(idx.users[u.arn], d.ref)
 		}
 	}
 	return idx, nil
@@ -224,8 +233,8 @@ func describeInto(ctx context.Context, api API, s types.ServiceSummary, record f
 		return
 	}
 	record(arn, describedService{
-		updatedAt:  aws.ToTime(svc.UpdatedAt),
-		connection: connectionOf(svc),
+		updatedAt: aws.ToTime(svc.UpdatedAt),
+		uses:      usesOf(svc),
 		ref: request.ServiceRef{
 			ServiceARN:  aws.ToString(svc.ServiceArn),
 			ServiceName: aws.ToString(svc.ServiceName),
@@ -252,12 +261,31 @@ func reusable(s types.ServiceSummary, d describedService) bool {
 		string(s.Status) == d.ref.Status && s.Status != types.ServiceStatusOperationInProgress
 }
 
-// connectionOf returns the connection ARN a service's source uses, if any.
-func connectionOf(svc *types.Service) string {
-	if svc.SourceConfiguration == nil || svc.SourceConfiguration.AuthenticationConfiguration == nil {
-		return ""
+// usesOf returns the resources a service uses: the connection of its
+// source, the VPC connector of its egress, its auto scaling configuration
+// (a revision) and its observability configuration. An observability
+// configuration counts even while observability is off: the service keeps
+// its ARN, and turning observability back on needs it.
+func usesOf(svc *types.Service) []use {
+	var out []use
+	add := func(k request.Kind, arn *string) {
+		if a := aws.ToString(arn); a != "" {
+			out = append(out, use{k, a})
+		}
 	}
-	return aws.ToString(svc.SourceConfiguration.AuthenticationConfiguration.ConnectionArn)
+	if src := svc.SourceConfiguration; src != nil && src.AuthenticationConfiguration != nil {
+		add(request.KindConnection, src.AuthenticationConfiguration.ConnectionArn)
+	}
+	if n := svc.NetworkConfiguration; n != nil && n.EgressConfiguration != nil {
+		add(request.KindVPCConnector, n.EgressConfiguration.VpcConnectorArn)
+	}
+	if a := svc.AutoScalingConfigurationSummary; a != nil {
+		add(request.KindAutoScaling, a.AutoScalingConfigurationArn)
+	}
+	if o := svc.ObservabilityConfiguration; o != nil {
+		add(request.KindObservability, o.ObservabilityConfigurationArn)
+	}
+	return out
 }
 
 // indexCache keeps the last usage index, whose descriptions a later run

@@ -205,3 +205,9 @@ const appRunnerDefault = "DefaultConfiguration"
 func everyOf(k request.Kind, partition, region, account string) string {
 	return fmt.Sprintf("arn:%s:apprunner:%s:%s:%s/*", partition, region, account, k.ARNResource())
 }
+
+// everyResource stands, in a result, for all the resources of an account
+// and region: the subject of a scope that could not be reached.
+func everyResource(partition, region, account string) string {
+	return fmt.Sprintf("arn:%s:apprunner:%s:%s:*", partition, region, account)
+}

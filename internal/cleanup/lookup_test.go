@@ -91,7 +91,7 @@ func TestDeletedServiceThatCannotBeDescribedFailsForRetry(t *testing.T) {
 		t.Fatalf("results %+v, want one failed result for the service", rep.Results)
 	}
 	r := rep.Results[0]
-	if r.ARN != svc || r.Outcome != request.OutcomeFailed || !strings.Contains(r.Reason, "find the connection of service") || r.RequestIDs[0] != "ev" {
+	if r.ARN != svc || r.Outcome != request.OutcomeFailed || !strings.Contains(r.Reason, "find what service ") || r.RequestIDs[0] != "ev" {
 		t.Errorf("result %+v, want the service's look-up failed for ev", r)
 	}
 	if !w.exists(free) {

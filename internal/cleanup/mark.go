@@ -86,7 +86,7 @@ func readMark(t *target, tags map[string]string, now time.Time) (since time.Time
 	case at.After(now.Add(markSkew)):
 		return time.Time{}, mark + " is in the future"
 	case t.createdAt != nil && at.Before(t.createdAt.Add(-markSkew)):
-		return time.Time{}, fmt.Sprintf("%s is before the connection was created (%s)", mark, t.createdAt.UTC().Format(time.RFC3339))
+		return time.Time{}, fmt.Sprintf("%s is before it was created (%s)", mark, t.createdAt.UTC().Format(time.RFC3339))
 	}
 	return at.UTC(), ""
 }

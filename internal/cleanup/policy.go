@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/request"
-
-	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 )
 
 // applyPolicy applies the policy to every undecided target and returns the
 // candidates for deletion: free, old enough where that counts, and not kept
-// by a name pattern. Their protection tags are read on the way to deletion.
+// by a name pattern or for being an account's default. Their protection
+// tags are read on the way to deletion, and an auto scaling
+// configuration's services asked of App Runner (see crossCheck).
 func (r *run) applyPolicy(idx *usageIndex, idxErr error) []*target {
 	cfg := &r.e.cfg
 	now := cfg.Now()
@@ -25,10 +25,14 @@ func (r *run) applyPolicy(idx *usageIndex, idxErr error) []*target {
 		switch {
 		case !t.found:
 			t.conclude(request.OutcomeAlreadyDeleted, "not found: already deleted", nil)
-		case t.status == types.ConnectionStatusDeleted:
-			t.conclude(request.OutcomeAlreadyDeleted, "status DELETED: already deleted", nil)
-		case cfg.nameVerdict(t.connectionName) != "":
-			t.conclude(request.OutcomeProtected, cfg.nameVerdict(t.connectionName), nil)
+		case t.gone:
+			t.conclude(request.OutcomeAlreadyDeleted, "status "+goneStatus(t.kind)+": already deleted", nil)
+		case t.kind == request.KindAutoScaling && t.name == appRunnerDefault:
+			t.conclude(request.OutcomeProtected, "App Runner's own auto scaling configuration ("+appRunnerDefault+"), which services get when they name none: never deleted", nil)
+		case t.isDefault:
+			t.conclude(request.OutcomeProtected, "the account's default auto scaling configuration (IsDefault), which new services get: never deleted", nil)
+		case cfg.nameVerdict(t.name) != "":
+			t.conclude(request.OutcomeProtected, cfg.nameVerdict(t.name), nil)
 		case !t.named && t.createdAt == nil:
 			t.conclude(request.OutcomeTooYoung, "creation time unknown: kept until its age can be told", nil)
 		case !t.named && young:
@@ -42,6 +46,11 @@ func (r *run) applyPolicy(idx *usageIndex, idxErr error) []*target {
 			// Used again: a mark from when it was free must not count
 			// when it is free next. Only a real requester that waits
 			// writes marks, so only one removes them.
+			t.unmark = (t.namedForReal && t.namedWaits.real > 0) || (t.sweptForReal && t.sweptWaits.real > 0)
+		case t.hasAssociatedService:
+			// App Runner knows a user the index did not see (a service
+			// created since, or one the index cannot read): it is kept.
+			t.conclude(request.OutcomeInUse, "App Runner says a service uses it (HasAssociatedService), though the usage index found none: kept", nil)
 			t.unmark = (t.namedForReal && t.namedWaits.real > 0) || (t.sweptForReal && t.sweptWaits.real > 0)
 		default:
 			t.dryRun, t.wait = decideWait(t, young)
@@ -89,4 +98,13 @@ func usedByReason(users []request.ServiceRef) string {
 		names[i] = fmt.Sprintf("%s (%s)", u.ServiceName, u.Status)
 	}
 	return fmt.Sprintf("used by %d service(s): %s", len(users), strings.Join(names, ", "))
+}
+
+// goneStatus is the status in which App Runner keeps a deleted resource of
+// kind k for a while.
+func goneStatus(k request.Kind) string {
+	if k == request.KindConnection {
+		return "DELETED"
+	}
+	return "INACTIVE"
 }

@@ -75,12 +75,36 @@ func (r *run) sweepWait(req *request.Request) time.Duration {
 	return max(r.e.cfg.UnusedFor, req.AfterUnusedFor)
 }
 
+// sweeps are the sweeps of one run, one per kind of resource.
+type sweeps map[request.Kind]*sweep
+
+// add records that request id sweeps kinds.
+func (ss sweeps) add(kinds []request.Kind, id string, dryRun bool, wait time.Duration) {
+	for _, k := range kinds {
+		if ss[k] == nil {
+			ss[k] = &sweep{}
+		}
+		ss[k].merge(id, dryRun, wait)
+	}
+}
+
+// absorb adds the sweeps of o.
+func (ss sweeps) absorb(o sweeps) {
+	for k, s := range o {
+		if ss[k] == nil {
+			ss[k] = &sweep{}
+		}
+		ss[k].absorb(s)
+	}
+}
+
 // collectTargets turns the requests into named targets, and says which
-// sweeps to run: full (every connection, nil if none) and byService (the
-// connection a deleted service used, keyed by service ARN). A connection
-// or service outside the engine's scope is refused here, before any call.
-func (r *run) collectTargets(reqs []request.Request) (full *sweep, byService map[string]*sweep) {
-	byService = make(map[string]*sweep)
+// sweeps to run: full (every resource of a kind) and byService (the
+// resources a deleted service used, keyed by service ARN). A resource or
+// service outside the engine's scope, or of a kind it does not clean up,
+// is refused here, before any call.
+func (r *run) collectTargets(reqs []request.Request) (full sweeps, byService map[string]sweeps) {
+	full, byService = sweeps{}, make(map[string]sweeps)
 	for i := range reqs {
 		req := &reqs[i]
 		switch {
@@ -92,11 +116,13 @@ func (r *run) collectTargets(reqs []request.Request) (full *sweep, byService map
 			// Run as they are, they would sweep the engine's own account.
 			r.refuse(describeRequest(*req), "an engine runs sweeps of its own account and deletions only: a plan is planned, and a work item or an offboarding dispatched, never run as it is", req.ID)
 		case req.Action == request.ActionSweep:
+			kinds, why := r.kindsOf(req)
+			if why != "" {
+				r.refuse(describeRequest(*req), why, req.ID)
+				continue
+			}
 			if req.Service == nil {
-				if full == nil {
-					full = &sweep{}
-				}
-				full.merge(req.ID, r.dryRun(req), r.sweepWait(req))
+				full.add(kinds, req.ID, r.dryRun(req), r.sweepWait(req))
 				continue
 			}
 			if why := r.scopeProblem(*req.Service); why != "" {
@@ -105,20 +131,49 @@ func (r *run) collectTargets(reqs []request.Request) (full *sweep, byService map
 			}
 			key := req.Service.String()
 			if byService[key] == nil {
-				byService[key] = &sweep{}
+				byService[key] = sweeps{}
 			}
-			byService[key].merge(req.ID, r.dryRun(req), r.sweepWait(req))
+			byService[key].add(kinds, req.ID, r.dryRun(req), r.sweepWait(req))
 		case req.Action == request.ActionDelete:
 			for _, a := range req.Connections {
-				if why := r.scopeProblem(a); why != "" {
+				why := r.scopeProblem(a)
+				if why == "" {
+					why = r.kindProblem(a.Kind())
+				}
+				if why != "" {
 					r.refuse(a.String(), why, req.ID)
 					continue
 				}
-				r.addTarget(a.String(), a.Name, asked(req.ID, r.dryRun(req), req.AfterUnusedFor), true)
+				r.addTarget(a.Kind(), a.String(), a.Name, asked(req.ID, r.dryRun(req), req.AfterUnusedFor), true)
 			}
 		}
 	}
 	return full, byService
+}
+
+// kindsOf is the kinds a sweep covers: those it names, or the configured
+// ones. It says why when the request names a kind the engine does not
+// clean up.
+func (r *run) kindsOf(req *request.Request) ([]request.Kind, string) {
+	if req.Kinds == nil {
+		return r.e.cfg.Kinds, ""
+	}
+	for _, k := range req.Kinds {
+		if why := r.kindProblem(k); why != "" {
+			return nil, why
+		}
+	}
+	return req.Kinds, ""
+}
+
+// kindProblem says why the engine does not clean up resources of kind k,
+// or "".
+func (r *run) kindProblem(k request.Kind) string {
+	if slices.Contains(r.e.cfg.Kinds, k) {
+		return ""
+	}
+	return fmt.Sprintf("resource type %s is not cleaned up here: this function cleans up %s (RESOURCE_TYPES)",
+		k, request.KindsString(r.e.cfg.Kinds))
 }
 
 // scopeProblem says why a is outside the engine's partition, account and
@@ -136,12 +191,12 @@ func (r *run) scopeProblem(a request.ARN) string {
 		a.Resource, where, cfg.Account, cfg.Region, cfg.Partition)
 }
 
-// outOfScope says why a connection ARN App Runner returned is not one this
-// engine may delete, or "".
-func (r *run) outOfScope(s string) string {
-	a, err := request.ParseConnectionARN(s)
+// outOfScope says why an ARN of kind k that App Runner returned is not one
+// this engine may delete, or "".
+func (r *run) outOfScope(k request.Kind, s string) string {
+	a, err := request.ParseKindARN(s, k)
 	if err != nil {
-		return fmt.Sprintf("not an App Runner resource ARN: %v", err)
+		return fmt.Sprintf("not an App Runner %s ARN: %v", k.Noun(), err)
 	}
 	return r.scopeProblem(a)
 }
@@ -153,12 +208,12 @@ func (r *run) refuse(arn, reason, id string) {
 }
 
 // addTarget records a target once, asked about by the requests of s: a
-// connection asked about twice keeps every request's ID and what each kind
+// resource asked about twice keeps every request's ID and what each kind
 // of requester (named, or swept) wants.
-func (r *run) addTarget(arn, connectionName string, s *sweep, named bool) *target {
+func (r *run) addTarget(k request.Kind, arn, name string, s *sweep, named bool) *target {
 	t, ok := r.targets[arn]
 	if !ok {
-		t = &target{arn: arn, connectionName: connectionName}
+		t = &target{kind: k, arn: arn, name: name}
 		r.targets[arn] = t
 		r.order = append(r.order, t)
 	}

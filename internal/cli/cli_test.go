@@ -415,7 +415,7 @@ func TestWrongUseSaysTheClosestForm(t *testing.T) {
 		{[]string{"sweep", "--concurrency", "0"}, "want 1 to 64"},
 		{[]string{"sweep", orphanARN}, "use delete to name connections"},
 		{[]string{"delete"}, "delete needs at least one connection ARN\nusage: apprunner-cleanup delete [flags] ARN..."},
-		{[]string{"delete", "nope"}, "not an App Runner connection ARN"},
+		{[]string{"delete", "nope"}, "not an App Runner resource ARN"},
 		{[]string{"offboard", "--regions", "us-east-1"}, "offboard needs --account ID"},
 		{[]string{"offboard", "--account", member}, "offboard needs --regions"},
 		{[]string{"offboard", "--account", member, "--regions", "mars-north-1"}, "mars-north-1"},
@@ -496,7 +496,7 @@ func TestLogsAreQuietOnATerminalUnlessVerbose(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			useEmulator(t)
 			r := run(t, terminal{stdout: true, stderr: true}, tt.args...)
-			if got := strings.Contains(r.stderr, "connection decision"); got != tt.logs {
+			if got := strings.Contains(r.stderr, "msg=decision") || strings.Contains(r.stderr, `"msg":"decision"`); got != tt.logs {
 				t.Errorf("decision logs = %v, want %v:\n%s", got, tt.logs, r.stderr)
 			}
 		})

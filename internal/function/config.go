@@ -24,8 +24,9 @@ import (
 
 // Config is the function's configuration, read from the environment.
 type Config struct {
-	// Policy is the engine's configuration: DRY_RUN, MIN_CONNECTION_AGE,
-	// UNUSED_FOR, PROTECT_TAG_KEY, NAME_INCLUDE and NAME_EXCLUDE (comma-separated
+	// Policy is the engine's configuration: RESOURCE_TYPES (the kinds of
+	// resource cleaned up, comma-separated, or "all"; default connection),
+	// DRY_RUN, MIN_CONNECTION_AGE, UNUSED_FOR, PROTECT_TAG_KEY, NAME_INCLUDE and NAME_EXCLUDE (comma-separated
 	// globs), MAX_CONCURRENCY, USAGE_INDEX_TTL and ACCOUNT_ID (empty: the
 	// credentials' account). The region and partition come from the AWS
 	// configuration at start.
@@ -100,6 +101,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
 	cfg := Config{
 		Policy: cleanup.Config{
+			Kinds:          []request.Kind{request.KindConnection},
 			DryRun:         DefaultDryRun,
 			MinAge:         DefaultMinAge,
 			UnusedFor:      DefaultUnusedFor,
@@ -154,6 +156,13 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			return
 		}
 		*dst = d
+	}
+	if v := get("RESOURCE_TYPES"); v != "" {
+		kinds, err := request.ParseKinds(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("RESOURCE_TYPES=%q: %w", v, err))
+		}
+		policy.Kinds = kinds
 	}
 	duration("MIN_CONNECTION_AGE", &policy.MinAge)
 	duration("UNUSED_FOR", &policy.UnusedFor)

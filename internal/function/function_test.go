@@ -19,6 +19,7 @@ import (
 	"github.com/apprunner-tools/connection-cleanup/internal/apprunnerlocal"
 	"github.com/apprunner-tools/connection-cleanup/internal/cleanup"
 	"github.com/apprunner-tools/connection-cleanup/internal/function"
+	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
 func lookup(env map[string]string) func(string) (string, bool) {
@@ -32,6 +33,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	want := function.Config{
 		Policy: cleanup.Config{
+			Kinds:          []request.Kind{request.KindConnection},
 			DryRun:         true, // unset is a dry run
 			MinAge:         24 * time.Hour,
 			UnusedFor:      7 * 24 * time.Hour,
@@ -58,12 +60,14 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"ORGANIZATION_OU_IDS": "ou-abcd-11111111,ou-abcd-22222222", "OFFBOARD_OU_ID": "ou-abcd-offboard",
 		"MEMBER_ROLE_NAME": "Cleanup", "DEFAULT_REGIONS": "eu-west-1, us-east-1", "CLEANUP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
 		"PLAN_PROGRESS_QUERY": "cleanup/plan-progress", "UNUSED_FOR": "2d", "OFFBOARD_DELAY": "90s",
+		"RESOURCE_TYPES": "vpc-connector, connection",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := function.Config{
 		Policy: cleanup.Config{
+			Kinds:  []request.Kind{request.KindConnection, request.KindVPCConnector},
 			DryRun: true, MinAge: 90 * time.Minute, UnusedFor: 48 * time.Hour, ProtectTagKey: "", NameInclude: []string{"legacy-*", "old-?"},
 			NameExclude: []string{"prod-*"}, MaxConcurrency: 3, IndexTTL: 0, Account: "123456789012",
 		},
@@ -84,12 +88,13 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"USAGE_INDEX_TTL": "-1s", "ACCOUNT_ID": "12345", "NAME_EXCLUDE": "[oops",
 		"OFFBOARD_ROLE_ARNS": "arn:aws:iam::210987654321:user/bob", "ORGANIZATION_OU_IDS": "r-abcd",
 		"MEMBER_ROLE_NAME": "a/b", "DEFAULT_REGIONS": "sa-east-1", "UNUSED_FOR": "a while", "OFFBOARD_DELAY": "1h",
+		"RESOURCE_TYPES": "buckets",
 	}))
 	if err == nil {
 		t.Fatal("no error for seven bad variables")
 	}
 	for _, v := range []string{"DRY_RUN", "MIN_CONNECTION_AGE", "MAX_CONCURRENCY", "USAGE_INDEX_TTL", "ACCOUNT_ID", "[oops", "OFFBOARD_ROLE_ARNS",
-		"ORGANIZATION_OU_IDS", "MEMBER_ROLE_NAME", "DEFAULT_REGIONS", "UNUSED_FOR", "OFFBOARD_DELAY"} {
+		"ORGANIZATION_OU_IDS", "MEMBER_ROLE_NAME", "DEFAULT_REGIONS", "UNUSED_FOR", "OFFBOARD_DELAY", "RESOURCE_TYPES"} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s:\n%v", v, err)
 		}
@@ -224,7 +229,7 @@ func TestHandlerCleansUpThroughTheRealSDKConfiguration(t *testing.T) {
 	if n := emu.Stats().Calls["DeleteConnection"]; n != 0 {
 		t.Errorf("%d DeleteConnection calls in a forced dry run", n)
 	}
-	if !strings.Contains(logs.String(), `"connection decision"`) || !strings.Contains(metrics.String(), `"CloudWatchMetrics"`) {
+	if !strings.Contains(logs.String(), `"decision"`) || !strings.Contains(metrics.String(), `"CloudWatchMetrics"`) {
 		t.Errorf("missing decision logs or metrics record:\nlogs: %s\nmetrics: %s", logs.String(), metrics.String())
 	}
 

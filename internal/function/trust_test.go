@@ -162,7 +162,7 @@ func invoke(t *testing.T, f *invoker, payload []byte) trustReport {
 				Msg string `json:"msg"`
 				trustResult
 			}
-			if json.Unmarshal(line, &d) == nil && d.Msg == "connection decision" {
+			if json.Unmarshal(line, &d) == nil && d.Msg == "decision" {
 				rep.Results = append(rep.Results, d.trustResult)
 			}
 		}

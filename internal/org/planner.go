@@ -77,6 +77,9 @@ type workItem struct {
 	WaitForServices bool           `json:"waitForServices,omitempty"`
 	// AfterUnusedFor is the plan's idle period, if it asked for one.
 	AfterUnusedFor string `json:"afterUnusedFor,omitempty"`
+	// ResourceTypes are the kinds the plan asked for, if it named them;
+	// left out, each work item covers its function's configured kinds.
+	ResourceTypes []request.Kind `json:"resourceTypes,omitempty"`
 }
 
 // maxDelay is the longest delay SQS gives a message.
@@ -146,6 +149,7 @@ func (p *Planner) Plan(ctx context.Context, req request.Request) request.PlanSum
 			b, err := json.Marshal(workItem{
 				Action: req.Action, AccountID: account, Region: region, PlanID: sum.PlanID,
 				DryRun: sum.DryRun, WaitForServices: req.WaitForServices, AfterUnusedFor: afterUnusedFor(req),
+				ResourceTypes: req.Kinds,
 			})
 			if err != nil { // strings and booleans always marshal
 				panic(err)

@@ -118,6 +118,8 @@ type wireWorkItem struct {
 	AccountIDs            []string `json:"accountIds"`
 	Region                *string  `json:"region"`
 	PlanID                *string  `json:"planId"`
+	AfterUnusedFor        *string  `json:"afterUnusedFor"`
+	ResourceTypes         []string `json:"resourceTypes"`
 }
 
 // decodeWorkItem decodes a body strictly, as the trigger does (no
@@ -142,6 +144,7 @@ func decodeWorkItem(t *testing.T, body string) request.Request {
 		DryRun: w.DryRun != nil && *w.DryRun, DryRunOmitted: w.DryRun == nil, WaitForServices: w.WaitForServices != nil && *w.WaitForServices,
 		ServiceARN: aws.ToString(w.ServiceARN), AccountID: w.AccountID, RoleARN: w.RoleARN, Regions: w.Regions,
 		OrganizationalUnitIDs: w.OrganizationalUnitIDs, AccountIDs: w.AccountIDs, Region: w.Region, PlanID: w.PlanID,
+		AfterUnusedFor: w.AfterUnusedFor, ResourceTypes: w.ResourceTypes,
 	}
 	// The dry run is always stamped: one that says nothing runs dry.
 	// waitForServices false is the default: it is left out.
@@ -428,7 +431,8 @@ func TestPlanNeedsAPlan(t *testing.T) {
 // TestPlanDelaysItsWorkItemsAndCarriesTheIdlePeriod: a plan with a delay
 // (an offboarding a MoveAccount started) sends every work item with it,
 // at most SQS's 15 minutes, and says so; its idle period goes into every
-// work item, which the trigger reads back.
+// work item, which the trigger reads back, and so do the resource types it
+// names.
 func TestPlanDelaysItsWorkItemsAndCarriesTheIdlePeriod(t *testing.T) {
 	for _, tt := range []struct {
 		delay     time.Duration
@@ -439,6 +443,7 @@ func TestPlanDelaysItsWorkItemsAndCarriesTheIdlePeriod(t *testing.T) {
 		p := newPlanner(t, q, nil)
 		req := planRequest(request.ActionSweep, nil, []string{active}, []string{"us-east-1", "eu-west-1"})
 		req.Delay, req.AfterUnusedFor = tt.delay, 36*time.Hour
+		req.Kinds = []request.Kind{request.KindConnection, request.KindAutoScaling}
 		sum := p.Plan(context.Background(), req)
 		if sum.Error != "" || sum.Delay != tt.wantDelay {
 			t.Errorf("delay %s: summary delay %q, error %q; want %q", tt.delay, sum.Delay, sum.Error, tt.wantDelay)
@@ -455,6 +460,9 @@ func TestPlanDelaysItsWorkItemsAndCarriesTheIdlePeriod(t *testing.T) {
 			}
 			if d, err := request.ParseAge(*w.AfterUnusedFor); err != nil || d != 36*time.Hour {
 				t.Errorf("work item's afterUnusedFor %q reads back as %s, %v; want 36h", *w.AfterUnusedFor, d, err)
+			}
+			if got := decodeWorkItem(t, b).Kinds; !slices.Equal(got, req.Kinds) {
+				t.Errorf("work item %s reads back resource types %v, want %v", b, got, req.Kinds)
 			}
 		}
 	}

@@ -28,6 +28,9 @@ const (
 const (
 	dimTrigger = "Trigger"
 	dimDryRun  = "DryRun"
+	// dimResourceType is the dimension of the records by resource type
+	// (see typeRecord): four values at most.
+	dimResourceType = "ResourceType"
 )
 
 // dimensionSets returns the record's dimension sets, a fresh value each
@@ -113,17 +116,62 @@ func (p *Publisher) metricsRecord(ctx context.Context, trigger string, rep *requ
 	return rec
 }
 
-// writeMetrics writes the invocation's EMF record as one line, in one
-// write, so that it is one CloudWatch Logs event.
-func (p *Publisher) writeMetrics(ctx context.Context, trigger string, rep *request.Report, coldStart bool) error {
-	line, err := json.Marshal(p.metricsRecord(ctx, trigger, rep, coldStart))
-	if err != nil {
-		return fmt.Errorf("encode metrics record: %w", err)
+// typeRecord builds the EMF record of one resource type's outcomes in an
+// invocation, with the ResourceType dimension alone: the totals record
+// keeps the alarms' metrics, this one says which kind they were about.
+// Invalid is left out: an input that was refused has no type.
+func (p *Publisher) typeRecord(ctx context.Context, k request.Kind, counts map[request.Outcome]int) map[string]any {
+	now := p.now()
+	rec := map[string]any{
+		dimResourceType: string(k),
+		"level":         p.level,
+		"timestamp":     now.UTC().Format(time.RFC3339Nano),
+		"message":       "metrics by resource type",
 	}
-	line = append(line, '\n')
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		rec["requestId"] = lc.AwsRequestID
+	}
+	var defs []metricDefinition
+	for _, o := range request.Outcomes() {
+		if o == request.OutcomeInvalid {
+			continue
+		}
+		name := OutcomeMetric(o)
+		defs = append(defs, metricDefinition{Name: name, Unit: "Count"})
+		rec[name] = counts[o]
+	}
+	rec["_aws"] = emfDocument{
+		Timestamp: now.UnixMilli(),
+		CloudWatchMetrics: []metricDirective{{
+			Namespace:  p.namespace,
+			Dimensions: [][]string{{dimResourceType}},
+			Metrics:    defs,
+		}},
+	}
+	return rec
+}
+
+// writeMetrics writes the invocation's EMF records, each as one line, in
+// one write, so that each is one CloudWatch Logs event: the totals, then
+// one record per resource type that had results.
+func (p *Publisher) writeMetrics(ctx context.Context, trigger string, rep *request.Report, coldStart bool) error {
+	records := []map[string]any{p.metricsRecord(ctx, trigger, rep, coldStart)}
+	for _, k := range request.Kinds() {
+		if counts, ok := rep.CountsByType[k]; ok {
+			records = append(records, p.typeRecord(ctx, k, counts))
+		}
+	}
+	var lines []byte
+	for _, rec := range records {
+		line, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("encode metrics record: %w", err)
+		}
+		lines = append(append(lines, line...), '\n')
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, err := p.metrics.Write(line); err != nil {
+	if _, err := p.metrics.Write(lines); err != nil {
 		return fmt.Errorf("write metrics record: %w", err)
 	}
 	return nil

@@ -51,7 +51,7 @@ func (p *Publisher) logDecisions(ctx context.Context, trigger string, rep *reque
 			attrs = append(attrs, slog.Any("inputIds", r.RequestIDs))
 		}
 		attrs = append(attrs, slog.Any("requestedBy", requestedBy(rep, r.RequestIDs)))
-		p.logger.LogAttrs(ctx, level, "connection decision", attrs...)
+		p.logger.LogAttrs(ctx, level, "decision", attrs...)
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package report writes what one invocation decided to CloudWatch: a
-// structured log line per connection decision and a summary line, through
+// structured log line per decision and a summary line, through
 // log/slog, and one Embedded Metric Format (EMF) record of metrics, written
 // straight to stdout so that log-level settings cannot drop it.
 package report

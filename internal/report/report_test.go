@@ -43,7 +43,7 @@ func sampleReport() *request.Report {
 				{ServiceARN: svc2, ServiceName: "api", Status: "PAUSED"},
 			}},
 			{ARN: connC, Name: "flaky", Outcome: request.OutcomeFailed, Reason: "DeleteConnection kept failing: throttled"},
-			{ARN: "not-an-arn", Outcome: request.OutcomeInvalid, Reason: "not an App Runner connection ARN"},
+			{ARN: "not-an-arn", Outcome: request.OutcomeInvalid, Reason: "not an App Runner resource ARN"},
 		},
 		Counts: map[request.Outcome]int{
 			request.OutcomeDeleted: 1, request.OutcomeInUse: 1, request.OutcomeFailed: 1, request.OutcomeInvalid: 1,
@@ -101,7 +101,7 @@ func TestPublishLogsEveryDecisionWithItsFields(t *testing.T) {
 		}
 		got = append(got, d)
 	}
-	common := decisionLine{Message: "connection decision", Trigger: "sqs", Action: "delete", UsedBy: []string{}}
+	common := decisionLine{Message: "decision", Trigger: "sqs", Action: "delete", UsedBy: []string{}}
 	with := func(f func(*decisionLine)) decisionLine { d := common; f(&d); return d }
 	want := []decisionLine{
 		with(func(d *decisionLine) {
@@ -116,7 +116,7 @@ func TestPublishLogsEveryDecisionWithItsFields(t *testing.T) {
 			d.Level, d.ConnectionARN, d.ConnectionName, d.Outcome, d.Reason = "WARN", connC, "flaky", "failed", "DeleteConnection kept failing: throttled"
 		}),
 		with(func(d *decisionLine) {
-			d.Level, d.ConnectionARN, d.Outcome, d.Reason = "WARN", "not-an-arn", "invalid", "not an App Runner connection ARN"
+			d.Level, d.ConnectionARN, d.Outcome, d.Reason = "WARN", "not-an-arn", "invalid", "not an App Runner resource ARN"
 		}),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -459,7 +459,7 @@ func TestPublishSaysWhenTheMetricsRecordCannotBeWritten(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "write metrics record: disk full") {
 		t.Errorf("Publish error = %v, want the failed write", err)
 	}
-	if !strings.Contains(logs.String(), `"connection decision"`) {
+	if !strings.Contains(logs.String(), `"decision"`) {
 		t.Errorf("decisions not logged when the metrics write fails:\n%s", logs.String())
 	}
 }
@@ -499,7 +499,7 @@ func TestPublishLogsEachPlanAndTheDecisionsOfItsWorkItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch m["message"] {
-		case "connection decision":
+		case "decision":
 			decision = m
 		case "plan summary":
 			plan = m
@@ -545,5 +545,49 @@ func TestPublishSaysWhoAskedForEachDecision(t *testing.T) {
 	want := [][]request.Origin{{pipeline}, {}, {}, {forged}, {pipeline, forged}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("requestedBy of the decision lines and the summary (-want +got):\n%s", diff)
+	}
+}
+
+// TestMetricsByResourceTypeFollowTheTotals: after the totals record, one
+// EMF record per resource type that had results counts that type's
+// outcomes under the ResourceType dimension; an invalid input, which has
+// no type, is in the totals only.
+func TestMetricsByResourceTypeFollowTheTotals(t *testing.T) {
+	var metrics bytes.Buffer
+	p := New(Options{Logger: slog.New(slog.DiscardHandler), Metrics: &metrics, Namespace: "TestNamespace"})
+	rep := request.NewReport(nil, false)
+	rep.Add(
+		request.Result{ResourceType: request.KindConnection, ARN: connA, Outcome: request.OutcomeDeleted},
+		request.Result{ResourceType: request.KindVPCConnector, ARN: "arn:aws:apprunner:us-east-1:123456789012:vpcconnector/v/1/0123456789abcdef0123456789abcdef", Outcome: request.OutcomeInUse},
+		request.Result{ResourceType: request.KindVPCConnector, ARN: "arn:aws:apprunner:us-east-1:123456789012:vpcconnector/w/1/0123456789abcdef0123456789abcdee", Outcome: request.OutcomeInUse},
+		request.Result{ARN: "not-an-arn", Outcome: request.OutcomeInvalid},
+	)
+	if err := p.Publish(context.Background(), Invocation{Trigger: "direct", Report: rep}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(metrics.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d metrics records, want the totals and one per resource type (2):\n%s", len(lines), metrics.String())
+	}
+	for i, want := range []struct {
+		typ           string
+		deleted, used int
+	}{{"connection", 1, 0}, {"vpc-connector", 0, 2}} {
+		var rec struct {
+			ResourceType string
+			Deleted      int
+			InUse        int
+			Invalid      *int
+			AWS          emfDocument `json:"_aws"`
+		}
+		if err := json.Unmarshal([]byte(lines[i+1]), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.ResourceType != want.typ || rec.Deleted != want.deleted || rec.InUse != want.used || rec.Invalid != nil {
+			t.Errorf("record %d: %s; want %s with Deleted %d, InUse %d and no Invalid", i+1, lines[i+1], want.typ, want.deleted, want.used)
+		}
+		if d := rec.AWS.CloudWatchMetrics; len(d) != 1 || d[0].Namespace != "TestNamespace" || !cmp.Equal(d[0].Dimensions, [][]string{{"ResourceType"}}) {
+			t.Errorf("record %d directive %+v, want the namespace and the ResourceType dimension alone", i+1, d)
+		}
 	}
 }

@@ -42,7 +42,7 @@ type ServiceRef struct {
 	Status      string `json:"status"`
 }
 
-// Result is the decision taken for one connection (or one rejected input).
+// Result is the decision taken for one resource (or one rejected input).
 type Result struct {
 	ResourceType Kind         `json:"resourceType,omitempty"`
 	ARN          string       `json:"resourceArn"`
@@ -70,6 +70,9 @@ type Report struct {
 	DryRun  bool            `json:"dryRun"`
 	Results []Result        `json:"results"`
 	Counts  map[Outcome]int `json:"counts"`
+	// CountsByType counts the outcomes of each resource type's results,
+	// for the types that have any; an invalid input has no type.
+	CountsByType map[Kind]map[Outcome]int `json:"countsByType,omitempty"`
 
 	// APICalls counts the App Runner requests sent, by operation name:
 	// every attempt, retries included, as App Runner counts them.
@@ -139,6 +142,16 @@ func (rep *Report) Add(results ...Result) {
 	rep.Results = append(rep.Results, results...)
 	for _, r := range results {
 		rep.Counts[r.Outcome]++
+		if r.ResourceType == "" {
+			continue
+		}
+		if rep.CountsByType == nil {
+			rep.CountsByType = make(map[Kind]map[Outcome]int)
+		}
+		if rep.CountsByType[r.ResourceType] == nil {
+			rep.CountsByType[r.ResourceType] = make(map[Outcome]int)
+		}
+		rep.CountsByType[r.ResourceType][r.Outcome]++
 	}
 }
 

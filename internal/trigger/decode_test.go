@@ -36,7 +36,7 @@ const (
 
 	// notConnection is the reason a service ARN named as a connection is
 	// rejected with.
-	notConnection = "not an App Runner connection ARN: ARN of an App Runner service, not a connection"
+	notConnection = "not an App Runner resource ARN: ARN of an App Runner service, not a connection, VPC connector, auto scaling or observability configuration"
 )
 
 func msgID(i int) string { return fmt.Sprintf("3b8e9f21-5c1d-4a7e-9b0f-%012d", i) }
@@ -379,11 +379,11 @@ func TestDecodeSQSBodies(t *testing.T) {
 		{"bad ARNs among good ones", deleteOf(legacy, svcStore, queue, badName), []input{
 			{Action: request.ActionDelete, ARNs: []string{legacy, queue}},
 			{Rejected: notConnection, Input: request.Excerpt(svcStore, request.InputExcerpt)},
-			{Rejected: `not an App Runner connection ARN: invalid connection name "x"`, Input: request.Excerpt(badName, request.InputExcerpt)},
+			{Rejected: `not an App Runner resource ARN: invalid connection name "x"`, Input: request.Excerpt(badName, request.InputExcerpt)},
 		}},
 		{"every ARN bad", deleteOf(svcStore, " not-an-arn "), []input{
 			{Rejected: notConnection, Input: request.Excerpt(svcStore, request.InputExcerpt)},
-			{Rejected: "not an App Runner connection ARN: not an ARN: want arn:aws:apprunner:REGION:ACCOUNT:connection/NAME/ID", Input: "not-an-arn"},
+			{Rejected: "not an App Runner resource ARN: not an ARN: want arn:aws:apprunner:REGION:ACCOUNT:connection/NAME/ID", Input: "not-an-arn"},
 		}},
 		{"oversized body", huge, []input{{Rejected: "more than the 262144 bytes accepted", Input: strings.Repeat("a", 80) + "… (262145 bytes)"}}},
 		{"2 KB garbage", garbage, []input{{Rejected: "non-JSON text of 2048 bytes", Input: garbage[:80] + "… (2048 bytes)"}}},

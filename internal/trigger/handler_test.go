@@ -311,7 +311,7 @@ func TestDirectInvocationRejectionsCarryTheLambdaRequestID(t *testing.T) {
 	want := []request.Result{
 		{ARN: legacy, Outcome: request.OutcomeDeleted},
 		{ARN: request.Excerpt(svcStore, request.InputExcerpt), Outcome: request.OutcomeInvalid,
-			Reason: "not an App Runner connection ARN: ARN of an App Runner service, not a connection"},
+			Reason: "not an App Runner resource ARN: ARN of an App Runner service, not a connection, VPC connector, auto scaling or observability configuration"},
 	}
 	if d := cmp.Diff(want, rep.Results); d != "" {
 		t.Errorf("results (-want +got):\n%s", d)

@@ -15,7 +15,7 @@ import (
 // requestFields lists the JSON request's fields, exact case: the key
 // check reads them, and error messages name them.
 const requestFields = "action, connectionArns, dryRun, waitForServices, afterUnusedFor, accountId, roleArn, regions, " +
-	"organizationalUnitIds, accountIds, region, planId"
+	"organizationalUnitIds, accountIds, region, planId, resourceTypes"
 
 // wireRequest is the JSON request as callers write it. It is decoded
 // strictly: a misspelt field must not turn a dry run into a real one.
@@ -28,10 +28,13 @@ const requestFields = "action, connectionArns, dryRun, waitForServices, afterUnu
 //	{"action":"sweep","accountId":"210987654321","region":"eu-west-1","planId":"plan-..."}
 //
 // each with optional "dryRun", "waitForServices" and "afterUnusedFor" (an
-// idle period such as "24h" or "7d").
+// idle period such as "24h" or "7d"); sweeps and offboarding also with
+// "resourceTypes" (["vpc-connector"], ["all"]), and "connectionArns" may
+// name any kind's ARN.
 type wireRequest struct {
 	Action          *string  `json:"action"`
 	ConnectionARNs  []string `json:"connectionArns"`
+	ResourceTypes   []string `json:"resourceTypes"`
 	DryRun          *bool    `json:"dryRun"`
 	WaitForServices bool     `json:"waitForServices"`
 	AfterUnusedFor  *string  `json:"afterUnusedFor"`
@@ -69,6 +72,7 @@ func decodeRequest(id string, b []byte) (*request.Request, []request.Rejection, 
 		ID:              id,
 		Action:          request.Action(*w.Action),
 		ConnectionARNs:  w.ConnectionARNs,
+		ResourceTypes:   w.ResourceTypes,
 		DryRun:          w.DryRun != nil && *w.DryRun,
 		DryRunOmitted:   w.DryRun == nil,
 		WaitForServices: w.WaitForServices,

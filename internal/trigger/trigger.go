@@ -80,7 +80,7 @@ const acceptedForms = "accepted: an SQS event (Records with eventSource aws:sqs)
 	"an EventBridge event (source aws.events or aws.scheduler with detail-type \"Scheduled Event\", " +
 	"detail-type \"" + CustomDetailType + "\" from the configured source, " +
 	"or source aws.apprunner with detail-type \"" + appRunnerDetailType + "\"); " +
-	"or a JSON request {\"action\":\"sweep\"|\"delete\"|\"offboard\",\"connectionArns\":[...],\"dryRun\":bool,\"waitForServices\":bool,\"afterUnusedFor\":\"7d\"} " +
+	"or a JSON request {\"action\":\"sweep\"|\"delete\"|\"offboard\",\"connectionArns\":[...],\"dryRun\":bool,\"waitForServices\":bool,\"afterUnusedFor\":\"7d\",\"resourceTypes\":[\"all\"]} " +
 	"(offboard names \"roleArn\" and \"regions\":[...], optionally \"accountId\", and no connectionArns; " +
 	"a plan of sweep or offboard names \"organizationalUnitIds\" or \"accountIds\" and optionally \"regions\"; " +
 	"a work item names \"accountId\", \"region\" and \"planId\")"
