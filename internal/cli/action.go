@@ -284,7 +284,7 @@ func (x *executor) deleteShown(ctx context.Context, reqs []request.Request, dry 
 		again := slices.Clone(reqs[:1])
 		again[0].Regions = slices.DeleteFunc(slices.Clone(again[0].Regions), func(region string) bool {
 			for arn := range shown {
-				if a, err := request.ParseConnectionARN(arn); err == nil && a.Region == region {
+				if a, err := request.ParseResourceARN(arn); err == nil && a.Region == region {
 					return false
 				}
 			}

@@ -94,7 +94,7 @@ func TestSweepIsADryRunUnlessToldDelete(t *testing.T) {
 		errOut  []string // in stderr
 	}{
 		{name: "dry run", args: []string{"sweep"}, code: 0,
-			out: []string{"CONNECTION", "orphan-bitbucket", "would_delete", "storefront-github", "in_use", "storefront", "protected", "too_young",
+			out: []string{"TYPE", "orphan-bitbucket", "would_delete", "storefront-github", "in_use", "storefront", "protected", "too_young",
 				"Dry run, nothing deleted: 7 would_delete, 2 in_use, 1 protected, 1 too_young (11 connections", "Add --delete to delete."}},
 		{name: "DRY_RUN=false does not lift the dry run", dryRun: "false", args: []string{"sweep"}, code: 0,
 			out: []string{"Dry run, nothing deleted"}},

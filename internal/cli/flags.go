@@ -69,6 +69,7 @@ type options struct {
 	include, exclude string
 	concurrency      int
 	role, regions    string
+	resourceTypes    string
 	args             []string
 }
 
@@ -127,6 +128,12 @@ func flagSet(cmd string, cfg function.Config) (*flag.FlagSet, *options) {
 		fs.Var((*ageValue)(&o.unusedFor), "unused-for", "delete a free connection only once it has stayed free this `duration` since a sweep first marked it: 168h, 7d; 0s at once (UNUSED_FOR)")
 	} else {
 		fs.Var((*ageValue)(&o.unusedFor), "unused-for", "delete a named connection only once it has stayed free this `duration` since it was first marked (default: at once)")
+	}
+	if cmd == "delete" {
+		// The ARNs say their kinds: naming one asks for it.
+		fs.StringVar(&o.resourceTypes, "resource-types", request.KindsAll, "the kinds of resource that may be deleted, comma-separated: connection, vpc-connector, auto-scaling-configuration, observability-configuration, or all")
+	} else {
+		fs.StringVar(&o.resourceTypes, "resource-types", request.KindsString(cfg.Policy.Kinds), "`kinds` of resource to clean up, comma-separated: connection, vpc-connector, auto-scaling-configuration, observability-configuration, or all (RESOURCE_TYPES)")
 	}
 	tag := cfg.Policy.ProtectTagKey
 	if tag == "" {
@@ -221,6 +228,11 @@ func (o *options) apply(cfg *function.Config) error {
 		errs = append(errs, fmt.Errorf("--protect-tag %q: want a tag key of 1 to 128 characters not starting with aws:, or %s to turn tag protection off", tag, function.ProtectionOff))
 	default:
 		p.ProtectTagKey = tag
+	}
+	if kinds, err := request.ParseKinds(o.resourceTypes); err != nil {
+		errs = append(errs, fmt.Errorf("--resource-types %q: %w", o.resourceTypes, err))
+	} else {
+		p.Kinds = kinds
 	}
 	p.NameInclude, p.NameExclude = splitList(o.include), splitList(o.exclude)
 	for _, g := range append(slices.Clone(p.NameInclude), p.NameExclude...) {

@@ -53,10 +53,10 @@ func write(env Env, o *options, rep *request.Report, took time.Duration, status 
 // colour codes do not upset the alignment.
 func writeTable(w io.Writer, p palette, withRegion bool, rep *request.Report) {
 	if len(rep.Results) == 0 {
-		fmt.Fprintln(w, "No connections.")
+		fmt.Fprintln(w, "Nothing found to decide on.")
 		return
 	}
-	header := []string{"CONNECTION", "OUTCOME", "REASON", "USED BY"}
+	header := []string{"TYPE", "NAME", "OUTCOME", "REASON", "USED BY"}
 	if withRegion {
 		header = append([]string{"REGION"}, header...)
 	}
@@ -76,10 +76,14 @@ func writeTable(w io.Writer, p palette, withRegion bool, rep *request.Report) {
 		}
 		// The command, not DRY_RUN, makes the dry run: say only that.
 		reason := dryRunBy.ReplaceAllString(r.Reason, "dry run: ")
-		row := []string{conn, string(r.Outcome), reason, usedBy}
+		kind := string(r.ResourceType)
+		if kind == "" {
+			kind = "-"
+		}
+		row := []string{kind, conn, string(r.Outcome), reason, usedBy}
 		if withRegion {
 			region := "-"
-			if a, err := request.ParseConnectionARN(r.ARN); err == nil {
+			if a, err := request.ParseResourceARN(r.ARN); err == nil {
 				region = a.Region
 			}
 			row = append([]string{region}, row...)
@@ -121,11 +125,11 @@ func summary(p palette, rep *request.Report, took time.Duration, status int, not
 			parts = append(parts, fmt.Sprintf("%d %s", n, p.outcome(o)))
 		}
 	}
-	counts := "no connections"
+	counts := "nothing decided"
 	if len(parts) > 0 {
 		counts = strings.Join(parts, ", ")
 	}
-	s := fmt.Sprintf("%s (%d connections, %s).", counts, len(rep.Results), took.Round(time.Millisecond))
+	s := fmt.Sprintf("%s (%s, %s).", counts, decided(rep), took.Round(time.Millisecond))
 	if rep.DryRun {
 		s = "Dry run, nothing deleted: " + s
 		if rep.Counts[request.OutcomeWouldDelete] > 0 {
@@ -188,7 +192,7 @@ func confirm(ctx context.Context, env Env, stderr io.Writer, dry *request.Report
 		}
 		shown = append(shown, r)
 		width = max(width, utf8.RuneCountInString(r.Name))
-		if a, err := request.ParseConnectionARN(r.ARN); err == nil {
+		if a, err := request.ParseResourceARN(r.ARN); err == nil {
 			if !slices.Contains(accounts, a.Account) {
 				accounts = append(accounts, a.Account)
 			}
@@ -198,7 +202,7 @@ func confirm(ctx context.Context, env Env, stderr io.Writer, dry *request.Report
 		}
 	}
 	if len(accounts) != 1 {
-		fmt.Fprintln(stderr, "The connections to delete do not name one account: nothing was deleted.")
+		fmt.Fprintln(stderr, "The resources to delete do not name one account: nothing was deleted.")
 		return false
 	}
 	account := accounts[0]
@@ -207,7 +211,7 @@ func confirm(ctx context.Context, env Env, stderr io.Writer, dry *request.Report
 		lines = append(lines, fmt.Sprintf("  %s  %s", pad(r.Name, width), r.ARN))
 	}
 	fmt.Fprintf(stderr, "Will delete %s in account %s, %s %s:\n%s\n",
-		plural(len(shown), "connection"), account, pluralWord(len(regions), "region"), strings.Join(regions, ", "), strings.Join(lines, "\n"))
+		kindCounts(shown), account, pluralWord(len(regions), "region"), strings.Join(regions, ", "), strings.Join(lines, "\n"))
 	fmt.Fprintf(stderr, "Type the account ID (%s) to delete them, anything else to stop: ", account)
 	answer := make(chan string, 1)
 	go func() {
@@ -222,6 +226,34 @@ func confirm(ctx context.Context, env Env, stderr io.Writer, dry *request.Report
 		fmt.Fprintln(stderr)
 		return false
 	}
+}
+
+// decided says how many results a report has, by resource type: "3
+// connections", "2 connections, 1 VPC connector".
+func decided(rep *request.Report) string {
+	return kindCounts(rep.Results)
+}
+
+// kindCounts counts results by resource type, in the order of the kinds;
+// results of no type (refused inputs) count as inputs.
+func kindCounts(results []request.Result) string {
+	counts := map[request.Kind]int{}
+	for _, r := range results {
+		counts[r.ResourceType]++
+	}
+	if len(counts) == 0 {
+		return "0 connections"
+	}
+	var parts []string
+	for _, k := range request.Kinds() {
+		if n := counts[k]; n > 0 {
+			parts = append(parts, plural(n, k.Noun()))
+		}
+	}
+	if n := counts[""]; n > 0 {
+		parts = append(parts, plural(n, "input"))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // plural is "1 connection", "2 connections".
