@@ -35,6 +35,35 @@ type Sweep struct {
 	// whose every call takes one of its MAX_CONCURRENCY slots: the chains
 	// then leave fewer slots to the describes.
 	PagesTakeSlots bool
+	// Others are the other kinds of leftover the sweep covers, if any.
+	Others []Leftovers
+}
+
+// Leftovers are the resources of one kind other than connections that a
+// sweep covers (RESOURCE_TYPES): Total listed, Free of them no service
+// uses. Their listing is a chain of its own (100 a page); an observability
+// configuration's listing says neither its age nor its status, so each
+// needs a describe once its page is back; a free auto scaling
+// configuration needs ListServicesForAutoScalingConfiguration (the
+// cross-check) before its tag look-up.
+type Leftovers struct {
+	Kind        string
+	Total, Free int
+}
+
+// The kinds of Leftovers, as RESOURCE_TYPES names them, and their calls.
+const (
+	KindVPCConnector  = "vpc-connector"
+	KindAutoScaling   = "auto-scaling-configuration"
+	KindObservability = "observability-configuration"
+)
+
+// kindOps are each kind's list, describe (if its listing needs one) and
+// delete operations, and its cross-check.
+var kindOps = map[string]struct{ list, describe, del, check string }{
+	KindVPCConnector:  {list: "ListVpcConnectors", del: "DeleteVpcConnector"},
+	KindAutoScaling:   {list: "ListAutoScalingConfigurations", del: "DeleteAutoScalingConfiguration", check: "ListServicesForAutoScalingConfiguration"},
+	KindObservability: {list: "ListObservabilityConfigurations", describe: "DescribeObservabilityConfiguration", del: "DeleteObservabilityConfiguration"},
 }
 
 // Bound is the least wall time and the fewest App Runner calls of a sweep,
@@ -86,9 +115,17 @@ func (b Bound) TotalCalls() int {
 	return n
 }
 
-// Operations lists the App Runner operations of a sweep in the order it
-// makes them.
-var Operations = []string{"ListConnections", "ListServices", "DescribeService", "ListTagsForResource", "DeleteConnection"}
+// Operations lists the App Runner operations of a sweep of connections in
+// the order it makes them; OtherOperations those a sweep of the other
+// kinds adds.
+var (
+	Operations      = []string{"ListConnections", "ListServices", "DescribeService", "ListTagsForResource", "DeleteConnection"}
+	OtherOperations = []string{
+		"ListVpcConnectors", "DeleteVpcConnector",
+		"ListAutoScalingConfigurations", "ListServicesForAutoScalingConfiguration", "DeleteAutoScalingConfiguration",
+		"ListObservabilityConfigurations", "DescribeObservabilityConfiguration", "DeleteObservabilityConfiguration",
+	}
+)
 
 // LowerBound works out the bound of a sweep by simulating it step by step.
 func LowerBound(s Sweep) (Bound, error) {
@@ -102,6 +139,11 @@ func LowerBound(s Sweep) (Bound, error) {
 	case s.Latency < 0:
 		return Bound{}, errors.New("negative latency")
 	}
+	for _, o := range s.Others {
+		if _, ok := kindOps[o.Kind]; !ok || o.Total < 0 || o.Free < 0 || o.Free > o.Total {
+			return Bound{}, fmt.Errorf("leftovers %+v: want a known kind and 0 <= free <= total", o)
+		}
+	}
 	b := Bound{
 		Sweep:           s,
 		ConnectionPages: pages(s.Connections, ConnectionsPerPage),
@@ -111,53 +153,101 @@ func LowerBound(s Sweep) (Bound, error) {
 
 	// The chains and the describes, step by step: a call started in step t
 	// (from t·L to (t+1)·L) returns at its end, and the services of the
-	// ListServices pages returned by t·L may be described in step t.
-	lsDone, lcDone, described := 0, 0, 0
-	for t := 0; lsDone < b.ServicePages || lcDone < b.ConnectionPages || described < s.Services; t++ {
+	// ListServices pages returned by t·L may be described in step t, as
+	// may the observability configurations of their pages.
+	type chain struct {
+		pages, done int
+		per         int // items a page brings that need a describe
+		describe    int // how many of them in all
+	}
+	chains := []*chain{{pages: b.ServicePages, per: ServicesPerPage, describe: s.Services}, {pages: b.ConnectionPages}}
+	describes := s.Services
+	for _, o := range s.Others {
+		c := &chain{pages: pages(o.Total, ConnectionsPerPage)}
+		if kindOps[o.Kind].describe != "" {
+			c.per, c.describe = ConnectionsPerPage, o.Total
+			describes += o.Total
+		}
+		chains = append(chains, c)
+	}
+	described := 0
+	busy := func() bool {
+		if described < describes {
+			return true
+		}
+		for _, c := range chains {
+			if c.done < c.pages {
+				return true
+			}
+		}
+		return false
+	}
+	for t := 0; busy(); t++ {
 		slots := k
 		// With shared slots the chains go first: each of their calls
-		// opens the way for more work (a page of services to describe,
-		// the next page).
-		chain := func(done, pages int) bool {
-			if done == pages || (s.PagesTakeSlots && slots == 0) {
-				return false
+		// opens the way for more work (a page to describe, the next page).
+		var moved []*chain
+		for _, c := range chains {
+			if c.done == c.pages || (s.PagesTakeSlots && slots == 0) {
+				continue
 			}
 			if s.PagesTakeSlots {
 				slots--
 			}
-			return true
+			moved = append(moved, c)
 		}
-		ls := chain(lsDone, b.ServicePages)
-		lc := chain(lcDone, b.ConnectionPages)
-		arrived := min(s.Services, ServicesPerPage*lsDone)
+		arrived := 0
+		for _, c := range chains {
+			arrived += min(c.describe, c.per*c.done)
+		}
 		n := min(slots, arrived-described)
-		if ls {
-			lsDone++
-		}
-		if lc {
-			lcDone++
+		for _, c := range moved {
+			c.done++
 		}
 		if n > 0 {
 			described += n
 			b.DescribeSteps = t + 1
 		}
-		if ls || lc || n > 0 {
+		if len(moved) > 0 || n > 0 {
 			b.IndexSteps = t + 1
 		}
 	}
 
-	// Tag look-ups, then (a real sweep) deletions: a connection's deletion
-	// can start the step after its look-up ended. Look-ups take the slots
-	// first: each still has a deletion waiting behind it.
-	tags, ready := s.Free, 0 // look-ups not started; deletions that may start
-	for tags > 0 || ready > 0 {
-		t := min(k, tags)
-		d := 0
-		if s.Delete {
-			d = min(k-t, ready)
-			ready += t - d
+	// After the index, each free resource is a chain of calls: the
+	// cross-check of an auto scaling configuration, the tag look-up, and
+	// in a real sweep the deletion, each the step after the one before.
+	// Taking, each step, the K resources with the most calls left is
+	// optimal for such chains of equal-length calls (Hu's algorithm): the
+	// look-ups go before the deletions.
+	left := map[int]int{} // calls left -> resources
+	chainOf := func(check bool) int {
+		n := 1
+		if check {
+			n++
 		}
-		tags -= t
+		if s.Delete {
+			n++
+		}
+		return n
+	}
+	left[chainOf(false)] += s.Free
+	for _, o := range s.Others {
+		left[chainOf(kindOps[o.Kind].check != "")] += o.Free
+	}
+	for {
+		taken, next := 0, map[int]int{}
+		for r := 3; r >= 1; r-- {
+			n := min(k-taken, left[r])
+			taken += n
+			next[r] += left[r] - n
+			if r > 1 {
+				next[r-1] += n
+			}
+		}
+		if taken == 0 {
+			break
+		}
+		left = next
 		b.DecideSteps++
 	}
 	b.Steps = b.IndexSteps + b.DecideSteps
@@ -172,6 +262,20 @@ func LowerBound(s Sweep) (Bound, error) {
 	}
 	if s.Delete {
 		b.Calls["DeleteConnection"] = s.Free
+	}
+	for _, o := range s.Others {
+		ops := kindOps[o.Kind]
+		b.Calls[ops.list] += pages(o.Total, ConnectionsPerPage)
+		b.Calls["ListTagsForResource"] += o.Free
+		if ops.describe != "" {
+			b.Calls[ops.describe] += o.Total
+		}
+		if ops.check != "" {
+			b.Calls[ops.check] += o.Free
+		}
+		if s.Delete {
+			b.Calls[ops.del] += o.Free
+		}
 	}
 	return b, nil
 }
