@@ -437,10 +437,13 @@ func TestReusedUsageIndexSeesAServiceRepointedSince(t *testing.T) {
 }
 
 // hidingAPI is the real client with one service missing from ListServices,
-// as when App Runner's listing lags behind a service just created.
+// as when App Runner's listing lags behind a service just created; when
+// blind, the auto scaling listing also says no configuration has a
+// service (see kinds_test.go).
 type hidingAPI struct {
 	cleanup.API
-	hide string
+	hide  string
+	blind bool
 }
 
 func (h hidingAPI) ListServices(ctx context.Context, in *apprunner.ListServicesInput, optFns ...func(*apprunner.Options)) (*apprunner.ListServicesOutput, error) {

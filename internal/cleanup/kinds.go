@@ -1,8 +1,11 @@
 package cleanup
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -11,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // state is what App Runner says of one resource of any kind: its listing's
@@ -32,7 +37,8 @@ type state struct {
 const pageSize = 100
 
 // listKind lists every resource of kind k, each page's states handed to
-// each as it arrives. Observability configurations are listed without
+// each as it arrives: every revision of the kinds that have them (see
+// allRevisions). Observability configurations are listed without
 // their creation time or status (the API's summary has neither), so each
 // of theirs has known false and its createdAt nil: see describeKind.
 func listKind(ctx context.Context, api API, k request.Kind, each func(state)) error {
@@ -61,9 +67,10 @@ func listKind(ctx context.Context, api API, k request.Kind, each func(state)) er
 			}
 		}
 	case request.KindAutoScaling:
-		p := apprunner.NewListAutoScalingConfigurationsPaginator(api, &apprunner.ListAutoScalingConfigurationsInput{MaxResults: aws.Int32(pageSize)})
+		p := apprunner.NewListAutoScalingConfigurationsPaginator(api, &apprunner.ListAutoScalingConfigurationsInput{
+			MaxResults: aws.Int32(pageSize)})
 		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
+			page, err := p.NextPage(ctx, allRevisions)
 			if err != nil {
 				return err
 			}
@@ -74,9 +81,10 @@ func listKind(ctx context.Context, api API, k request.Kind, each func(state)) er
 			}
 		}
 	case request.KindObservability:
-		p := apprunner.NewListObservabilityConfigurationsPaginator(api, &apprunner.ListObservabilityConfigurationsInput{MaxResults: aws.Int32(pageSize)})
+		p := apprunner.NewListObservabilityConfigurationsPaginator(api, &apprunner.ListObservabilityConfigurationsInput{
+			MaxResults: aws.Int32(pageSize)})
 		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
+			page, err := p.NextPage(ctx, allRevisions)
 			if err != nil {
 				return err
 			}
@@ -88,6 +96,40 @@ func listKind(ctx context.Context, api API, k request.Kind, each func(state)) er
 		return fmt.Errorf("unknown resource type %q", k)
 	}
 	return nil
+}
+
+// allRevisions makes a listing of auto scaling or observability
+// configurations send "LatestOnly": false. The API's LatestOnly defaults
+// to true, which lists only the latest revision of each name and would
+// hide every older one, free or not; the SDK's LatestOnly is a plain
+// bool, sent only when true, so false has to be written into the
+// serialized body, just after the operation's serializer.
+func allRevisions(o *apprunner.Options) {
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Serialize.Add(middleware.SerializeMiddlewareFunc("AllRevisions",
+			func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+				req, ok := in.Request.(*smithyhttp.Request)
+				if !ok {
+					return next.HandleSerialize(ctx, in)
+				}
+				body := map[string]any{}
+				if stream := req.GetStream(); stream != nil {
+					if err := json.NewDecoder(stream).Decode(&body); err != nil && err != io.EOF {
+						return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("all revisions: read the request: %w", err)
+					}
+				}
+				body["LatestOnly"] = false
+				b, err := json.Marshal(body)
+				if err != nil {
+					return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("all revisions: %w", err)
+				}
+				if req, err = req.SetStream(bytes.NewReader(b)); err != nil {
+					return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("all revisions: %w", err)
+				}
+				in.Request = req
+				return next.HandleSerialize(ctx, in)
+			}), middleware.After)
+	})
 }
 
 // describeKind describes one resource of a kind that has a Describe
