@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		memory       = fs.String("memory", "5000:15000", "population of the sweep whose peak RSS is measured: CONNECTIONS:SERVICES")
 		memLatency   = fs.Duration("memory-latency", 0, "latency the emulator adds to every call of that sweep")
 		markSize     = fs.String("mark", "1000:3000", "population of the idle period's first sweep, which tags every free connection: CONNECTIONS:SERVICES (\"\" leaves it out)")
+		allSize      = fs.String("all", "1000:3000:300", "population of a dry-run sweep of every kind (RESOURCE_TYPES=all): CONNECTIONS:SERVICES:EACH_OTHER_KIND (\"\" leaves it out)")
 		planAccounts = fs.Int("plan-accounts", 1000, "member accounts below the top OU of the organization plan; 0 leaves the plan out")
 		planOUs      = fs.String("plan-ous", "5x4", "OUs below the top OU: the child OUs of each level, AxB...; the accounts are spread over the last level (\"\" keeps them in the top OU)")
 		planRegions  = fs.String("plan-regions", "us-east-1,us-east-2,us-west-2,eu-west-1", "the plan's regions, comma-separated")
@@ -96,6 +97,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		mark = m[0]
 	}
+	var all benchrun.Population
+	if *allSize != "" {
+		c, sv, n, ok := parseAll(*allSize)
+		if !ok {
+			return fmt.Errorf("-all %q: want CONNECTIONS:SERVICES:EACH_OTHER_KIND", *allSize)
+		}
+		all = benchrun.NewPopulation(c, sv).WithOthers(n)
+	}
 	plan, err := parsePlan(*planAccounts, *planOUs, *planRegions, *planPop, *planSample, *planM)
 	if err != nil {
 		return err
@@ -121,6 +130,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		ColdStarts: *coldStarts,
 		Memory:     mem[0], MemoryLatency: *memLatency,
 		Mark:     mark,
+		All:      all,
 		Plan:     plan,
 		Progress: stderr,
 	})
@@ -205,4 +215,21 @@ func parsePlan(accounts int, ous, regions, population string, sample int, maxCon
 		cfg.MaxConcurrency = append(cfg.MaxConcurrency, n)
 	}
 	return cfg, nil
+}
+
+// parseAll reads CONNECTIONS:SERVICES:EACH_OTHER_KIND.
+func parseAll(s string) (connections, services, others int, ok bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return 0, 0, 0, false
+	}
+	var n [3]int
+	for i, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v < 0 {
+			return 0, 0, 0, false
+		}
+		n[i] = v
+	}
+	return n[0], n[1], n[2], n[0] > 0
 }

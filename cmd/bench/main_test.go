@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/apprunner-tools/connection-cleanup/internal/benchrun"
@@ -12,7 +13,7 @@ func TestParseSizes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []benchrun.Population{benchrun.NewPopulation(10, 30), benchrun.NewPopulation(1000, 3000)}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+	if len(got) != len(want) || !reflect.DeepEqual(got, want) {
 		t.Errorf("parseSizes = %+v, want %+v", got, want)
 	}
 	for _, bad := range []string{"", "10", "10:", "a:3", "10:-1", "10:30,"} {
@@ -36,7 +37,7 @@ func TestParsePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Shape.Accounts != 1000 || len(got.Shape.Fanout) != 2 || got.Shape.Fanout[0] != 5 || got.Shape.Fanout[1] != 4 ||
-		len(got.Regions) != 2 || got.Regions[1] != "eu-west-1" || got.Population != benchrun.NewPopulation(4, 3) ||
+		len(got.Regions) != 2 || got.Regions[1] != "eu-west-1" || !reflect.DeepEqual(got.Population, benchrun.NewPopulation(4, 3)) ||
 		got.Sample != 40 || len(got.MaxConcurrency) != 3 || got.MaxConcurrency[2] != 50 {
 		t.Errorf("parsePlan = %+v", got)
 	}
@@ -73,3 +74,14 @@ func TestParsePlan(t *testing.T) {
 type discard struct{}
 
 func (*discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestParseAll(t *testing.T) {
+	if c, s, n, ok := parseAll("1000:3000:300"); !ok || c != 1000 || s != 3000 || n != 300 {
+		t.Errorf("parseAll = %d, %d, %d, %v", c, s, n, ok)
+	}
+	for _, bad := range []string{"", "10:30", "0:30:3", "a:3:3", "10:30:-1"} {
+		if _, _, _, ok := parseAll(bad); ok {
+			t.Errorf("parseAll(%q) accepted", bad)
+		}
+	}
+}

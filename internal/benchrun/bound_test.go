@@ -1,6 +1,7 @@
 package benchrun
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -229,5 +230,35 @@ func TestLowerBoundWithSharedSlotsIsOptimal(t *testing.T) {
 	}
 	if b.IndexSteps != 396 || b.Steps != 396+63 {
 		t.Errorf("index %d, steps %d; want 396 and 459", b.IndexSteps, b.Steps)
+	}
+}
+
+// TestLowerBoundOfOtherKinds: each other kind's listing is a chain beside
+// the others; observability configurations are described once their
+// page is back, on the K slots; a free auto scaling configuration's
+// cross-check comes before its tag look-up. Worked by hand for K = 1.
+func TestLowerBoundOfOtherKinds(t *testing.T) {
+	b, err := LowerBound(Sweep{Concurrency: 1, Latency: time.Second, Others: []Leftovers{
+		{Kind: KindObservability, Total: 2, Free: 1},
+		{Kind: KindAutoScaling, Total: 1, Free: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Step 0: the four listings; steps 1 and 2: the two describes; then
+	// the cross-check, and the two tag look-ups one at a time.
+	if b.IndexSteps != 3 || b.DecideSteps != 3 || b.Wall != 6*time.Second {
+		t.Errorf("index %d, decide %d, wall %s; want 3, 3, 6s", b.IndexSteps, b.DecideSteps, b.Wall)
+	}
+	want := map[string]int{
+		"ListConnections": 1, "ListServices": 1, "DescribeService": 0, "ListTagsForResource": 2, "DeleteConnection": 0,
+		"ListObservabilityConfigurations": 1, "DescribeObservabilityConfiguration": 2,
+		"ListAutoScalingConfigurations": 1, "ListServicesForAutoScalingConfiguration": 1,
+	}
+	if !maps.Equal(b.Calls, want) {
+		t.Errorf("calls %v, want %v", b.Calls, want)
+	}
+	if _, err := LowerBound(Sweep{Concurrency: 1, Others: []Leftovers{{Kind: "bucket", Total: 1}}}); err == nil {
+		t.Error("an unknown kind was accepted")
 	}
 }

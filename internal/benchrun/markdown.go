@@ -3,6 +3,7 @@ package benchrun
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,6 +139,10 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 			plural(len(m.Runs), "sweep"), duration(lo), duration(hi), bd.ConnectionPages, bd.ServicePages, bd.IndexSteps, bd.DecideSteps)
 		p("steps (⌈(2·%d + %d)/%d⌉): %d × %s = %s.", bd.Free, bd.Calls["ListTagsForResource"]-bd.Free, bd.Concurrency, bd.Steps, exact(bd.Latency), duration(bd.Wall))
 		p("")
+	}
+
+	if a := r.All; a != nil {
+		r.writeAll(p, a)
 	}
 
 	p("## Start-up (INIT) under the Lambda Runtime Interface Emulator")
@@ -290,4 +295,51 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// writeAll writes the sweep of every kind beside its bound.
+func (r *Results) writeAll(p func(string, ...any), a *SizeResult) {
+	bd, med := a.Bound, a.Median
+	p("## A sweep of every kind (`RESOURCE_TYPES=all`)")
+	p("")
+	p("A dry-run sweep of connections, VPC connectors, auto scaling and observability")
+	p("configurations, half of each in use by one service; App Runner's own auto scaling")
+	p("configuration (DefaultConfiguration, which every other service uses) is listed too and")
+	p("kept (`protected`). The index is the same one index of the services: it gains no calls.")
+	p("Each other kind adds its listing (a chain of its own, 100 a page); each observability")
+	p("configuration a describe (its listing tells neither its age nor its status), which takes")
+	p("the K slots beside the services' describes; each free auto scaling configuration its")
+	p("ListServicesForAutoScalingConfiguration cross-check before its tag look-up.")
+	p("")
+	var others []string
+	for _, o := range bd.Others {
+		others = append(others, fmt.Sprintf("%s %s (%s free)", thousands(o.Total), o.Kind, thousands(o.Free)))
+	}
+	p("| connections | services | others | wall | lower bound | wall ÷ bound | bound, pages in the K slots | App Runner calls (emulator) | `apiCalls` (report) | calls in the bound |")
+	p("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	p("| %s (%s free) | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |",
+		thousands(bd.Connections), thousands(bd.Free), thousands(bd.Services), strings.Join(others, ", "),
+		duration(med.Run), duration(bd.Wall), ratio(med.Run, bd.Wall), duration(a.SharedBound.Wall), ratio(med.Run, a.SharedBound.Wall),
+		thousands(Total(med.EmulatorCalls)), thousands(Total(med.ReportCalls)), thousands(bd.TotalCalls()))
+	p("")
+	var runs []time.Duration
+	for _, s := range a.Runs {
+		runs = append(runs, s.Run)
+	}
+	lo, hi := minMax(runs)
+	p("The median of %s (from %s to %s). Index = %d steps, decisions %d steps: %d × %s = %s.",
+		plural(len(a.Runs), "sweep"), duration(lo), duration(hi), bd.IndexSteps, bd.DecideSteps, bd.Steps, exact(bd.Latency), duration(bd.Wall))
+	p("")
+	ops := append(slices.Clone(Operations[:4]), OtherOperations...)
+	ops = slices.DeleteFunc(ops, func(op string) bool { return strings.HasPrefix(op, "Delete") })
+	p("Calls by operation (emulator / report / bound):")
+	p("")
+	p("| %s |", strings.Join(ops, " | "))
+	p("|%s", strings.Repeat(" ---: |", len(ops)))
+	cells := make([]string, len(ops))
+	for i, op := range ops {
+		cells[i] = fmt.Sprintf("%s / %s / %s", thousands(med.EmulatorCalls[op]), thousands(med.ReportCalls[op]), thousands(bd.Calls[op]))
+	}
+	p("| %s |", strings.Join(cells, " | "))
+	p("")
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// Mark is the population of the idle period's first sweep, which tags
 	// every free connection, at Latency; no connections leave it out.
 	Mark Population
+	// All is the population of a dry-run sweep of every kind
+	// (RESOURCE_TYPES=all), at Latency; no connections leave it out.
+	All Population
 	// Plan is the organization plan, at Latency and Concurrency; a
 	// shape of no accounts leaves it out.
 	Plan PlanConfig
@@ -86,6 +89,8 @@ type Results struct {
 	// Marking is the idle period's first sweep, nil when left out; its
 	// bound is a real sweep's with TagResource for DeleteConnection.
 	Marking *SizeResult
+	// All is the sweep of every kind, nil when left out.
+	All *SizeResult
 	// Plan is the organization plan, nil when left out; PlanElapsed is
 	// how long all of it took (seeding, planning, the sample).
 	Plan        *PlanResult
@@ -152,6 +157,32 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		sr.Median = medianRun(sr.Runs)
 		res.Marking = sr
+	}
+
+	if p := cfg.All; p.Connections > 0 {
+		sw := Sweep{Connections: p.Connections, Services: p.Services, Free: p.Free, Concurrency: cfg.Concurrency, Latency: cfg.Latency, Others: p.leftovers()}
+		b, err := LowerBound(sw)
+		if err != nil {
+			return nil, err
+		}
+		sw.PagesTakeSlots = true
+		shared, err := LowerBound(sw)
+		if err != nil {
+			return nil, err
+		}
+		sr := &SizeResult{Bound: b, SharedBound: shared}
+		for i := range cfg.Runs {
+			fmt.Fprintf(progress, "sweep of every kind %d of %d: %d connections, %d services, %d of each other kind (bound %s)\n",
+				i+1, cfg.Runs, p.Connections, p.Services, p.Others[0].Total, duration(b.Wall))
+			r, err := RunSweep(ctx, SweepOptions{Bootstrap: bins.Bootstrap, Population: p, Concurrency: cfg.Concurrency, Latency: cfg.Latency})
+			if err != nil {
+				return nil, fmt.Errorf("sweep of every kind: %w", err)
+			}
+			fmt.Fprintf(progress, "  %s, %d App Runner calls\n", duration(r.Run), Total(r.EmulatorCalls))
+			sr.Runs = append(sr.Runs, r)
+		}
+		sr.Median = medianRun(sr.Runs)
+		res.All = sr
 	}
 
 	fmt.Fprintf(progress, "INIT: %d cold starts of each function under the runtime interface emulator\n", cfg.ColdStarts)

@@ -102,6 +102,9 @@ func RunSweep(ctx context.Context, opts SweepOptions) (SweepResult, error) {
 
 	cmd := exec.CommandContext(ctx, opts.Bootstrap)
 	cmd.Env = append(FunctionEnv(url), "MAX_CONCURRENCY="+strconv.Itoa(opts.Concurrency))
+	if len(opts.Population.Others) > 0 {
+		cmd.Env = append(cmd.Env, "RESOURCE_TYPES=all")
+	}
 	event, want := SweepEvent, "would_delete"
 	if opts.Mark {
 		// Later variables win: the real sweep with the idle period on.
@@ -142,20 +145,31 @@ func RunSweep(ctx context.Context, opts SweepOptions) (SweepResult, error) {
 }
 
 // checkOutcomes fails unless a sweep of p decided what its seed implies:
-// its connections in use in_use, the free ones free (would_delete, or
-// marked), nothing else.
+// its resources in use in_use, the free ones free (would_delete, or
+// marked), App Runner's own auto scaling configuration protected when
+// that kind is swept, nothing else.
 func checkOutcomes(p Population, counts map[string]int, free string) error {
 	want := map[string]int{"in_use": p.InUse, free: p.Free}
+	all := p.Connections
+	for _, o := range p.Others {
+		want["in_use"] += o.InUse
+		want[free] += o.Free
+		all += o.Total
+		if o.Kind == KindAutoScaling {
+			want["protected"]++
+			all++
+		}
+	}
 	got := 0
 	for o, n := range counts {
 		got += n
 		if n != want[o] {
-			return fmt.Errorf("the sweep of %d connections and %d services decided %s; want in_use %d and %s %d",
-				p.Connections, p.Services, nonZero(counts), p.InUse, free, p.Free)
+			return fmt.Errorf("the sweep of %d connections and %d services decided %s; want %s",
+				p.Connections, p.Services, nonZero(counts), nonZero(want))
 		}
 	}
-	if got != p.Connections {
-		return fmt.Errorf("the sweep of %d connections decided %d", p.Connections, got)
+	if got != all {
+		return fmt.Errorf("the sweep of %d resources decided %d", all, got)
 	}
 	return nil
 }
