@@ -4,6 +4,7 @@
 //
 //	apprunner-local -demo -addr 127.0.0.1:8792
 //	AWS_ENDPOINT_URL_APPRUNNER=http://127.0.0.1:8792 aws apprunner list-connections
+//	AWS_ENDPOINT_URL_APPRUNNER=http://127.0.0.1:8792 aws apprunner list-vpc-connectors
 //
 // The same address answers STS, the read operations of AWS Organizations
 // and SQS's SendMessage, SendMessageBatch, GetQueueUrl and
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		faultRate   = fs.Float64("fault-rate", 0, "fraction of calls failing with InternalServiceErrorException")
 		faultSeed   = fs.Int64("fault-seed", 0, "seed of the fault and jitter sequences")
 		quirk       = fs.Bool("empty-page-quirk", false, "ListServices may return empty pages that carry a NextToken")
-		noGuard     = fs.Bool("disable-in-use-guard", false, "let DeleteConnection delete connections that services use")
+		noGuard     = fs.Bool("disable-in-use-guard", false, "let DeleteConnection, DeleteVpcConnector and the configurations' deletions delete what services use")
 		deleteDelay = fs.Duration("delete-service-delay", 0, "how long a deleted service stays OPERATION_IN_PROGRESS")
 		accounts    = fs.String("accounts", "", "access key to account map: AKID=ACCOUNT,... (others: "+apprunnerlocal.DefaultAccount+")")
 		roleNames   = fs.String("assumable-role-names", "", "IAM role names STS AssumeRole grants in the seeded organization's accounts only: NAME,...")

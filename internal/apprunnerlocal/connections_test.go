@@ -136,7 +136,7 @@ func TestDisableInUseGuardDeletesAndRecords(t *testing.T) {
 	if _, err := client.DeleteConnection(ctx, &apprunner.DeleteConnectionInput{ConnectionArn: aws.String(connARN)}); err != nil {
 		t.Fatalf("DeleteConnection: %v", err)
 	}
-	want := []apprunnerlocal.UnsafeDeletion{{ConnectionARN: connARN, ServiceARNs: []string{svc}, At: fixed}}
+	want := []apprunnerlocal.UnsafeDeletion{{ConnectionARN: connARN, ResourceARN: connARN, ServiceARNs: []string{svc}, At: fixed}}
 	if diff := cmp.Diff(s.UnsafeDeletions(), want); diff != "" {
 		t.Errorf("UnsafeDeletions (-got +want):\n%s", diff)
 	}

@@ -14,10 +14,18 @@
 // race in the SDK; a client built by hand should use that too.
 //
 // Covered operations: CreateConnection, ListConnections, DeleteConnection,
-// CreateService, DescribeService, ListServices, UpdateService (its source
-// only), DeleteService, PauseService, ResumeService, TagResource,
-// UntagResource and ListTagsForResource, with the
-// input validation of the API model (required members, patterns, lengths,
+// CreateService, DescribeService, ListServices, UpdateService (its source,
+// network, auto scaling and observability configurations), DeleteService,
+// PauseService, ResumeService, TagResource, UntagResource and
+// ListTagsForResource; CreateVpcConnector, DescribeVpcConnector,
+// ListVpcConnectors and DeleteVpcConnector; CreateAutoScalingConfiguration,
+// DescribeAutoScalingConfiguration, ListAutoScalingConfigurations,
+// DeleteAutoScalingConfiguration, ListServicesForAutoScalingConfiguration
+// and UpdateDefaultAutoScalingConfiguration;
+// CreateObservabilityConfiguration, DescribeObservabilityConfiguration,
+// ListObservabilityConfigurations and DeleteObservabilityConfiguration
+// (resources.go and the files named after each kind), with the input
+// validation of the API model (required members, patterns, lengths,
 // MaxResults ranges, NextToken checks).
 //
 // It also answers STS GetCallerIdentity and AssumeRole (sts.go), in STS's
@@ -77,7 +85,8 @@
 // a reproducible fraction of internal errors, and the empty-page quirk of
 // ListServices. The inspection API (inspect.go) lets tests look inside:
 // [Server.Stats] counts every call by operation and outcome, and
-// [Server.Connection], [Server.Services] and the like return the store's
+// [Server.Connection], [Server.Services], [Server.VPCConnector],
+// [Server.AutoScalingConfigurations] and the like return the store's
 // resources.
 //
 // Where it differs from the real service:
@@ -107,14 +116,66 @@
 //     [Options.DeleteServiceDelay] (default: at once). Deleted services leave
 //     ListServices but DescribeService keeps returning them as DELETED.
 //   - No service quotas: ServiceQuotaExceededException is never returned.
-//   - Only the members of each shape that the model defines are kept; auto
-//     scaling, VPC connectors, observability and custom domains are not
-//     modelled beyond echoing what CreateService received plus defaults.
+//   - Only the members of each shape that the model defines are kept;
+//     custom domains are not modelled, and VPC connectors, auto scaling and
+//     observability configurations are records only: nothing scales,
+//     traces or joins a VPC.
 //   - DeleteConnection refuses, with InvalidRequestException, while any
 //     service not DELETED references the connection in
 //     SourceConfiguration.AuthenticationConfiguration.ConnectionArn. With
 //     [Options.DisableInUseGuard] it deletes anyway and records the deletion
 //     in [Server.UnsafeDeletions].
+//   - VPC connectors, auto scaling and observability configurations are
+//     ACTIVE until deleted, then INACTIVE for good: Describe still returns
+//     them, lists and TagResource and the like do not (ResourceNotFound).
+//     ARNs are arn:aws:apprunner:REGION:ACCOUNT:KIND/NAME/REVISION/ID
+//     (KIND vpcconnector, autoscalingconfiguration,
+//     observabilityconfiguration; ID 32 lowercase hex digits, a new one
+//     for each revision). A VPC connector name has one ACTIVE connector;
+//     a configuration name has revisions, numbered from one more than the
+//     highest so far, deleted ones included (the real service may reuse
+//     a deleted revision's number). The configurations' operations take
+//     partial ARNs (…/NAME, the latest ACTIVE revision; …/NAME/REVISION),
+//     as the model says; the VPC connector operations take full ARNs only.
+//     Services keep the full ARN of the revision they use.
+//   - Deletion refuses, with InvalidRequestException, while any service not
+//     DELETED uses the resource: for a VPC connector in
+//     NetworkConfiguration.EgressConfiguration.VpcConnectorArn ("Provided
+//     VPC connector arn is being used by other services", App Runner's
+//     words), for an auto scaling configuration as its
+//     AutoScalingConfigurationArn (App Runner's "You can't delete the auto
+//     scaling configuration. It's used by one or more services. …"), for an
+//     observability configuration in
+//     ObservabilityConfiguration.ObservabilityConfigurationArn (the same
+//     words, for observability: the emulator's guess). DeleteAllRevisions
+//     refuses when any revision of the name is used, and then deletes
+//     none; it takes an ARN of any revision, where the model allows …/NAME
+//     only. [Options.DisableInUseGuard] deletes anyway and records each
+//     revision used in [Server.UnsafeDeletions]. HasAssociatedService,
+//     IsDefault and Latest are computed when asked.
+//   - Every account and region has App Runner's DefaultConfiguration,
+//     revision 1 (ID 00000000000000000000000000000001, created at App
+//     Runner's launch, 2021-05-18), made when the scope is first used; it is
+//     the default until UpdateDefaultAutoScalingConfiguration makes
+//     another revision the default. New services without an
+//     AutoScalingConfigurationArn get the default; seeded ones get
+//     DefaultConfiguration revision 1 unless the seed names another. The
+//     real service (since its auto scaling enhancements of 2023) lets
+//     DefaultConfiguration be deleted once another is the default; the
+//     emulator refuses to delete its revision 1 ever, and refuses to
+//     delete whichever revision is the default, as the real one does.
+//   - ListAutoScalingConfigurations and ListObservabilityConfigurations
+//     list the latest ACTIVE revision of each name unless LatestOnly is
+//     false, the model's default. aws-sdk-go-v2 sends LatestOnly only when
+//     it is true, so through it they always list latest revisions only:
+//     older ones are found with Describe of …/NAME/REVISION, or in the raw
+//     protocol. ObservabilityConfigurationName DefaultConfiguration is
+//     reserved, as the model says.
+//   - CreateService and UpdateService refuse (InvalidRequestException) a
+//     VPC connector, auto scaling or observability configuration that is
+//     not ACTIVE in the caller's account and region, EgressType VPC without
+//     a VpcConnectorArn or DEFAULT with one, and ObservabilityEnabled true
+//     without an ObservabilityConfigurationArn or false with one.
 //   - Organizations: one organization, read-only, with all features and no
 //     policy types enabled; only a seed creates it. Lists are sorted by ID,
 //     20 items to a page without MaxResults (1..20 with it), and NextToken

@@ -58,3 +58,30 @@ func decodeJSON(resp *http.Response, v any) error {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func mustAddVPCConnector(t *testing.T, s *apprunnerlocal.Server, account, region string, c apprunnerlocal.SeedVPCConnector) string {
+	t.Helper()
+	arn, err := s.AddVPCConnector(account, region, c)
+	if err != nil {
+		t.Fatalf("AddVPCConnector(%s): %v", c.Name, err)
+	}
+	return arn
+}
+
+func mustAddAutoScaling(t *testing.T, s *apprunnerlocal.Server, account, region string, c apprunnerlocal.SeedAutoScalingConfiguration) string {
+	t.Helper()
+	arn, err := s.AddAutoScalingConfiguration(account, region, c)
+	if err != nil {
+		t.Fatalf("AddAutoScalingConfiguration(%s): %v", c.Name, err)
+	}
+	return arn
+}
+
+func mustAddObservability(t *testing.T, s *apprunnerlocal.Server, account, region string, c apprunnerlocal.SeedObservabilityConfiguration) string {
+	t.Helper()
+	arn, err := s.AddObservabilityConfiguration(account, region, c)
+	if err != nil {
+		t.Fatalf("AddObservabilityConfiguration(%s): %v", c.Name, err)
+	}
+	return arn
+}

@@ -108,17 +108,8 @@ func (in *createServiceInput) validate() *apiError {
 		v.str("instanceConfiguration.memory", ic.Memory, 3, 6, memoryRE)
 		v.str("instanceConfiguration.instanceRoleArn", ic.InstanceRoleArn, 29, 1024, roleARNRE)
 	}
-	if n := in.NetworkConfiguration; n != nil {
-		if e := n.EgressConfiguration; e != nil {
-			v.enum("networkConfiguration.egressConfiguration.egressType", e.EgressType, []string{"DEFAULT", "VPC"})
-			v.arn("networkConfiguration.egressConfiguration.vpcConnectorArn", e.VpcConnectorArn)
-		}
-		v.enum("networkConfiguration.ipAddressType", n.IpAddressType, []string{"IPV4", "DUAL_STACK"})
-	}
-	if o := in.ObservabilityConfiguration; o != nil {
-		v.required("ObservabilityConfiguration.ObservabilityEnabled", o.ObservabilityEnabled != nil)
-		v.arn("observabilityConfiguration.observabilityConfigurationArn", o.ObservabilityConfigurationArn)
-	}
+	checkNetwork(&v, in.NetworkConfiguration)
+	checkObservability(&v, in.ObservabilityConfiguration)
 	v.tags("tags", in.Tags)
 	return v.err()
 }
@@ -201,18 +192,24 @@ func (in *listServicesInput) validate() *apiError {
 // models; the others are accepted and ignored.
 type updateServiceInput struct {
 	serviceARNInput
-	SourceConfiguration *sourceConfiguration
+	SourceConfiguration         *sourceConfiguration
+	AutoScalingConfigurationArn *string
+	NetworkConfiguration        *networkConfiguration
+	ObservabilityConfiguration  *observabilityConfiguration
 }
 
-// validate reports a bad source on its own, before the service ARN is
-// looked at.
+// validate reports a bad source or configuration on its own, before the
+// service ARN is looked at.
 func (in *updateServiceInput) validate() *apiError {
+	var v validator
 	if in.SourceConfiguration != nil {
-		var v validator
 		validateSource(&v, in.SourceConfiguration)
-		if err := v.err(); err != nil {
-			return err
-		}
+	}
+	v.arn("autoScalingConfigurationArn", in.AutoScalingConfigurationArn)
+	checkNetwork(&v, in.NetworkConfiguration)
+	checkObservability(&v, in.ObservabilityConfiguration)
+	if err := v.err(); err != nil {
+		return err
 	}
 	return in.serviceARNInput.validate()
 }

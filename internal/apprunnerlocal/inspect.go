@@ -60,12 +60,20 @@ func (s *Server) serveStats(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(s.Stats())
 }
 
-// UnsafeDeletion records a connection deleted while services referenced it,
-// which only Options.DisableInUseGuard allows.
+// UnsafeDeletion records a resource deleted while services referenced it,
+// which only Options.DisableInUseGuard allows: a connection, a VPC
+// connector, or a revision of an auto scaling or observability
+// configuration (DeleteAllRevisions records each revision in use).
 type UnsafeDeletion struct {
+	// ConnectionARN is the connection deleted; empty when the resource is
+	// of another kind.
 	ConnectionARN string
-	ServiceARNs   []string
-	At            time.Time
+	// ResourceARN is the resource deleted, whatever its kind (for a
+	// connection, ConnectionARN again).
+	ResourceARN string
+	// ServiceARNs are the services not DELETED that used it.
+	ServiceARNs []string
+	At          time.Time
 }
 
 // UnsafeDeletions returns every unsafe deletion so far, oldest first.
@@ -129,15 +137,23 @@ type ServiceState struct {
 	Account, Region string
 	Status          string
 	ConnectionARN   string // empty when the source needs no connection
-	CreatedAt       time.Time
-	DeletedAt       time.Time
-	Tags            map[string]string
+	// VPCConnectorARN is empty when the service's egress is DEFAULT, and
+	// ObservabilityConfigurationARN when observability is off;
+	// AutoScalingConfigurationARN is always set.
+	VPCConnectorARN               string
+	AutoScalingConfigurationARN   string
+	ObservabilityConfigurationARN string
+	CreatedAt                     time.Time
+	DeletedAt                     time.Time
+	Tags                          map[string]string
 }
 
 func (sv *service) state() ServiceState {
 	return ServiceState{
 		ARN: sv.arn, Name: sv.name, ID: sv.id, Account: sv.account, Region: sv.region,
-		Status: sv.status, ConnectionARN: sv.connectionARN(), CreatedAt: sv.createdAt,
+		Status: sv.status, ConnectionARN: sv.connectionARN(), VPCConnectorARN: sv.vpcConnectorARN(),
+		AutoScalingConfigurationARN: sv.cfg.AutoScalingARN, ObservabilityConfigurationARN: sv.observabilityARN(),
+		CreatedAt: sv.createdAt,
 		DeletedAt: sv.deletedAt, Tags: maps.Clone(sv.tags),
 	}
 }

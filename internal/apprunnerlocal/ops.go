@@ -31,6 +31,23 @@ var appRunnerHandlers = map[string]handler{
 	"TagResource":         operation((*Server).tagResource),
 	"UntagResource":       operation((*Server).untagResource),
 	"ListTagsForResource": operation((*Server).listTagsForResource),
+
+	"CreateVpcConnector":   operation((*Server).createVpcConnector),
+	"DescribeVpcConnector": operation((*Server).describeVpcConnector),
+	"ListVpcConnectors":    operation((*Server).listVpcConnectors),
+	"DeleteVpcConnector":   operation((*Server).deleteVpcConnector),
+
+	"CreateAutoScalingConfiguration":          operation((*Server).createAutoScalingConfiguration),
+	"DescribeAutoScalingConfiguration":        operation((*Server).describeAutoScalingConfiguration),
+	"ListAutoScalingConfigurations":           operation((*Server).listAutoScalingConfigurations),
+	"DeleteAutoScalingConfiguration":          operation((*Server).deleteAutoScalingConfiguration),
+	"ListServicesForAutoScalingConfiguration": operation((*Server).listServicesForAutoScalingConfiguration),
+	"UpdateDefaultAutoScalingConfiguration":   operation((*Server).updateDefaultAutoScalingConfiguration),
+
+	"CreateObservabilityConfiguration":   operation((*Server).createObservabilityConfiguration),
+	"DescribeObservabilityConfiguration": operation((*Server).describeObservabilityConfiguration),
+	"ListObservabilityConfigurations":    operation((*Server).listObservabilityConfigurations),
+	"DeleteObservabilityConfiguration":   operation((*Server).deleteObservabilityConfiguration),
 }
 
 // operation makes a handler of run, which receives its input decoded and
@@ -187,7 +204,7 @@ func (s *Server) deleteConnection(c caller, in *deleteConnectionInput) (any, *ap
 	// nothing, so it records no time.
 	at := s.stamp()
 	if len(users) > 0 {
-		s.st.unsafe = append(s.st.unsafe, UnsafeDeletion{ConnectionARN: conn.arn, ServiceARNs: users, At: at})
+		s.st.unsafe = append(s.st.unsafe, UnsafeDeletion{ConnectionARN: conn.arn, ResourceARN: conn.arn, ServiceARNs: users, At: at})
 	}
 	s.st.deleteConnection(conn, at)
 	return map[string]any{"Connection": conn.wire()}, nil
@@ -200,6 +217,10 @@ func (s *Server) createService(c caller, in *createServiceInput) (any, *apiError
 		return nil, errInvalid("a service named %s already exists in this account and region", *in.ServiceName)
 	}
 	if err := s.checkServiceConnection(sc, in.SourceConfiguration); err != nil {
+		return nil, err
+	}
+	refs, err := s.resolveRefs(c, in.NetworkConfiguration, in.AutoScalingConfigurationArn, in.ObservabilityConfiguration, true)
+	if err != nil {
 		return nil, err
 	}
 	cfg := defaultConfig(sc, *in.SourceConfiguration)
@@ -216,29 +237,11 @@ func (s *Server) createService(c caller, in *createServiceInput) (any, *apiError
 	if in.HealthCheckConfiguration != nil {
 		cfg.Health = mergeHealth(cfg.Health, *in.HealthCheckConfiguration)
 	}
-	if in.NetworkConfiguration != nil {
-		n := *in.NetworkConfiguration
-		if n.EgressConfiguration == nil {
-			n.EgressConfiguration = cfg.Network.EgressConfiguration
-		}
-		if n.IngressConfiguration == nil {
-			n.IngressConfiguration = cfg.Network.IngressConfiguration
-		}
-		if n.IpAddressType == nil {
-			n.IpAddressType = cfg.Network.IpAddressType
-		}
-		cfg.Network = n
-	}
 	cfg.Encryption = in.EncryptionConfiguration
-	if in.ObservabilityConfiguration != nil {
-		cfg.Observability = *in.ObservabilityConfiguration
-	}
-	if in.AutoScalingConfigurationArn != nil {
-		cfg.AutoScalingARN = *in.AutoScalingConfigurationArn
-	}
+	refs.apply(&cfg)
 	sv := newService(sc, *in.ServiceName, randomHex(32), ServiceRunning, s.stamp(), cfg, tagMap(in.Tags))
 	s.st.addService(sv)
-	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
+	return map[string]any{"OperationId": newUUID(), "Service": s.st.wireService(sv, now)}, nil
 }
 
 func newService(sc scope, name, id, status string, createdAt time.Time, cfg serviceConfig, tags map[string]string) *service {
@@ -308,7 +311,7 @@ func (s *Server) describeService(c caller, in *serviceARNInput) (any, *apiError)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"Service": sv.wire()}, nil
+	return map[string]any{"Service": s.st.wireService(sv, s.now())}, nil
 }
 
 func (s *Server) listServices(c caller, in *listServicesInput) (any, *apiError) {
@@ -353,12 +356,14 @@ func (s *Server) deleteService(c caller, in *serviceARNInput) (any, *apiError) {
 		sv.status = ServiceDeleted
 		sv.deletedAt = now
 	}
-	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
+	return map[string]any{"OperationId": newUUID(), "Service": s.st.wireService(sv, s.now())}, nil
 }
 
 // updateService models the part of UpdateService that matters here: a new
-// source, which may point the service at another connection; other members
-// are accepted and ignored. It completes at once: the service stays RUNNING
+// source, which may point the service at another connection, and new
+// network, auto scaling and observability configurations, which may point
+// it at other VPC connectors and configurations; other members are
+// accepted and ignored. It completes at once: the service stays RUNNING
 // with a new UpdatedAt, as the real one is once its operation is over.
 func (s *Server) updateService(c caller, in *updateServiceInput) (any, *apiError) {
 	sv, err := s.lookupService(c, *in.ServiceArn)
@@ -372,10 +377,19 @@ func (s *Server) updateService(c caller, in *updateServiceInput) (any, *apiError
 		if err := s.checkServiceConnection(sv.scope, in.SourceConfiguration); err != nil {
 			return nil, err
 		}
+	}
+	refs, err := s.resolveRefs(c, in.NetworkConfiguration, in.AutoScalingConfigurationArn, in.ObservabilityConfiguration, false)
+	if err != nil {
+		return nil, err
+	}
+	if in.SourceConfiguration != nil {
 		sv.cfg.Source = *in.SourceConfiguration
 	}
+	s.st.unindex(sv)
+	refs.apply(&sv.cfg)
+	s.st.index(sv)
 	sv.updatedAt = s.stamp()
-	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
+	return map[string]any{"OperationId": newUUID(), "Service": s.st.wireService(sv, s.now())}, nil
 }
 
 func (s *Server) pauseService(c caller, in *serviceARNInput) (any, *apiError) {
@@ -396,12 +410,15 @@ func (s *Server) transition(c caller, arn, verb, from, to string) (any, *apiErro
 	}
 	sv.status = to
 	sv.updatedAt = s.stamp()
-	return map[string]any{"OperationId": newUUID(), "Service": sv.wire()}, nil
+	return map[string]any{"OperationId": newUUID(), "Service": s.st.wireService(sv, s.now())}, nil
 }
 
-// taggable returns the tags of a connection or service; the caller holds
-// s.mu.
+// taggable returns the tags of a connection, a service, a VPC connector or
+// a configuration revision; the caller holds s.mu.
 func (s *Server) taggable(c caller, arn string) (map[string]string, *apiError) {
+	if r := s.st.resources[arn]; r != nil && r.scope == c.scope() && r.active() {
+		return r.tags, nil
+	}
 	p, ok := parseARN(arn)
 	if ok && p.scope == c.scope() {
 		switch p.kind {

@@ -13,8 +13,9 @@ import (
 )
 
 // demoJSON is the demo data set: connections in use, orphaned, protected,
-// too young, pending and broken, in two accounts, and an organization
-// around them.
+// too young, pending and broken, VPC connectors and auto scaling and
+// observability configurations used and free, in two accounts, and an
+// organization around them.
 //
 //go:embed demo.json
 var demoJSON []byte
@@ -36,7 +37,9 @@ func DemoSeed() *Seed {
 // other than the initial ones, creation times in the past, and an AWS
 // organization. Its JSON form is
 //
-//	{"accounts": {ACCOUNT: {REGION: {"connections": [...], "services": [...]}}},
+//	{"accounts": {ACCOUNT: {REGION: {"connections": [...], "services": [...],
+//	   "vpcConnectors": [...], "autoScalingConfigurations": [...],
+//	   "observabilityConfigurations": [...]}}},
 //	 "organization": {...}}
 //
 // where "organization" is optional (see [SeedOrganization]).
@@ -47,8 +50,11 @@ type Seed struct {
 
 // SeedRegion holds the resources of one account in one region.
 type SeedRegion struct {
-	Connections []SeedConnection `json:"connections,omitempty"`
-	Services    []SeedService    `json:"services,omitempty"`
+	Connections                 []SeedConnection                 `json:"connections,omitempty"`
+	Services                    []SeedService                    `json:"services,omitempty"`
+	VPCConnectors               []SeedVPCConnector               `json:"vpcConnectors,omitempty"`
+	AutoScalingConfigurations   []SeedAutoScalingConfiguration   `json:"autoScalingConfigurations,omitempty"`
+	ObservabilityConfigurations []SeedObservabilityConfiguration `json:"observabilityConfigurations,omitempty"`
 }
 
 // SeedConnection describes one connection. In JSON, createdAt is RFC 3339
@@ -66,16 +72,31 @@ type SeedConnection struct {
 
 // SeedService describes one service. Its source is a code repository
 // through the connection named ConnectionName (or ConnectionARN, from Go),
-// or a public image when neither is set.
+// or a public image when neither is set. It uses the VPC connector, auto
+// scaling configuration and observability configuration named likewise,
+// found in its account and region (in the store or earlier in the seed):
+// by name among the ACTIVE ones (a revision of 0 is the latest), or by
+// ARN among all, INACTIVE ones included. Without a VPC connector its
+// egress is DEFAULT, without an auto scaling configuration it uses App
+// Runner's own DefaultConfiguration, and without an observability
+// configuration observability is off.
 type SeedService struct {
-	Name           string            `json:"name"`
-	ID             string            `json:"id,omitempty"`
-	Status         string            `json:"status,omitempty"` // RUNNING by default
-	CreatedAt      time.Time         `json:"createdAt,omitzero"`
-	CreatedAgo     time.Duration     `json:"-"`
-	ConnectionName string            `json:"connectionName,omitempty"`
-	ConnectionARN  string            `json:"connectionArn,omitempty"`
-	Tags           map[string]string `json:"tags,omitempty"`
+	Name                               string            `json:"name"`
+	ID                                 string            `json:"id,omitempty"`
+	Status                             string            `json:"status,omitempty"` // RUNNING by default
+	CreatedAt                          time.Time         `json:"createdAt,omitzero"`
+	CreatedAgo                         time.Duration     `json:"-"`
+	ConnectionName                     string            `json:"connectionName,omitempty"`
+	ConnectionARN                      string            `json:"connectionArn,omitempty"`
+	VPCConnectorName                   string            `json:"vpcConnectorName,omitempty"`
+	VPCConnectorARN                    string            `json:"vpcConnectorArn,omitempty"`
+	AutoScalingConfigurationName       string            `json:"autoScalingConfigurationName,omitempty"`
+	AutoScalingConfigurationRevision   int               `json:"autoScalingConfigurationRevision,omitempty"`
+	AutoScalingConfigurationARN        string            `json:"autoScalingConfigurationArn,omitempty"`
+	ObservabilityConfigurationName     string            `json:"observabilityConfigurationName,omitempty"`
+	ObservabilityConfigurationRevision int               `json:"observabilityConfigurationRevision,omitempty"`
+	ObservabilityConfigurationARN      string            `json:"observabilityConfigurationArn,omitempty"`
+	Tags                               map[string]string `json:"tags,omitempty"`
 }
 
 // UnmarshalJSON accepts createdAgo as a Go duration string.
@@ -170,6 +191,7 @@ func (seed *Seed) validate() error {
 					errs = append(errs, fmt.Errorf("%s/%s: service %d: %w", account, region, i, err))
 				}
 			}
+			errs = append(errs, r.validateResources(account+"/"+region)...)
 		}
 	}
 	if seed.Organization != nil {
@@ -210,6 +232,7 @@ func (sv *SeedService) validate() error {
 	if sv.ConnectionName != "" && sv.ConnectionARN != "" {
 		errs = append(errs, errors.New("set connectionName or connectionArn, not both"))
 	}
+	errs = append(errs, sv.validateRefs()...)
 	errs = append(errs, validateCreated(sv.CreatedAt, sv.CreatedAgo), validateTags(sv.Tags))
 	return errors.Join(errs...)
 }
@@ -247,10 +270,12 @@ func createdTime(at time.Time, ago time.Duration, now time.Time) time.Time {
 }
 
 // Load adds the resources of a seed. It checks the whole seed before adding
-// anything: names must not clash with live resources, ARNs must be new, a
-// service's connection must exist in its account and region (in the store
-// or earlier in the seed), and there is at most one organization. Load may
-// be called several times.
+// anything: names must not clash with live resources (nor revisions with
+// ACTIVE ones), ARNs must be new, what a service uses (connection, VPC
+// connector, configurations) must exist in its account and region (in the
+// store or earlier in the seed), an account and region has at most one
+// default auto scaling configuration, and there is at most one
+// organization. Load may be called several times.
 func (s *Server) Load(seed *Seed) error {
 	if err := seed.validate(); err != nil {
 		return fmt.Errorf("load seed: %w", err)
@@ -290,8 +315,9 @@ type loading struct {
 	connNames map[scopedName]*connection
 	svcARNs   map[string]bool
 	svcNames  map[scopedName]bool
-	org       *organization
-	errs      []error
+	loadingResources
+	org  *organization
+	errs []error
 }
 
 type scopedName struct {
@@ -304,12 +330,16 @@ func newLoading(st *store, now time.Time) *loading {
 		st: st, now: now,
 		connARNs: map[string]*connection{}, connNames: map[scopedName]*connection{},
 		svcARNs: map[string]bool{}, svcNames: map[scopedName]bool{},
+		loadingResources: loadingResources{
+			resARNs: map[string]*resource{}, resRevs: map[scopedKindName][]*resource{}, defaults: map[scope]*resource{},
+		},
 	}
 }
 
-// region loads one account's region: its connections first, so that its
-// services can use them.
+// region loads one account's region: its connections, VPC connectors and
+// configurations first, so that its services can use them.
 func (l *loading) region(sc scope, r SeedRegion) {
+	l.resources(sc, r)
 	for _, c := range r.Connections {
 		l.connection(sc, c)
 	}
@@ -341,11 +371,12 @@ func (l *loading) connection(sc scope, c SeedConnection) {
 // service takes one seeded service, or records why it cannot be added.
 func (l *loading) service(sc scope, ss SeedService) {
 	connARN, err := l.serviceConnection(sc, ss)
-	if err != nil {
+	refs, refErr := l.serviceRefs(sc, ss)
+	if err := errors.Join(err, refErr); err != nil {
 		l.errs = append(l.errs, fmt.Errorf("%s/%s: service %s: %w", sc.account, sc.region, ss.Name, err))
 		return
 	}
-	sv := newSeedService(sc, ss, connARN, l.now)
+	sv := newSeedService(sc, ss, connARN, refs, l.now)
 	name := scopedName{sc, sv.name}
 	live := sv.status != ServiceDeleted
 	switch {
@@ -403,6 +434,7 @@ func (l *loading) commit() {
 	if l.org != nil {
 		l.st.org = l.org
 	}
+	l.commitResources()
 	for _, c := range l.conns {
 		l.st.addConnection(c)
 	}
@@ -437,7 +469,7 @@ func newSeedConnection(sc scope, c SeedConnection, now time.Time) *connection {
 	return conn
 }
 
-func newSeedService(sc scope, ss SeedService, connARN string, now time.Time) *service {
+func newSeedService(sc scope, ss SeedService, connARN string, refs seedRefs, now time.Time) *service {
 	id := ss.ID
 	if id == "" {
 		id = randomHex(32)
@@ -471,7 +503,9 @@ func newSeedService(sc scope, ss SeedService, connARN string, now time.Time) *se
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	return newService(sc, ss.Name, id, status, createdTime(ss.CreatedAt, ss.CreatedAgo, now), defaultConfig(sc, src), tags)
+	cfg := defaultConfig(sc, src)
+	refs.apply(&cfg)
+	return newService(sc, ss.Name, id, status, createdTime(ss.CreatedAt, ss.CreatedAgo, now), cfg, tags)
 }
 
 // AddConnection adds one connection, as Load would, and returns its ARN.

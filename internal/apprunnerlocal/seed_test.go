@@ -56,7 +56,7 @@ func TestDemoSeedLoadsAndIsServedThroughTheSDK(t *testing.T) {
 	for _, sv := range svcs.ServiceSummaryList {
 		svcNames = append(svcNames, aws.ToString(sv.ServiceName))
 	}
-	if diff := cmp.Diff(svcNames, []string{"storefront", "billing-api", "static-site"}); diff != "" {
+	if diff := cmp.Diff(svcNames, []string{"storefront", "billing-api", "static-site", "reports-worker", "catalog-api"}); diff != "" {
 		t.Errorf("services (-got +want):\n%s", diff)
 	}
 

@@ -68,6 +68,7 @@ func (sv *service) settle(now time.Time) {
 type region struct {
 	conns    []*connection // live connections only
 	services []*service    // every service, DELETED included
+	regionResources
 }
 
 // store is the in-memory state. It does no locking: Server.mu guards it.
@@ -75,25 +76,36 @@ type store struct {
 	scopes   map[scope]*region
 	conns    map[string]*connection // by ARN, deleted ones included
 	services map[string]*service    // by ARN
-	unsafe   []UnsafeDeletion
-	org      *organization          // nil until a seed brings one
-	queues   map[queueKey]*sqsQueue // the SQS queues used so far (sqs_store.go)
+	// resources holds the VPC connectors, auto scaling and observability
+	// configurations by ARN, INACTIVE ones included (resources.go).
+	resources map[string]*resource
+	// users maps a resource's ARN to the services that refer to it, of
+	// any status (resources.go).
+	users  map[string][]*service
+	unsafe []UnsafeDeletion
+	org    *organization          // nil until a seed brings one
+	queues map[queueKey]*sqsQueue // the SQS queues used so far (sqs_store.go)
 }
 
 func newStore() *store {
 	return &store{
-		scopes:   map[scope]*region{},
-		conns:    map[string]*connection{},
-		services: map[string]*service{},
-		queues:   map[queueKey]*sqsQueue{},
+		scopes:    map[scope]*region{},
+		conns:     map[string]*connection{},
+		services:  map[string]*service{},
+		queues:    map[queueKey]*sqsQueue{},
+		resources: map[string]*resource{},
+		users:     map[string][]*service{},
 	}
 }
 
+// region returns a scope's region, created with what App Runner gives
+// every scope (materialize) when the scope is first used.
 func (st *store) region(sc scope) *region {
 	r := st.scopes[sc]
 	if r == nil {
 		r = &region{}
 		st.scopes[sc] = r
+		st.materialize(sc, r)
 	}
 	return r
 }
@@ -144,6 +156,7 @@ func (st *store) addService(sv *service) {
 	st.services[sv.arn] = sv
 	r := st.region(sv.scope)
 	r.services = insertSorted(r.services, sv)
+	st.index(sv)
 }
 
 // liveConnectionByName finds a connection that is not deleted.

@@ -163,7 +163,8 @@ type autoScalingConfigurationSummary struct {
 }
 
 // serviceConfig is what CreateService received, completed with the
-// service's defaults; it never changes after creation.
+// service's defaults, and changed by UpdateService. Its references to
+// other resources are full ARNs, partial ones resolved on the way in.
 type serviceConfig struct {
 	Source         sourceConfiguration
 	Instance       instanceConfiguration
@@ -188,7 +189,7 @@ func defaultConfig(sc scope, src sourceConfiguration) serviceConfig {
 			IpAddressType:        ptr("IPV4"),
 		},
 		Observability:  observabilityConfiguration{ObservabilityEnabled: ptr(false)},
-		AutoScalingARN: "arn:aws:apprunner:" + sc.region + ":" + sc.account + ":autoscalingconfiguration/DefaultConfiguration/1/00000000000000000000000000000001",
+		AutoScalingARN: builtinAutoScalingARN(sc),
 	}
 }
 
@@ -210,35 +211,25 @@ type wireService struct {
 	UpdatedAt                       epoch                           `json:"UpdatedAt"`
 }
 
-func (sv *service) wire() wireService {
-	asName := "DefaultConfiguration"
-	if p, ok := parseARN(sv.cfg.AutoScalingARN); ok && p.kind == "autoscalingconfiguration" {
-		asName = p.name
-	}
+// wire is the service in the model's shape; as is its auto scaling
+// configuration, which the store computes (store.wireService).
+func (sv *service) wire(as autoScalingConfigurationSummary) wireService {
 	return wireService{
-		AutoScalingConfigurationSummary: autoScalingConfigurationSummary{
-			AutoScalingConfigurationArn:      sv.cfg.AutoScalingARN,
-			AutoScalingConfigurationName:     asName,
-			AutoScalingConfigurationRevision: 1,
-			CreatedAt:                        epoch(sv.createdAt),
-			HasAssociatedService:             true,
-			IsDefault:                        asName == "DefaultConfiguration",
-			Status:                           "ACTIVE",
-		},
-		CreatedAt:                  epoch(sv.createdAt),
-		DeletedAt:                  epochPtr(sv.deletedAt),
-		EncryptionConfiguration:    sv.cfg.Encryption,
-		HealthCheckConfiguration:   sv.cfg.Health,
-		InstanceConfiguration:      sv.cfg.Instance,
-		NetworkConfiguration:       sv.cfg.Network,
-		ObservabilityConfiguration: sv.cfg.Observability,
-		ServiceArn:                 sv.arn,
-		ServiceId:                  sv.id,
-		ServiceName:                sv.name,
-		ServiceUrl:                 sv.url,
-		SourceConfiguration:        sv.cfg.Source,
-		Status:                     sv.status,
-		UpdatedAt:                  epoch(sv.updatedAt),
+		AutoScalingConfigurationSummary: as,
+		CreatedAt:                       epoch(sv.createdAt),
+		DeletedAt:                       epochPtr(sv.deletedAt),
+		EncryptionConfiguration:         sv.cfg.Encryption,
+		HealthCheckConfiguration:        sv.cfg.Health,
+		InstanceConfiguration:           sv.cfg.Instance,
+		NetworkConfiguration:            sv.cfg.Network,
+		ObservabilityConfiguration:      sv.cfg.Observability,
+		ServiceArn:                      sv.arn,
+		ServiceId:                       sv.id,
+		ServiceName:                     sv.name,
+		ServiceUrl:                      sv.url,
+		SourceConfiguration:             sv.cfg.Source,
+		Status:                          sv.status,
+		UpdatedAt:                       epoch(sv.updatedAt),
 	}
 }
 
