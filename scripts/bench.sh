@@ -4,7 +4,8 @@
 #   1. go run ./cmd/bench: dry-run sweeps of the cleanup function against the
 #      App Runner emulator at 30 ms a call, beside their lower bound; the
 #      function's INIT beside a hello-world function's; the peak RSS of a
-#      large sweep; an organization plan of 1,000 accounts × 4 regions, its
+#      large sweep; a dry-run sweep of every kind (RESOURCE_TYPES=all) beside
+#      its bound; an organization plan of 1,000 accounts × 4 regions, its
 #      planning beside its bound, a sample of its work items run as SQS
 #      batches, the whole plan's projected wall time, and every work item
 #      run under Organizations' throttle (see internal/benchrun);

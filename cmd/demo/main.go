@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			"MEMBER_ROLE_NAME=" + memberRole, "DEFAULT_REGIONS=" + defaultRegions,
 			"CLEANUP_QUEUE_URL=" + queueURL,
 			"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
-			"DRY_RUN=false", "MIN_CONNECTION_AGE=24h",
+			"DRY_RUN=false", "MIN_CONNECTION_AGE=24h", "RESOURCE_TYPES=all",
 			// The idle period stays the default (a week), so the sweeps
 			// mark what they find free; the demo does not wait 15 minutes
 			// for 08's work items.
@@ -153,7 +153,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("run the function under the Lambda Runtime Interface Emulator: %w", err)
 	}
 	defer rt.Close()
-	fmt.Fprintf(stdout, "  function             %s under the runtime emulator; policy: minimum age 24h, idle period 168h (sweeps mark what they find free, and delete it a week later), protection tag apprunner-cleanup:protect, dry run off unless the event asks\n",
+	fmt.Fprintf(stdout, "  function             %s under the runtime emulator; policy: every kind (RESOURCE_TYPES=all: connections, VPC connectors, auto scaling and observability configurations), minimum age 24h, idle period 168h (sweeps mark what they find free, and delete it a week later), protection tag apprunner-cleanup:protect, dry run off unless the event asks\n",
 		filepath.Join(*binDir, "bootstrap"))
 
 	// The totals add up each invocation's own counts (its summary line).
@@ -190,6 +190,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  decisions            %s\n", strings.Join(parts, ", "))
 	fmt.Fprintf(stdout, "  connections left     %s/%s: %s\n", demoAccount, demoRegion, names(emu, demoAccount, demoRegion))
+	fmt.Fprintf(stdout, "  other leftovers left %s/%s: %s\n", demoAccount, demoRegion, otherNames(emu, demoAccount, demoRegion))
 	for _, r := range []string{"us-east-1", "eu-west-1"} {
 		fmt.Fprintf(stdout, "                       %s/%s (offboarded): %s\n", leavingAccount, r, names(emu, leavingAccount, r))
 	}
@@ -260,6 +261,33 @@ func planOf(msgs []apprunnerlocal.QueueMessage) string {
 	return " of " + strings.Join(ids, ", ")
 }
 
+// otherNames names the live VPC connectors, auto scaling and
+// observability configurations (NAME/REVISION) of an account and region,
+// kind by kind.
+func otherNames(emu *apprunnerlocal.Server, account, region string) string {
+	var parts []string
+	for _, k := range []struct {
+		noun string
+		list []apprunnerlocal.ResourceState
+	}{
+		{"VPC connectors", emu.VPCConnectors(account, region)},
+		{"auto scaling", emu.AutoScalingConfigurations(account, region)},
+		{"observability", emu.ObservabilityConfigurations(account, region)},
+	} {
+		var live []string
+		for _, r := range k.list {
+			if r.Status == "ACTIVE" {
+				live = append(live, fmt.Sprintf("%s/%d", r.Name, r.Revision))
+			}
+		}
+		if len(live) == 0 {
+			live = []string{"none"}
+		}
+		parts = append(parts, k.noun+" "+strings.Join(live, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
 func names(emu *apprunnerlocal.Server, account, region string) string {
 	var out []string
 	for _, c := range emu.Connections(account, region) {
@@ -284,6 +312,7 @@ func countServices(emu *apprunnerlocal.Server) int {
 // logLine is the part of the function's log lines the demo shows.
 type logLine struct {
 	Message  string         `json:"message"`
+	Type     string         `json:"resourceType"`
 	ARN      string         `json:"resourceArn"`
 	Name     string         `json:"resourceName"`
 	Outcome  string         `json:"outcome"`
@@ -321,7 +350,9 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, title 
 	defer cancel()
 	lines, err := rt.NextLines(waitCtx, func(l string) bool {
 		var ll logLine
-		return json.Unmarshal([]byte(l), &ll) == nil && ll.AWS != nil
+		// The totals record is an invocation's last line; the records
+		// by resource type come before it.
+		return json.Unmarshal([]byte(l), &ll) == nil && ll.AWS != nil && ll.Message == "metrics"
 	})
 	if err != nil {
 		return err
@@ -344,12 +375,17 @@ func invoke(ctx context.Context, stdout io.Writer, rt *lambdarun.Runtime, title 
 			if subject == "" {
 				subject = excerpt(ll.ARN, 40)
 			}
-			// Another account's or region's connection (an offboarding, a
-			// work item) says where it is.
-			if a, err := request.ParseConnectionARN(ll.ARN); err == nil && (a.Account != demoAccount || a.Region != demoRegion) {
-				subject += " (" + a.Account + "/" + a.Region + ")"
+			// A revision says which; another account's or region's
+			// resource (an offboarding, a work item) says where it is.
+			if a, err := request.ParseResourceARN(ll.ARN); err == nil {
+				if a.Revision != "" && ll.Name != "" {
+					subject += "/" + a.Revision
+				}
+				if a.Account != demoAccount || a.Region != demoRegion {
+					subject += " (" + a.Account + "/" + a.Region + ")"
+				}
 			}
-			fmt.Fprintf(tw, "    %s\t%s\t%s\n", ll.Outcome, subject, excerpt(ll.Reason, 110))
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", ll.Outcome, ll.Type, subject, excerpt(ll.Reason, 110))
 		case "plan summary":
 			fmt.Fprintf(tw, "    plan\t%s\t%s\n", ll.PlanID, planLine(ll))
 		case "work item summary":

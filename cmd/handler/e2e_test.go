@@ -30,6 +30,25 @@ type decision struct {
 	Reason  string `json:"reason"`
 }
 
+// key names the decision's resource in the test's tables: its name, with
+// its revision for the kinds that have them ("storefront-scaling/2"), and
+// its region for an account's other than the home one (offboarding).
+func (d decision) key() string {
+	k := d.Name
+	// arn:aws:apprunner:REGION:ACCOUNT:KIND/NAME[/REVISION]/ID
+	parts := strings.SplitN(d.ARN, ":", 6)
+	if len(parts) != 6 {
+		return k
+	}
+	if fields := strings.Split(parts[5], "/"); len(fields) == 4 {
+		k += "/" + fields[2]
+	}
+	if parts[4] != homeAccount {
+		k += " @" + parts[3]
+	}
+	return k
+}
+
 // The function's organization settings, as the demo configures them, and
 // its cleanup queue in the emulator.
 const (
@@ -104,6 +123,9 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 			// tests (internal/cleanup), and 08's work items run without
 			// the offboarding delay.
 			"UNUSED_FOR=0s", "OFFBOARD_DELAY=0s",
+			// Every kind: the samples decide VPC connectors, auto scaling
+			// and observability configurations beside the connections.
+			"RESOURCE_TYPES=all",
 		},
 		Output: &output,
 	})
@@ -117,6 +139,8 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 		billing    = "billing-github"
 		protected  = "platform-protected"
 		fresh      = "fresh-github"
+		// App Runner's own auto scaling configuration.
+		appRunnerDefault = "DefaultConfiguration/1"
 	)
 	tests := []struct {
 		file          string
@@ -142,15 +166,31 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 				"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c78",
 			},
 		},
-		{file: "04-apprunner-service-deleted.json", want: map[string]string{"retired-worker-github": "deleted"}},
+		// The retired service used App Runner's own auto scaling
+		// configuration, which is never deleted.
+		{file: "04-apprunner-service-deleted.json", want: map[string]string{"retired-worker-github": "deleted", appRunnerDefault: "protected"}},
 		{file: "05-scheduled-sweep.json", want: map[string]string{
 			"legacy-github": "deleted", "orphan-bitbucket": "deleted",
 			storefront: "in_use", billing: "in_use", protected: "protected", fresh: "too_young",
+			// Every other kind too: the free and old deleted (a
+			// configuration's free first revision among them), the used
+			// kept, by a paused service too, the young kept, and the
+			// account's default and App Runner's own never deleted.
+			"legacy-batch-vpc/1": "deleted", "storefront-vpc/1": "in_use", "reporting-vpc/1": "in_use",
+			"burst-scaling/1": "deleted", "storefront-scaling/1": "deleted", "storefront-scaling/2": "in_use",
+			"standard-scaling/1": "protected", appRunnerDefault: "protected",
+			"legacy-xray/1": "deleted", "storefront-tracing/1": "in_use", "canary-tracing/1": "too_young",
 		}},
-		{file: "06-scheduler-sweep.json", want: map[string]string{storefront: "in_use", billing: "in_use", protected: "protected", fresh: "too_young"}},
+		{file: "06-scheduler-sweep.json", want: map[string]string{
+			storefront: "in_use", billing: "in_use", protected: "protected", fresh: "too_young",
+			"storefront-vpc/1": "in_use", "reporting-vpc/1": "in_use", "storefront-scaling/2": "in_use",
+			"standard-scaling/1": "protected", appRunnerDefault: "protected", "storefront-tracing/1": "in_use", "canary-tracing/1": "too_young",
+		}},
 		{file: "07-direct-offboard.json", want: map[string]string{
 			// No minimum age when offboarding: the 2-hour-old one goes too.
-			"batch-jobs-bitbucket": "deleted", "other-account-conn": "deleted", "legacy-api-github": "in_use",
+			"batch-jobs-bitbucket @us-east-1": "deleted", "other-account-conn @eu-west-1": "deleted", "legacy-api-github @eu-west-1": "in_use",
+			"legacy-api-vpc/1 @eu-west-1": "deleted", "legacy-api-scaling/1 @eu-west-1": "deleted",
+			appRunnerDefault + " @us-east-1": "protected", appRunnerDefault + " @eu-west-1": "protected",
 		}},
 		{
 			// 210987654321 moved into the offboarding OU: a plan of its
@@ -166,10 +206,13 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 				// legacy-api. The work item does not wait for services,
 				// so its message is done, and the in-use guard being off
 				// changes nothing: the function checks usage itself.
-				decisions: map[string]string{"legacy-api-github": "in_use"},
+				decisions: map[string]string{
+					"legacy-api-github @eu-west-1":   "in_use",
+					appRunnerDefault + " @us-east-1": "protected", appRunnerDefault + " @eu-west-1": "protected",
+				},
 				workItems: map[string]map[string]int{
-					leavingAccount + "/us-east-1": {},
-					leavingAccount + "/eu-west-1": {"in_use": 1},
+					leavingAccount + "/us-east-1": {"protected": 1},
+					leavingAccount + "/eu-west-1": {"in_use": 1, "protected": 1},
 				},
 			},
 		},
@@ -219,6 +262,21 @@ func TestBootstrapUnderRuntimeEmulator(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{protected, storefront, billing, fresh}, live, sortStrings); diff != "" {
 		t.Errorf("connections left (-want +got):\n%s", diff)
+	}
+	live = nil
+	for _, list := range [][]apprunnerlocal.ResourceState{
+		emu.VPCConnectors(homeAccount, "us-east-1"), emu.AutoScalingConfigurations(homeAccount, "us-east-1"),
+		emu.ObservabilityConfigurations(homeAccount, "us-east-1"),
+	} {
+		for _, r := range list {
+			if r.Status == apprunnerlocal.ResourceActive {
+				live = append(live, fmt.Sprintf("%s/%d", r.Name, r.Revision))
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{"storefront-vpc/1", "reporting-vpc/1", appRunnerDefault, "storefront-scaling/2", "standard-scaling/1",
+		"storefront-tracing/1", "canary-tracing/1"}, live, sortStrings); diff != "" {
+		t.Errorf("other leftovers left (-want +got):\n%s", diff)
 	}
 	live = nil
 	for _, region := range []string{"us-east-1", "eu-west-1"} {
@@ -341,13 +399,16 @@ func relayPlan(ctx context.Context, t *testing.T, rt *lambdarun.Runtime, emu *ap
 	}
 }
 
+// isMetrics reports whether line is an invocation's metrics record of
+// totals, its last line (the records by resource type come before it).
 func isMetrics(line string) bool {
 	var rec struct {
-		AWS *struct {
+		Message string `json:"message"`
+		AWS     *struct {
 			CloudWatchMetrics []json.RawMessage
 		} `json:"_aws"`
 	}
-	return json.Unmarshal([]byte(line), &rec) == nil && rec.AWS != nil && len(rec.AWS.CloudWatchMetrics) > 0
+	return json.Unmarshal([]byte(line), &rec) == nil && rec.Message == "metrics" && rec.AWS != nil && len(rec.AWS.CloudWatchMetrics) > 0
 }
 
 // decisions collects the decision log lines of one invocation.
@@ -369,10 +430,10 @@ func decisions(t *testing.T, lines []string) (byName map[string]string, invalid 
 			}
 			continue
 		}
-		if _, dup := byName[d.Name]; dup {
-			t.Errorf("%s decided twice in one invocation", d.Name)
+		if _, dup := byName[d.key()]; dup {
+			t.Errorf("%s decided twice in one invocation", d.key())
 		}
-		byName[d.Name] = d.Outcome
+		byName[d.key()] = d.Outcome
 	}
 	return byName, invalid
 }
@@ -402,7 +463,7 @@ func checkResponse(t *testing.T, file string, resp []byte, want map[string]strin
 	}
 	got := map[string]string{}
 	for _, r := range rep.Results {
-		got[r.Name] = r.Outcome
+		got[r.key()] = r.Outcome
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("%s: response results (-want +got):\n%s", file, diff)

@@ -65,6 +65,9 @@ func writeTable(w io.Writer, p palette, withRegion bool, rep *request.Report) {
 		conn := r.Name
 		if conn == "" {
 			conn = r.ARN
+		} else if a, err := request.ParseResourceARN(r.ARN); err == nil && a.Revision != "" {
+			// Revisions of one name are decided each on its own.
+			conn += "/" + a.Revision
 		}
 		var users []string
 		for _, u := range r.UsedBy {

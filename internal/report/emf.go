@@ -152,15 +152,18 @@ func (p *Publisher) typeRecord(ctx context.Context, k request.Kind, counts map[r
 }
 
 // writeMetrics writes the invocation's EMF records, each as one line, in
-// one write, so that each is one CloudWatch Logs event: the totals, then
-// one record per resource type that had results.
+// one write, so that each is one CloudWatch Logs event: one record per
+// resource type that had results, then the totals.
 func (p *Publisher) writeMetrics(ctx context.Context, trigger string, rep *request.Report, coldStart bool) error {
-	records := []map[string]any{p.metricsRecord(ctx, trigger, rep, coldStart)}
+	var records []map[string]any
 	for _, k := range request.Kinds() {
 		if counts, ok := rep.CountsByType[k]; ok {
 			records = append(records, p.typeRecord(ctx, k, counts))
 		}
 	}
+	// The totals go last: readers of the log (the demo, the end-to-end
+	// test, the command's -vv) take them as an invocation's final line.
+	records = append(records, p.metricsRecord(ctx, trigger, rep, coldStart))
 	var lines []byte
 	for _, rec := range records {
 		line, err := json.Marshal(rec)

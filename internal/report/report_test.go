@@ -548,11 +548,12 @@ func TestPublishSaysWhoAskedForEachDecision(t *testing.T) {
 	}
 }
 
-// TestMetricsByResourceTypeFollowTheTotals: after the totals record, one
-// EMF record per resource type that had results counts that type's
-// outcomes under the ResourceType dimension; an invalid input, which has
-// no type, is in the totals only.
-func TestMetricsByResourceTypeFollowTheTotals(t *testing.T) {
+// TestMetricsByResourceTypePrecedeTheTotals: one EMF record per resource
+// type that had results counts that type's outcomes under the
+// ResourceType dimension, before the totals record, which stays an
+// invocation's last line; an invalid input, which has no type, is in the
+// totals only.
+func TestMetricsByResourceTypePrecedeTheTotals(t *testing.T) {
 	var metrics bytes.Buffer
 	p := New(Options{Logger: slog.New(slog.DiscardHandler), Metrics: &metrics, Namespace: "TestNamespace"})
 	rep := request.NewReport(nil, false)
@@ -580,14 +581,18 @@ func TestMetricsByResourceTypeFollowTheTotals(t *testing.T) {
 			Invalid      *int
 			AWS          emfDocument `json:"_aws"`
 		}
-		if err := json.Unmarshal([]byte(lines[i+1]), &rec); err != nil {
+		if err := json.Unmarshal([]byte(lines[i]), &rec); err != nil {
 			t.Fatal(err)
 		}
 		if rec.ResourceType != want.typ || rec.Deleted != want.deleted || rec.InUse != want.used || rec.Invalid != nil {
-			t.Errorf("record %d: %s; want %s with Deleted %d, InUse %d and no Invalid", i+1, lines[i+1], want.typ, want.deleted, want.used)
+			t.Errorf("record %d: %s; want %s with Deleted %d, InUse %d and no Invalid", i, lines[i], want.typ, want.deleted, want.used)
 		}
 		if d := rec.AWS.CloudWatchMetrics; len(d) != 1 || d[0].Namespace != "TestNamespace" || !cmp.Equal(d[0].Dimensions, [][]string{{"ResourceType"}}) {
-			t.Errorf("record %d directive %+v, want the namespace and the ResourceType dimension alone", i+1, d)
+			t.Errorf("record %d directive %+v, want the namespace and the ResourceType dimension alone", i, d)
 		}
+	}
+	var totals struct{ Invalid, Deleted, InUse int }
+	if err := json.Unmarshal([]byte(lines[2]), &totals); err != nil || totals.Invalid != 1 || totals.Deleted != 1 || totals.InUse != 2 {
+		t.Errorf("last record %s, want the totals (Invalid 1, Deleted 1, InUse 2)", lines[2])
 	}
 }
