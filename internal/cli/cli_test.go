@@ -570,3 +570,44 @@ func TestSweepWaitsForTheIdlePeriod(t *testing.T) {
 		t.Errorf("a named deletion without --unused-for: exit %d, deleted %v\n%s%s", r.code, gone(t, emu, orphanARN), r.stdout, r.stderr)
 	}
 }
+
+// TestResourceTypesChooseWhatASweepCovers: a sweep covers connections
+// unless --resource-types names more; with all, its table shows each
+// kind and a revision by number, and a confirmed sweep deletes the free
+// ones of every kind it showed and nothing used. A named ARN of any kind
+// is taken by delete, whose ARNs say their kinds.
+func TestResourceTypesChooseWhatASweepCovers(t *testing.T) {
+	emu := useEmulator(t)
+	if r := run(t, terminal{}, "sweep"); r.code != 0 || strings.Contains(r.stdout, "vpc-connector") {
+		t.Fatalf("sweep: exit %d, want connections only:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r := run(t, terminal{}, "sweep", "--resource-types", "all")
+	for _, want := range []string{"vpc-connector", "auto-scaling-configuration", "observability-configuration", "storefront-scaling/2", "VPC connector"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("sweep --resource-types all: output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r := run(t, terminal{}, "sweep", "--resource-types", "buckets"); r.code != 1 || !strings.Contains(r.stderr, `unknown resource type "buckets"`) {
+		t.Errorf("bad --resource-types: exit %d\n%s", r.code, r.stderr)
+	}
+
+	var free, used string
+	for _, v := range emu.VPCConnectors("123456789012", "us-east-1") {
+		switch v.Name {
+		case "legacy-batch-vpc":
+			free = v.ARN
+		case "storefront-vpc":
+			used = v.ARN
+		}
+	}
+	r = run(t, terminal{}, "sweep", "--resource-types", "vpc-connector", "--delete", "--yes")
+	if v, _ := emu.VPCConnector(free); r.code != 0 || v.Status != apprunnerlocal.ResourceInactive {
+		t.Errorf("confirmed sweep of VPC connectors: exit %d, free one %s\n%s%s", r.code, v.Status, r.stdout, r.stderr)
+	}
+	if v, _ := emu.VPCConnector(used); v.Status != apprunnerlocal.ResourceActive {
+		t.Errorf("the used VPC connector is %s", v.Status)
+	}
+	if r := run(t, terminal{}, "delete", used); r.code != 2 || !strings.Contains(r.stdout, "in_use") {
+		t.Errorf("delete of a used VPC connector: exit %d, want 2 and in_use\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

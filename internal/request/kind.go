@@ -77,11 +77,14 @@ func ParseKinds(s string) ([]Kind, error) {
 }
 
 // KindsOf reads kinds given one by one, as a JSON array gives them; "all"
-// names every kind.
+// names every kind, and blanks are skipped.
 func KindsOf(names []string) ([]Kind, error) {
 	var out []Kind
 	for _, n := range names {
 		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
 		if n == KindsAll {
 			return Kinds(), nil
 		}

@@ -854,3 +854,26 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeResourceTypes: a sweep's "resourceTypes" reaches the request,
+// in every form a request comes in; an unknown kind refuses it whole.
+func TestDecodeResourceTypes(t *testing.T) {
+	for _, form := range requestForms() {
+		t.Run(form.name, func(t *testing.T) {
+			if _, refused := form.decode(t, `{"action":"sweep","resourceTypes":["vpc-connector","all"]}`); refused != "" {
+				t.Errorf("refused: %s", refused)
+			}
+			_, refused := form.decode(t, `{"action":"sweep","resourceTypes":["buckets"]}`)
+			if !strings.Contains(refused, `field "resourceTypes": unknown resource type "buckets"`) {
+				t.Errorf("refused with %q, want the unknown resource type named", refused)
+			}
+		})
+	}
+	inv, err := Decode([]byte(`{"action":"sweep","resourceTypes":["observability-configuration","connection"]}`), Options{})
+	if err != nil || len(inv.Requests) != 1 {
+		t.Fatalf("Decode: %+v, %v", inv, err)
+	}
+	if got, want := inv.Requests[0].Kinds, []request.Kind{request.KindConnection, request.KindObservability}; !slices.Equal(got, want) {
+		t.Errorf("kinds %v, want %v", got, want)
+	}
+}
