@@ -14,7 +14,7 @@ import (
 // Config is the engine's policy and limits. The zero value of every field
 // but Account and Region has a documented default.
 type Config struct {
-	// Account and Region are the engine's own; connection ARNs naming
+	// Account and Region are the engine's own; resource ARNs naming
 	// another account or region are invalid, however they were found.
 	Account, Region string
 	// Partition is the partition of Account and Region ("aws", "aws-cn");
@@ -27,17 +27,17 @@ type Config struct {
 	// DryRunBy names what made DryRun true, for the decisions' reasons
 	// ("dry run (DRY_RUN is on)" when empty).
 	DryRunBy string
-	// MinAge keeps connections created more recently than this out of
-	// sweeps (too_young). Explicitly named connections are not age-checked.
+	// MinAge keeps resources created more recently than this out of
+	// sweeps (too_young). Explicitly named resources are not age-checked.
 	MinAge time.Duration
-	// ProtectTagKey names a tag whose presence protects a connection; a
+	// ProtectTagKey names a tag whose presence protects a resource; a
 	// value of "false" does not protect. Empty disables the check.
 	ProtectTagKey string
-	// UnusedFor is the idle period of sweeps: a free connection is
+	// UnusedFor is the idle period of sweeps: a free resource is
 	// deleted only once it has stayed free this long, measured from the
 	// first sweep that found it free (which marks it with MarkTagKey).
-	// Zero deletes free connections at once. Requests that name
-	// connections wait only if they ask (Request.AfterUnusedFor).
+	// Zero deletes free resources at once. Requests that name
+	// resources wait only if they ask (Request.AfterUnusedFor).
 	UnusedFor time.Duration
 	// Kinds are the kinds of resource the engine cleans up: what sweeps
 	// cover unless a request names fewer, and the only kinds a request may
@@ -74,7 +74,7 @@ type Config struct {
 	Progress func(described, listed int)
 }
 
-// MarkTagKey is the tag with which a sweep marks a connection it found
+// MarkTagKey is the tag with which a sweep marks a resource it found
 // free, its value the time (RFC 3339, UTC) it was first found so: the
 // start of its idle period.
 const MarkTagKey = "apprunner-cleanup:unused-since"

@@ -47,13 +47,13 @@ func New(api API, cfg Config, tracer Tracer) (*Engine, error) {
 // reporting; calls under way may run into the rest.
 const reportShare = 3
 
-// Run decides every connection the requests are about and returns one result
-// per connection. It never fails as a whole: a problem becomes the outcome
-// of the connections it touches, so nothing is silently dropped.
+// Run decides every resource the requests are about and returns one result
+// per resource. It never fails as a whole: a problem becomes the outcome
+// of the resources it touches, so nothing is silently dropped.
 //
 // A run goes through its stages in order, each in the file of its name:
-// targets (what the requests are about), lookup (the connections' state,
-// alongside the index of which services use which connection), policy (the
+// targets (what the requests are about), lookup (the resources' state,
+// alongside the index of which services use which resource), policy (the
 // decision for each), delete (each candidate's protection tag, then its
 // deletion), and report.
 func (e *Engine) Run(ctx context.Context, reqs []request.Request) *request.Report {
@@ -96,7 +96,7 @@ func (e *Engine) Run(ctx context.Context, reqs []request.Request) *request.Repor
 type run struct {
 	e       *Engine
 	api     *runAPI
-	targets map[string]*target // by connection ARN
+	targets map[string]*target // by resource ARN
 	order   []*target          // in the order first met
 	// refused are results about no target: inputs outside the engine's
 	// scope, and listings that failed.
@@ -180,7 +180,7 @@ func (r *run) report(reqs []request.Request, start time.Time) *request.Report {
 	rep.APICalls, rep.APIRetries = r.api.sent()
 	rep.Duration = r.e.cfg.Now().Sub(start)
 	for _, t := range r.order {
-		if t.result == nil { // cannot happen; never lose a connection if it does
+		if t.result == nil { // cannot happen; never lose a resource if it does
 			t.conclude(request.OutcomeFailed, "internal error: no decision was taken", nil)
 		}
 		rep.Add(*t.result)
