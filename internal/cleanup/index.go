@@ -160,6 +160,28 @@ func buildIndex(ctx context.Context, api API, s slots, now time.Time, prev *usag
 	return idx, nil
 }
 
+// usersOf returns the services that use the resource arn. A service may
+// name a configuration by a partial ARN, as the API allows: NAME alone
+// (the latest revision, whichever that is when App Runner reads it) or
+// NAME/REVISION without the ID. Such a use counts for every revision it
+// may mean: a partial ARN never makes a configuration look free.
+func (idx *usageIndex) usersOf(arn string) []request.ServiceRef {
+	users := idx.users[arn]
+	a, err := request.ParseResourceARN(arn)
+	if err != nil || a.Revision == "" {
+		return users
+	}
+	base := fmt.Sprintf("arn:%s:apprunner:%s:%s:%s/%s", a.Partition, a.Region, a.Account, a.Resource, a.Name)
+	for _, partial := range []string{base, base + "/", base + "/" + a.Revision, base + "/" + a.Revision + "/"} {
+		for _, u := range idx.users[partial] {
+			if !slices.Contains(users, u) {
+				users = append(slices.Clip(users), u)
+			}
+		}
+	}
+	return users
+}
+
 // indexProgress counts an index's services for Config.Progress. Without a
 // hook it counts nothing; with one, listed is an atomic counter and each
 // service done is reported under a lock, so that the hook's calls are

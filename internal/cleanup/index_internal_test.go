@@ -1,6 +1,7 @@
 package cleanup
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -42,5 +43,35 @@ func TestInvalidatedCacheIsNotRefilledByARunThatStartedBefore(t *testing.T) {
 	c.put(&usageIndex{builtAt: now}, gen)
 	if idx, _ := c.get(now, time.Minute); idx != nil {
 		t.Error("a run that started before the invalidation put its index back")
+	}
+}
+
+// TestAPartialARNUsesEveryRevisionItMayMean: a service that names an
+// observability configuration by NAME (the latest revision) or
+// NAME/REVISION uses every revision that may be, as far as the index
+// tells: a partial ARN never makes a configuration look free.
+func TestAPartialARNUsesEveryRevisionItMayMean(t *testing.T) {
+	const base = "arn:aws:apprunner:us-east-1:123456789012:observabilityconfiguration/tracing"
+	rev := func(n string) string { return base + "/" + n + "/0123456789abcdef0123456789abcdef" }
+	byName := request.ServiceRef{ServiceName: "by-name"}
+	byRevision := request.ServiceRef{ServiceName: "by-revision"}
+	full := request.ServiceRef{ServiceName: "full"}
+	idx := &usageIndex{users: map[string][]request.ServiceRef{
+		base:             {byName},
+		base + "/2":      {byRevision},
+		rev("3"):         {full},
+		base + "-old/1/": {{ServiceName: "another name"}},
+	}}
+	for _, tt := range []struct {
+		arn  string
+		want []request.ServiceRef
+	}{
+		{rev("1"), []request.ServiceRef{byName}},
+		{rev("2"), []request.ServiceRef{byName, byRevision}},
+		{rev("3"), []request.ServiceRef{full, byName}},
+	} {
+		if got := idx.usersOf(tt.arn); !slices.Equal(got, tt.want) {
+			t.Errorf("usersOf(%s) = %v, want %v", tt.arn, got, tt.want)
+		}
 	}
 }

@@ -40,8 +40,8 @@ func (r *run) applyPolicy(idx *usageIndex, idxErr error) []*target {
 				now.Sub(*t.createdAt).Round(time.Second), cfg.MinAge), nil)
 		case idxErr != nil:
 			t.conclude(request.OutcomeFailed, failedReason(idxErr, "usage index: "+errText(idxErr)), nil)
-		case len(idx.users[t.arn]) > 0:
-			users := idx.users[t.arn]
+		case len(idx.usersOf(t.arn)) > 0:
+			users := idx.usersOf(t.arn)
 			t.conclude(request.OutcomeInUse, usedByReason(users), users)
 			// Used again: a mark from when it was free must not count
 			// when it is free next. Only a real requester that waits
