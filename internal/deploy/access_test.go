@@ -470,7 +470,8 @@ func TestLogsActionsAreScopedToTheFunctionsLogGroup(t *testing.T) {
 func TestWildcardResourcesOnlyForActionsWithoutResourceLevelPermissions(t *testing.T) {
 	// These actions support no resource-level permissions: "*" is their only valid resource.
 	allowed := []string{
-		"apprunner:ListConnections", "apprunner:ListServices",
+		"apprunner:ListConnections", "apprunner:ListServices", "apprunner:ListVpcConnectors",
+		"apprunner:ListAutoScalingConfigurations", "apprunner:ListObservabilityConfigurations",
 		"xray:PutTraceSegments", "xray:PutTelemetryRecords",
 		"organizations:DescribeOrganization",
 	}

@@ -222,7 +222,7 @@ func widgetMetrics(t *testing.T, p metricWidget) []dashboardMetric {
 	return out
 }
 
-// emfDirective is the metric directive of the EMF record the function
+// emfDirective is the metric directive of one EMF record the function
 // writes, built by the report package itself.
 type emfDirective struct {
 	Namespace  string     `json:"Namespace"`
@@ -232,7 +232,15 @@ type emfDirective struct {
 	} `json:"Metrics"`
 }
 
-func emittedMetrics(t *testing.T, namespace string) emfDirective {
+// emfRecord is one EMF record: its directive and its dimension values.
+type emfRecord struct {
+	emfDirective
+	ResourceType string // the value of its ResourceType dimension, if any
+}
+
+// emittedMetrics returns the EMF records of an invocation with results of
+// every resource type: the totals, and one record per type.
+func emittedMetrics(t *testing.T, namespace string) []emfRecord {
 	t.Helper()
 	var buf bytes.Buffer
 	p := report.New(report.Options{
@@ -240,25 +248,46 @@ func emittedMetrics(t *testing.T, namespace string) emfDirective {
 		Metrics:   &buf,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	if err := p.Publish(context.Background(), report.Invocation{Trigger: "direct", Report: request.NewReport(nil, true)}); err != nil {
+	rep := request.NewReport(nil, true)
+	for _, k := range request.Kinds() {
+		rep.Add(request.Result{ResourceType: k, ARN: "arn:" + string(k), Outcome: request.OutcomeWouldDelete})
+	}
+	if err := p.Publish(context.Background(), report.Invocation{Trigger: "direct", Report: rep}); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
-	var rec struct {
-		AWS struct {
-			CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
-		} `json:"_aws"`
+	var out []emfRecord
+	for line := range strings.Lines(buf.String()) {
+		var rec struct {
+			AWS struct {
+				CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
+			} `json:"_aws"`
+			ResourceType string `json:"ResourceType"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("EMF record %q: %v", line, err)
+		}
+		if len(rec.AWS.CloudWatchMetrics) != 1 {
+			t.Fatalf("EMF record has %d metric directives, want 1: %s", len(rec.AWS.CloudWatchMetrics), line)
+		}
+		d := rec.AWS.CloudWatchMetrics[0]
+		if d.Namespace != namespace {
+			t.Fatalf("EMF record namespace %q, want %q", d.Namespace, namespace)
+		}
+		out = append(out, emfRecord{d, rec.ResourceType})
 	}
-	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
-		t.Fatalf("EMF record %q: %v", buf.String(), err)
+	if len(out) != 1+len(request.Kinds()) {
+		t.Fatalf("%d EMF records, want the totals and one per resource type:\n%s", len(out), buf.String())
 	}
-	if len(rec.AWS.CloudWatchMetrics) != 1 {
-		t.Fatalf("EMF record has %d metric directives, want 1: %s", len(rec.AWS.CloudWatchMetrics), buf.String())
+	return out
+}
+
+// names returns the names of the record's metrics.
+func (r emfRecord) names() []string {
+	var out []string
+	for _, m := range r.Metrics {
+		out = append(out, m.Name)
 	}
-	d := rec.AWS.CloudWatchMetrics[0]
-	if d.Namespace != namespace {
-		t.Fatalf("EMF record namespace %q, want %q", d.Namespace, namespace)
-	}
-	return d
+	return out
 }
 
 func TestDashboardIsTheStacksAndItsURLIsAnOutput(t *testing.T) {
@@ -310,28 +339,85 @@ func TestDashboardMetricsAreThoseTheFunctionEmits(t *testing.T) {
 	if diff := cmp.Diff(ref("MetricsNamespace"), at(t, env, "METRICS_NAMESPACE")); diff != "" {
 		t.Fatalf("METRICS_NAMESPACE (-want +got):\n%s", diff)
 	}
-	emitted := emittedMetrics(t, dashboardNamespace)
-	names := map[string]bool{}
-	for _, m := range emitted.Metrics {
-		names[m.Name] = true
-	}
+	records := emittedMetrics(t, dashboardNamespace)
 	for _, m := range loadDashboard(t, tmpl).Metrics {
 		switch m.Namespace {
 		case dashboardNamespace:
-			if !names[m.Name] {
-				t.Errorf("%s: the function emits no metric %s (it emits %v)", m, m.Name, slices.Sorted(maps.Keys(names)))
-			}
+			// A metric of a record, with the dimensions of one of its
+			// dimension sets and, for ResourceType, a type's value.
 			keys := slices.Sorted(maps.Keys(m.Dimensions))
-			if !slices.ContainsFunc(emitted.Dimensions, func(set []string) bool {
-				return slices.Equal(slices.Sorted(slices.Values(set)), keys)
-			}) {
-				t.Errorf("%s: dimensions %v are not a dimension set of the record %v", m, keys, emitted.Dimensions)
+			var found bool
+			for _, r := range records {
+				if !slices.Contains(r.names(), m.Name) || !slices.ContainsFunc(r.Dimensions, func(set []string) bool {
+					return slices.Equal(slices.Sorted(slices.Values(set)), keys)
+				}) {
+					continue
+				}
+				if v, ok := m.Dimensions["ResourceType"]; ok && v != r.ResourceType {
+					continue
+				}
+				found = true
+			}
+			if !found {
+				t.Errorf("%s: no EMF record of the function has metric %s with dimensions %v", m, m.Name, m.Dimensions)
 			}
 		case "AWS/Lambda", "AWS/SQS":
 			// Checked by the tests of the function's and the queues' widgets.
 		default:
 			t.Errorf("%s: namespace %q is neither ${MetricsNamespace} nor AWS/Lambda or AWS/SQS", m, m.Namespace)
 		}
+	}
+}
+
+// TestDashboardShowsTheOutcomesOfEachResourceType: for every resource type,
+// one stacked widget shows exactly the outcome metrics of the function's
+// record for that type (every outcome but invalid, which has no type),
+// with its ResourceType value, as Sum.
+func TestDashboardShowsTheOutcomesOfEachResourceType(t *testing.T) {
+	var want []string
+	for _, o := range request.Outcomes() {
+		if o != request.OutcomeInvalid {
+			want = append(want, report.OutcomeMetric(o))
+		}
+	}
+	slices.Sort(want)
+	var types []string
+	for _, r := range emittedMetrics(t, dashboardNamespace) {
+		if r.ResourceType == "" {
+			continue // the totals
+		}
+		types = append(types, r.ResourceType)
+		if diff := cmp.Diff(want, slices.Sorted(slices.Values(r.names()))); diff != "" {
+			t.Errorf("the function's record for %s (-outcomes but invalid +record):\n%s", r.ResourceType, diff)
+		}
+	}
+	if diff := cmp.Diff(kindNames(), types); diff != "" {
+		t.Errorf("resource types of the function's records (-request.Kinds() +records):\n%s", diff)
+	}
+	byWidget := map[string][]dashboardMetric{}
+	for _, m := range loadDashboard(t, loadTemplate(t)).Metrics {
+		byWidget[m.Widget] = append(byWidget[m.Widget], m)
+	}
+	for _, k := range request.Kinds() {
+		t.Run(string(k), func(t *testing.T) {
+			var widgets []string
+			for title, ms := range byWidget {
+				var got []string
+				for _, m := range ms {
+					if m.Namespace != dashboardNamespace || !cmp.Equal(m.Dimensions, map[string]string{"ResourceType": string(k)}) || m.Stat != "Sum" || !m.Stacked {
+						got = nil
+						break
+					}
+					got = append(got, m.Name)
+				}
+				if slices.Equal(slices.Sorted(slices.Values(got)), want) {
+					widgets = append(widgets, title)
+				}
+			}
+			if len(widgets) != 1 {
+				t.Errorf("%d stacked widgets (%q) show exactly the outcome metrics %v of ResourceType %s as Sum, want 1", len(widgets), widgets, want, k)
+			}
+		})
 	}
 }
 

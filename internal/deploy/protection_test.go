@@ -9,8 +9,9 @@ import (
 )
 
 // The protection tag enforced by IAM as well as by the engine: an explicit
-// Deny of apprunner:DeleteConnection on connections carrying the tag, in
-// the function's role and in the member role, for the day the code is wrong.
+// Deny of each kind's Delete action on the resources of every kind carrying
+// the tag, in the function's role and in the member role, for the day the
+// code is wrong.
 
 const (
 	functionProtectionID = "FunctionRoleProtectionBackstop"
@@ -19,16 +20,22 @@ const (
 )
 
 // protectionDeny is the policy document both Denies must evaluate to, for
-// tag key key, on the connections of resource.
-func protectionDeny(key, resource string) map[string]any {
+// tag key key, on the resources of every kind under prefix (an ARN up to
+// its resource part).
+func protectionDeny(key, prefix string) map[string]any {
 	tag := "aws:ResourceTag/" + key
+	var actions, resources []any
+	for _, k := range leftoverKinds {
+		actions = append(actions, "apprunner:"+k.deleteOp)
+		resources = append(resources, prefix+k.kind.ARNResource()+"/*")
+	}
 	return map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{map[string]any{
-			"Sid":      "NeverDeleteProtectedConnections",
+			"Sid":      "NeverDeleteProtectedResources",
 			"Effect":   "Deny",
-			"Action":   "apprunner:DeleteConnection",
-			"Resource": resource,
+			"Action":   actions,
+			"Resource": resources,
 			"Condition": map[string]any{
 				// The tag is present,
 				"Null": map[string]any{tag: "false"},
@@ -45,12 +52,12 @@ func TestProtectionTagIsDeniedInIAM(t *testing.T) {
 		tmpl     map[string]any
 		policyID string
 		roleID   string
-		resource string // for account 123456789012 (cfnEnv's)
+		prefix   string // for account 123456789012 (cfnEnv's)
 	}{
 		// Every region and account: the Deny costs nothing where the
 		// function's Allow statements grant nothing.
-		{"function role", loadTemplate(t), functionProtectionID, "", "arn:aws:apprunner:*:*:connection/*"},
-		{"member role", loadMemberRole(t), memberProtectionID, memberRoleID, "arn:aws:apprunner:*:123456789012:connection/*"},
+		{"function role", loadTemplate(t), functionProtectionID, "", "arn:aws:apprunner:*:*:"},
+		{"member role", loadMemberRole(t), memberProtectionID, memberRoleID, "arn:aws:apprunner:*:123456789012:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +96,7 @@ func TestProtectionTagIsDeniedInIAM(t *testing.T) {
 				if err := json.Unmarshal([]byte(doc), &got); err != nil {
 					t.Fatalf("ProtectTagKey %q: %s PolicyDocument is not JSON: %v\n%s", key, tt.policyID, err, doc)
 				}
-				if diff := cmp.Diff(protectionDeny(key, tt.resource), got); diff != "" {
+				if diff := cmp.Diff(protectionDeny(key, tt.prefix), got); diff != "" {
 					t.Errorf("ProtectTagKey %q: %s PolicyDocument (-want +got):\n%s", key, tt.policyID, diff)
 				}
 
@@ -103,7 +110,7 @@ func TestProtectionTagIsDeniedInIAM(t *testing.T) {
 					}
 				}
 				if conditionHolds(t, stmt["Condition"], map[string]string{"aws:ResourceTag/other": "true"}) {
-					t.Errorf("the Deny applies to a connection without tag %s", key)
+					t.Errorf("the Deny applies to a resource without tag %s", key)
 				}
 			}
 
