@@ -40,6 +40,13 @@ func (r *run) waiting(ctx context.Context, t *target, tags map[string]string) bo
 			since.Format(time.RFC3339), until.Format(time.RFC3339), roundAge(until.Sub(now))), nil)
 		return true
 	}
+	if t.createdAt != nil && t.createdAt.After(now.Add(markSkew)) {
+		// App Runner's clock puts its creation ahead of this one's: a
+		// mark written now would be before it, and never believed.
+		t.conclude(request.OutcomeTooYoung, fmt.Sprintf("created %s, after this function's clock (%s): its idle period cannot start before that; clocks disagree",
+			t.createdAt.UTC().Format(time.RFC3339), now.Format(time.RFC3339)), nil)
+		return true
+	}
 	prefix := ""
 	if distrust != "" {
 		prefix = distrust + ", so it is not believed: "
