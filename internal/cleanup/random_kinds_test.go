@@ -142,7 +142,7 @@ type rkRes struct {
 // moment.
 type rkSnap struct {
 	res   map[string]rkRes
-	users map[string][]string                     // resource ARN -> services not DELETED using it
+	users map[string][]string                    // resource ARN -> services not DELETED using it
 	svcs  map[string]apprunnerlocal.ServiceState // every service, DELETED ones included
 }
 
