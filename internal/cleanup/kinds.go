@@ -205,19 +205,6 @@ func deleteKind(ctx context.Context, api API, k request.Kind, arn string) (statu
 	return "", fmt.Errorf("no deletion of a %s", k.Noun())
 }
 
-// deleteOperation is the operation that deletes a resource of kind k.
-func deleteOperation(k request.Kind) string {
-	switch k {
-	case request.KindVPCConnector:
-		return "DeleteVpcConnector"
-	case request.KindAutoScaling:
-		return "DeleteAutoScalingConfiguration"
-	case request.KindObservability:
-		return "DeleteObservabilityConfiguration"
-	}
-	return "DeleteConnection"
-}
-
 // isDelete reports whether op is one of the deletions.
 func isDelete(op string) bool { return strings.HasPrefix(op, "Delete") }
 
