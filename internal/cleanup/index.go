@@ -61,6 +61,8 @@ const listServicesPageSize = 20
 // connection. The first failure stops it: an index with a hole in it
 // cannot tell a free connection.
 //
+// kinds are the kinds of resource whose users the index records.
+//
 // With prev, a fresh index of an earlier run, services are still listed (a
 // page of 20 per call), but only those new since prev or updated since
 // their description are described again: a reused index sees every service
@@ -68,7 +70,7 @@ const listServicesPageSize = 20
 //
 // progress, when not nil, is told of each service done (see
 // Config.Progress).
-func buildIndex(ctx context.Context, api API, s slots, now time.Time, prev *usageIndex, progress func(described, listed int)) (*usageIndex, error) {
+func buildIndex(ctx context.Context, api API, s slots, now time.Time, prev *usageIndex, kinds []request.Kind, progress func(described, listed int)) (*usageIndex, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	idx := &usageIndex{users: make(map[string][]request.ServiceRef), described: make(map[string]describedService), builtAt: now}
@@ -93,6 +95,14 @@ func buildIndex(ctx context.Context, api API, s slots, now time.Time, prev *usag
 		idx.described[arn] = d
 	}
 
+	// Only the kinds the engine cleans up are kept: what else a service
+	// uses (App Runner's own auto scaling configuration, which nearly
+	// every service names) would cost memory for every service, and the
+	// engine never decides it.
+	keep := func(arn string, d describedService) {
+		d.uses = slices.DeleteFunc(d.uses, func(u use) bool { return !slices.Contains(kinds, u.kind) })
+		record(arn, d)
+	}
 	prog := newIndexProgress(progress)
 
 	// Each service is described on one of the run's slots. The pager
@@ -109,7 +119,7 @@ func buildIndex(ctx context.Context, api API, s slots, now time.Time, prev *usag
 		defer close(fed)
 		for svc := range queue {
 			work.Go(ctx, func(ctx context.Context) {
-				describeInto(ctx, api, svc, record, fail)
+				describeInto(ctx, api, svc, keep, fail)
 				prog.done()
 			})
 		}

@@ -48,7 +48,7 @@ func (r *run) lookUp(ctx context.Context, full sweeps, byService map[string]swee
 				indexed <- built{err: errors.New("usage index: " + panicReason(v))}
 			}
 		}()
-		idx, err := buildIndex(indexCtx, r.api, r.api.slots, now, prev, r.e.cfg.Progress)
+		idx, err := buildIndex(indexCtx, r.api, r.api.slots, now, prev, r.e.cfg.Kinds, r.e.cfg.Progress)
 		indexed <- built{idx, err}
 	}()
 
