@@ -546,7 +546,7 @@ func (c *rkCase) requests(d rndDice, before rkSnap, b int) ([]request.RawRequest
 	for i := range n {
 		raw := request.RawRequest{ID: fmt.Sprintf("b%d-m%d", b, i), DryRun: rndChance(d, 1, 3)}
 		var info rkInfo
-		if rndChance(d, 1, 5) {
+		if rndChance(d, 2, 5) {
 			v := rndPick(d, "0s", "1h", "30h", "7d")
 			raw.AfterUnusedFor = &v
 			info.after, _ = request.ParseAge(v)
