@@ -22,11 +22,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,38 +38,8 @@ import (
 	"github.com/apprunner-tools/connection-cleanup/internal/request"
 )
 
-// rkSettings is rndSettings with 200 cases by default (50 with -short).
-func rkSettings(t *testing.T) (uint64, int) {
-	t.Helper()
-	seed, n := uint64(rndDefaultSeed), 200
-	if testing.Short() {
-		n = 50
-	}
-	if v := os.Getenv("RANDOM_ENGINE_SEED"); v != "" {
-		s, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("RANDOM_ENGINE_SEED=%q: %v", v, err)
-		}
-		seed = s
-	}
-	if v := os.Getenv("RANDOM_ENGINE_CASES"); v != "" {
-		c, err := strconv.Atoi(v)
-		if err != nil || c < 1 {
-			t.Fatalf("RANDOM_ENGINE_CASES=%q: want a positive number", v)
-		}
-		n = c
-	}
-	if *rndSeedFlag != 0 {
-		seed = *rndSeedFlag
-	}
-	if *rndCasesFlag > 0 {
-		n = *rndCasesFlag
-	}
-	return seed, n
-}
-
 func TestRandomEngineOverEveryKind(t *testing.T) {
-	seed, n := rkSettings(t)
+	seed, n := rndSettings(t, 200, 50)
 	t.Logf("cases %d, seeds %d..%d", n, seed, seed+uint64(n)-1)
 	stats := &rndStats{n: map[string]int{}}
 	t.Cleanup(func() { t.Logf("covered: %s", stats) })

@@ -53,12 +53,13 @@ var (
 const rndDefaultSeed = 20260301
 
 // rndSettings returns the first seed and the number of cases: flags first,
-// then environment variables, then the defaults.
-func rndSettings(t *testing.T) (uint64, int) {
+// then environment variables, then the defaults (cases, or short with
+// -short).
+func rndSettings(t *testing.T, cases, short int) (uint64, int) {
 	t.Helper()
-	seed, n := uint64(rndDefaultSeed), 1000
+	seed, n := uint64(rndDefaultSeed), cases
 	if testing.Short() {
-		n = 100
+		n = short
 	}
 	if v := os.Getenv("RANDOM_ENGINE_SEED"); v != "" {
 		s, err := strconv.ParseUint(v, 10, 64)
@@ -84,7 +85,7 @@ func rndSettings(t *testing.T) (uint64, int) {
 }
 
 func TestRandomEngine(t *testing.T) {
-	seed, n := rndSettings(t)
+	seed, n := rndSettings(t, 1000, 100)
 	t.Logf("cases %d, seeds %d..%d", n, seed, seed+uint64(n)-1)
 	// What the cases covered, so that a generator that drifted into
 	// trivial cases shows in the log (go test -v).
