@@ -39,22 +39,7 @@ import (
 )
 
 func TestRandomEngineOverEveryKind(t *testing.T) {
-	seed, n := rndSettings(t, 200, 50)
-	t.Logf("cases %d, seeds %d..%d", n, seed, seed+uint64(n)-1)
-	stats := &rndStats{n: map[string]int{}}
-	t.Cleanup(func() { t.Logf("covered: %s", stats) })
-	for i := range n {
-		s := seed + uint64(i)
-		t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
-			t.Parallel()
-			t.Cleanup(func() {
-				if t.Failed() {
-					t.Logf("rerun this case alone: go test -race -run 'TestRandomEngineOverEveryKind' ./internal/cleanup/ -random.seed=%d -random.cases=1", s)
-				}
-			})
-			rkRunCase(t, rndDiceFromSeed(s), stats)
-		})
-	}
+	rndCases(t, "TestRandomEngineOverEveryKind", 200, 50, rkRunCase)
 }
 
 // FuzzEngineOverEveryKind is TestRandomEngineOverEveryKind with the

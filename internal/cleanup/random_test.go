@@ -85,10 +85,19 @@ func rndSettings(t *testing.T, cases, short int) (uint64, int) {
 }
 
 func TestRandomEngine(t *testing.T) {
-	seed, n := rndSettings(t, 1000, 100)
+	rndCases(t, "TestRandomEngine", 1000, 100, func(t *testing.T, d rndDice, stats *rndStats) {
+		rndRunCase(t, d, rndCaseOptions{realServer: true, stats: stats})
+	})
+}
+
+// rndCases runs the cases of a randomized test named name, each with the
+// dice of its seed, cases of them by default (short with -short; see
+// rndSettings): in parallel, each failure saying how to rerun its case
+// alone, and the log saying what the cases covered, so that a generator
+// that drifted into trivial cases shows (go test -v).
+func rndCases(t *testing.T, name string, cases, short int, run func(t *testing.T, d rndDice, stats *rndStats)) {
+	seed, n := rndSettings(t, cases, short)
 	t.Logf("cases %d, seeds %d..%d", n, seed, seed+uint64(n)-1)
-	// What the cases covered, so that a generator that drifted into
-	// trivial cases shows in the log (go test -v).
 	stats := &rndStats{n: map[string]int{}}
 	t.Cleanup(func() { t.Logf("covered: %s", stats) })
 	for i := range n {
@@ -97,10 +106,10 @@ func TestRandomEngine(t *testing.T) {
 			t.Parallel()
 			t.Cleanup(func() {
 				if t.Failed() {
-					t.Logf("rerun this case alone: go test -race -run 'TestRandomEngine' ./internal/cleanup/ -random.seed=%d -random.cases=1", s)
+					t.Logf("rerun this case alone: go test -race -run '%s' ./internal/cleanup/ -random.seed=%d -random.cases=1", name, s)
 				}
 			})
-			rndRunCase(t, rndDiceFromSeed(s), rndCaseOptions{realServer: true, stats: stats})
+			run(t, rndDiceFromSeed(s), stats)
 		})
 	}
 }
