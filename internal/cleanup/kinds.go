@@ -51,8 +51,7 @@ func listKind(ctx context.Context, api API, k request.Kind, each func(state)) er
 				return err
 			}
 			for _, c := range page.ConnectionSummaryList {
-				each(state{arn: aws.ToString(c.ConnectionArn), name: aws.ToString(c.ConnectionName), status: string(c.Status),
-					gone: c.Status == types.ConnectionStatusDeleted, createdAt: c.CreatedAt})
+				each(connectionState(c))
 			}
 		}
 	case request.KindVPCConnector:
@@ -163,6 +162,11 @@ func describeKind(ctx context.Context, api API, k request.Kind, arn string) (sta
 			status: string(c.Status), gone: c.Status == types.ObservabilityConfigurationStatusInactive, createdAt: c.CreatedAt, known: true}, nil
 	}
 	return state{}, fmt.Errorf("no description of a %s", k.Noun())
+}
+
+func connectionState(c types.ConnectionSummary) state {
+	return state{arn: aws.ToString(c.ConnectionArn), name: aws.ToString(c.ConnectionName), status: string(c.Status),
+		gone: c.Status == types.ConnectionStatusDeleted, createdAt: c.CreatedAt}
 }
 
 func vpcConnectorState(v types.VpcConnector) state {

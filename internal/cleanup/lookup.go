@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apprunner"
-	"github.com/aws/aws-sdk-go-v2/service/apprunner/types"
 )
 
 const (
@@ -222,7 +221,7 @@ func (r *run) lookupNamed(ctx context.Context, k request.Kind, targets []*target
 			}
 			for _, c := range page.ConnectionSummaryList {
 				if aws.ToString(c.ConnectionArn) == t.arn {
-					t.see(state{arn: t.arn, gone: c.Status == types.ConnectionStatusDeleted, createdAt: c.CreatedAt})
+					t.see(connectionState(c))
 				}
 			}
 		}

@@ -132,7 +132,7 @@ func summary(p palette, rep *request.Report, took time.Duration, status int, not
 	if len(parts) > 0 {
 		counts = strings.Join(parts, ", ")
 	}
-	s := fmt.Sprintf("%s (%s, %s).", counts, decided(rep), took.Round(time.Millisecond))
+	s := fmt.Sprintf("%s (%s, %s).", counts, kindCounts(rep.Results), took.Round(time.Millisecond))
 	if rep.DryRun {
 		s = "Dry run, nothing deleted: " + s
 		if rep.Counts[request.OutcomeWouldDelete] > 0 {
@@ -231,14 +231,9 @@ func confirm(ctx context.Context, env Env, stderr io.Writer, dry *request.Report
 	}
 }
 
-// decided says how many results a report has, by resource type: "3
-// connections", "2 connections, 1 VPC connector".
-func decided(rep *request.Report) string {
-	return kindCounts(rep.Results)
-}
-
-// kindCounts counts results by resource type, in the order of the kinds;
-// results of no type (refused inputs) count as inputs.
+// kindCounts counts results by resource type, in the order of the kinds
+// ("3 connections", "2 connections, 1 VPC connector"); results of no type
+// (refused inputs) count as inputs.
 func kindCounts(results []request.Result) string {
 	counts := map[request.Kind]int{}
 	for _, r := range results {
